@@ -1,0 +1,48 @@
+/**
+ * Every error the toolkit throws is a RedisExpertError with a stable string `code`.
+ * Codes are part of the public contract: callers switch on them, so they never change
+ * meaning. Each module extends the union below with the codes it raises.
+ */
+export type ErrorCode =
+  // client/
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_UNAVAILABLE'
+  | 'CONNECTION_CLOSED'
+  | 'CONNECTION_LOST'
+  | 'NOT_SUPPORTED'
+  | 'COMMAND_TIMEOUT'
+  | 'COMMAND_ERROR'
+  | 'INVALID_ARGUMENT'
+  // testing/
+  | 'REDIS_SERVER_NOT_FOUND'
+  | 'LAUNCHER_FAILED'
+  // keyspace/
+  | 'KEYSPACE_INVALID'
+  | 'KEYSPACE_TTL_REQUIRED'
+  | 'KEYSPACE_OVERLAP'
+  | 'KEY_PARAM_INVALID'
+  | 'KEY_MISMATCH'
+  | 'DECODE_FAILED'
+  | 'ENCODE_FAILED'
+  | 'UNBOUNDED_READ'
+
+export interface ErrorDetails {
+  readonly [name: string]: unknown
+}
+
+export class RedisExpertError extends Error {
+  readonly code: ErrorCode
+  readonly details: ErrorDetails
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ErrorDetails } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'RedisExpertError'
+    this.code = code
+    this.details = options.details ?? {}
+  }
+}
+
+/** Thrown by public functions for arguments that are the caller's mistake. */
+export function invalidArgument(message: string, details?: ErrorDetails): RedisExpertError {
+  return new RedisExpertError('INVALID_ARGUMENT', message, details ? { details } : {})
+}

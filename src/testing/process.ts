@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+
+/**
+ * Starts a server process that cannot outlive this one.
+ *
+ * The server runs under a tiny `sh` guardian whose stdin is a pipe from this process.
+ * When this process goes away — normally, by an uncaught error, or by SIGKILL, when no
+ * exit handler runs — the pipe closes, the guardian's `read` returns and it SIGKILLs the
+ * server. The guardian reports the server's pid on its first line of stdout.
+ */
+export interface GuardedProcess {
+  readonly pid: number
+  /** Resolves with the exit code (or signal name) once the server has exited. */
+  readonly exited: Promise<string>
+  /** True until the server has exited. */
+  readonly running: () => boolean
+  signal(signal: NodeJS.Signals): void
+  /** Stops guarding: closes the pipe (the guardian SIGKILLs the server if it still runs). */
+  release(): void
+}
+
+const GUARDIAN = [
+  'exec 3<&0',
+  // Startup errors (a bad directive) go to stderr before the logfile is open: keep them.
+  '"$0" "$@" </dev/null >>stdout.log 2>>stderr.log &',
+  'pid=$!',
+  'echo $pid',
+  '(read _ <&3; kill -9 $pid 2>/dev/null) &',
+  'reader=$!',
+  'wait $pid; code=$?',
+  'kill $reader 2>/dev/null',
+  'echo "exit:$code"',
+].join('\n')
+
+export function spawnGuarded(
+  executable: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<GuardedProcess> {
+  const guardian: ChildProcess = spawn('sh', ['-c', GUARDIAN, executable, ...args], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+  liveGuardians.add(guardian)
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    let pid = 0
+    let exitText: string | null = null
+    let resolveExit: (code: string) => void = () => {}
+    const exited = new Promise<string>((r) => {
+      resolveExit = r
+    })
+    guardian.stdout?.setEncoding('utf8')
+    guardian.stdout?.on('data', (chunk: string) => {
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!pid && /^\d+$/.test(line)) {
+          pid = Number(line)
+          resolve(handle)
+        } else if (line.startsWith('exit:')) {
+          exitText = line.slice(5)
+        }
+      }
+    })
+    guardian.on('error', reject)
+    guardian.on('exit', () => {
+      liveGuardians.delete(guardian)
+      resolveExit(exitText ?? 'unknown')
+      if (!pid) reject(new Error(`could not start ${executable}`))
+    })
+    const handle: GuardedProcess = {
+      get pid() {
+        return pid
+      },
+      exited,
+      running: () => guardian.exitCode === null && guardian.signalCode === null,
+      signal(signal) {
+        try {
+          process.kill(pid, signal)
+        } catch {
+          // already gone
+        }
+      },
+      release() {
+        guardian.stdin?.end()
+      },
+    }
+  })
+}
+
+const liveGuardians = new Set<ChildProcess>()
+const tempDirs = new Set<string>()
+
+/** Removes the directory when this process exits, if nothing removed it before. */
+export function removeOnExit(dir: string): void {
+  tempDirs.add(dir)
+}
+
+export function removeNow(dir: string): void {
+  tempDirs.delete(dir)
+  rmSync(dir, { recursive: true, force: true })
+}
+
+process.once('exit', () => {
+  for (const guardian of liveGuardians) guardian.stdin?.end()
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})

@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { connect } from '../../src/index.js'
+import { startRedis } from '../../src/testing/index.js'
+import { renderConfig } from '../../src/testing/server.js'
+import { launchedServers } from '../global-setup.js'
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  return true
+}
+
+describe('startRedis', () => {
+  it('applies the configuration, and an AOF write survives kill() + restart()', async () => {
+    const server = await startRedis({
+      config: { appendonly: 'yes', appendfsync: 'always', maxmemory: '64mb' },
+    })
+    const db = await connect({ url: server.url, offlineWaitMs: 3000 })
+    try {
+      const probe = await db.probe()
+      expect(probe.persistence).toMatchObject({ aof: true, appendfsync: 'always' })
+      expect(probe.maxmemory).toBe(64 * 1024 * 1024)
+      await db.call(['SET', 'survivor', 'still here'])
+      const firstPid = server.pid
+      await server.kill()
+      expect(alive(firstPid)).toBe(false)
+      await server.restart()
+      expect(server.pid).not.toBe(firstPid)
+      expect(await db.call(['GET', 'survivor'])).toBe('still here')
+    } finally {
+      await db.close()
+      await server.stop()
+    }
+    expect(existsSync(server.dir)).toBe(false)
+  })
+
+  it('without AOF, kill() loses the data: the test above is not vacuous', async () => {
+    const server = await startRedis()
+    const db = await connect({ url: server.url, offlineWaitMs: 3000 })
+    try {
+      await db.call(['SET', 'ephemeral', '1'])
+      await server.kill()
+      await server.restart()
+      expect(await db.call(['GET', 'ephemeral'])).toBeNull()
+    } finally {
+      await db.close()
+      await server.stop()
+    }
+  })
+
+  it('stop() shuts down gracefully and frees the port', async () => {
+    const server = await startRedis()
+    const pid = server.pid
+    await server.stop()
+    expect(alive(pid)).toBe(false)
+    await expect(connect({ url: server.url, connectRetries: 0 })).rejects.toMatchObject({
+      code: 'CONNECTION_FAILED',
+    })
+  })
+
+  it('writes ACL users and requirepass into the config', () => {
+    const text = renderConfig(7000, '/tmp/x', {
+      requirepass: 'pa ss',
+      users: [{ name: 'reader', password: 'r', rules: ['~app:*', '+@read'] }],
+      config: { save: ['900 1', '300 10'] },
+    })
+    expect(text).toContain('requirepass "pa ss"')
+    expect(text).toContain('user reader on >r ~app:* +@read')
+    expect(text).toContain('save "900 1"\nsave "300 10"')
+    expect(text).not.toContain('save ""')
+  })
+
+  it('names the missing binary and how to install it', async () => {
+    const previous = process.env.REDIS_SERVER_BIN
+    process.env.REDIS_SERVER_BIN = '/nonexistent/redis-server'
+    try {
+      await expect(startRedis()).rejects.toMatchObject({
+        code: 'REDIS_SERVER_NOT_FOUND',
+        message: expect.stringContaining('apt-get install -y redis-server'),
+      })
+    } finally {
+      if (previous === undefined) delete process.env.REDIS_SERVER_BIN
+      else process.env.REDIS_SERVER_BIN = previous
+    }
+  })
+
+  it('reports a server that cannot start, with its log', async () => {
+    await expect(startRedis({ config: { 'no-such-directive': 'yes' } })).rejects.toMatchObject({
+      code: 'LAUNCHER_FAILED',
+      message: expect.stringContaining('no-such-directive'),
+    })
+  })
+
+  it('no server outlives a process that is SIGKILLed while it runs one', async () => {
+    const script = join(import.meta.dirname, 'fixtures', 'hold-server.ts')
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const match = /pid=(\d+)/.exec(chunk.toString())
+        if (match) resolve(Number(match[1]))
+      })
+      child.on('exit', () => reject(new Error('fixture exited early')))
+    })
+    expect(alive(pid)).toBe(true)
+    child.kill('SIGKILL')
+    expect(await waitUntil(() => !alive(pid), 5000)).toBe(true)
+  })
+
+  it('no server outlives a process that exits without stopping it', async () => {
+    const script = join(import.meta.dirname, 'fixtures', 'hold-server.ts')
+    const child = spawn(process.execPath, ['--import', 'tsx', script, 'exit'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let pid = 0
+    child.stdout.on('data', (chunk: Buffer) => {
+      pid = Number(/pid=(\d+)/.exec(chunk.toString())?.[1] ?? pid)
+    })
+    await new Promise((resolve) => child.on('exit', resolve))
+    expect(pid).toBeGreaterThan(0)
+    expect(await waitUntil(() => !alive(pid), 5000)).toBe(true)
+    expect(launchedServers()).not.toContain(pid)
+  })
+
+  it('keeps the log readable for diagnostics', async () => {
+    const server = await startRedis()
+    try {
+      expect(server.log()).toMatch(/Ready to accept connections/)
+      expect(readFileSync(join(server.dir, 'redis.conf'), 'utf8')).toContain(`port ${server.port}`)
+    } finally {
+      await server.stop()
+    }
+  })
+})
