@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events'
+import { RedisExpertError } from '../errors.js'
+import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
+import { DeadlineTracker, tickFor } from './deadlines.js'
+import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
+import { commandError, scrub, translateError } from './errors.js'
+import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
+import { buildNodeProbe } from './probe.js'
+import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
+
+export interface ClientEvents {
+  ready: []
+  disconnected: [error: unknown]
+  /** A command outlived its timeout and the connection was recycled. */
+  timeout: []
+}
+
+/**
+ * A connection to a standalone server or a Cluster. Every command goes through `call` or
+ * `batch`: the one edge where timeouts, errors and (later) the guard apply.
+ */
+export class RedisExpertClient extends EventEmitter<ClientEvents> implements Executor {
+  readonly mode: 'standalone' | 'cluster'
+  readonly options: ResolvedOptions
+  readonly #driver: Driver
+  readonly #deadlines: DeadlineTracker
+  readonly #commands: CommandTable
+  #closed = false
+
+  /** Use `connect()`. */
+  constructor(driver: Driver, options: ResolvedOptions, commands: CommandTable) {
+    super()
+    this.#driver = driver
+    this.options = options
+    this.#commands = commands
+    this.mode = options.target.kind
+    this.#deadlines = new DeadlineTracker(tickFor(options.commandTimeoutMs), () => this.#onOverdue())
+    driver.onStateChange((state, error) => {
+      if (state === 'ready') this.emit('ready')
+      else this.emit('disconnected', error)
+    })
+  }
+
+  /** The server's command table (from `COMMAND`), used for key positions and read/write flags. */
+  get commands(): CommandTable {
+    return this.#commands
+  }
+
+  call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
+    const args = wireArgs(command)
+    if (!this.#driver.ready) return this.#callWhenReady(args, command, options) as Promise<T>
+    return this.#send(args, command, options) as Promise<T>
+  }
+
+  #send(args: (string | Buffer)[], command: Command, options: CallOptions | undefined): Promise<Reply> {
+    const tick = this.#deadlines.track(options?.timeoutMs ?? this.options.commandTimeoutMs)
+    const clustered = this.mode === 'cluster'
+    const firstKey = clustered
+      ? (commandKeys(this.#commands, args)[0] as string | Buffer | undefined)
+      : undefined
+    const readonly = clustered && isReadonly(this.#commands, args)
+    return this.#driver.send(args, firstKey, readonly, options?.buffers === true).then(
+      (reply) => {
+        this.#deadlines.done(tick)
+        return reply
+      },
+      (error: unknown) => {
+        this.#deadlines.done(tick)
+        throw translateError(error, command, this.#deadlines.isOverdue(tick))
+      },
+    )
+  }
+
+  /** While disconnected, a command waits (bounded) for the connection instead of queueing without limit. */
+  async #callWhenReady(args: (string | Buffer)[], command: Command, options: CallOptions | undefined) {
+    this.#assertOpen(command)
+    const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
+    const started = Date.now()
+    if (!(await this.#driver.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))) {
+      throw new RedisExpertError(
+        'CONNECTION_UNAVAILABLE',
+        `${argText(command[0]).toUpperCase()}: not connected to ${describeTarget(this.options.target)} (waited ${Date.now() - started} ms)`,
+        { details: { command: argText(command[0]).toUpperCase() } },
+      )
+    }
+    return this.#send(args, command, {
+      ...options,
+      timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
+    })
+  }
+
+  async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
+    if (!Array.isArray(commands) || commands.length === 0)
+      throw new RedisExpertError('INVALID_ARGUMENT', 'batch() takes a non-empty array of commands')
+    const wire = commands.map(wireArgs)
+    const first = commands[0] as Command
+    this.#assertOpen(first)
+    const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
+    if (
+      !this.#driver.ready &&
+      !(await this.#driver.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))
+    )
+      throw new RedisExpertError(
+        'CONNECTION_UNAVAILABLE',
+        `batch: not connected to ${describeTarget(this.options.target)}`,
+      )
+    const firstKey =
+      this.mode === 'cluster'
+        ? (wire.map((args) => commandKeys(this.#commands, args)[0]).find((key) => key !== undefined) as
+            | string
+            | Buffer
+            | undefined)
+        : undefined
+    const tick = this.#deadlines.track(timeoutMs)
+    let replies: Reply[]
+    try {
+      replies = await this.#driver.sendBatch(
+        wire,
+        firstKey,
+        options?.atomic === true,
+        options?.buffers === true,
+      )
+    } catch (error) {
+      throw translateError(error, options?.atomic ? ['MULTI'] : first, this.#deadlines.isOverdue(tick))
+    } finally {
+      this.#deadlines.done(tick)
+    }
+    const failed = replies.findIndex((reply) => (reply as unknown) instanceof Error)
+    if (failed >= 0) {
+      const error = replies[failed] as unknown as Error
+      throw commandError(error.message, commands[failed] as Command, error)
+    }
+    return replies
+  }
+
+  /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */
+  async probe(): Promise<ServerProbe> {
+    const senders = await this.#driver.masters()
+    const masters = await Promise.all(
+      senders.map(async (node) => {
+        const [info, config] = await Promise.all([
+          node.send(['INFO']),
+          // CONFIG may be forbidden by ACL (NOPERM) or renamed away (unknown command): fall back to INFO.
+          node.send(['CONFIG', 'GET', '*']).catch(() => null),
+        ])
+        return buildNodeProbe(node.address, { info: String(info), config })
+      }),
+    )
+    const [first] = masters
+    if (!first) throw new RedisExpertError('CONNECTION_UNAVAILABLE', 'probe: no master is reachable')
+    return { ...first, mode: this.mode, masters }
+  }
+
+  /** Closes the connection(s); commands still in flight get their replies first. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#deadlines.stop()
+    await this.#driver.close()
+  }
+
+  #assertOpen(command: Command): void {
+    if (this.#closed)
+      throw new RedisExpertError(
+        'CONNECTION_CLOSED',
+        `${argText(command[0]).toUpperCase()}: the client is closed`,
+      )
+  }
+
+  #onOverdue(): void {
+    // Replies are ordered: a command past its deadline means the connection is stuck
+    // (a half-open socket, a server paused or overloaded). Start over on a fresh one.
+    this.emit('timeout')
+    this.#driver.recycle()
+  }
+}
+
+/** Converts numbers to their decimal text; the driver takes strings and Buffers only. */
+function wireArgs(command: Command): (string | Buffer)[] {
+  if (!Array.isArray(command) || command.length === 0)
+    throw new RedisExpertError('INVALID_ARGUMENT', 'a command is a non-empty array such as ["GET", "key"]')
+  for (let i = 0; i < command.length; i++) {
+    const arg = command[i]
+    if (typeof arg !== 'string' && !Buffer.isBuffer(arg)) return command.map(toWire)
+  }
+  return command as (string | Buffer)[]
+}
+
+function toWire(arg: unknown, index: number): string | Buffer {
+  if (typeof arg === 'string' || Buffer.isBuffer(arg)) return arg
+  if (typeof arg === 'number' && Number.isFinite(arg)) return String(arg)
+  throw new RedisExpertError(
+    'INVALID_ARGUMENT',
+    `command argument ${index} must be a string, Buffer or finite number`,
+    {
+      details: { index, type: typeof arg },
+    },
+  )
+}
+
+/**
+ * Connects to a standalone server (`url`) or a Cluster (`cluster.rootNodes`). Resolves once
+ * the connection is ready; fails with CONNECTION_FAILED (password redacted) otherwise.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<RedisExpertClient> {
+  const resolved = resolveOptions(options)
+  const target = resolved.target
+  const driver =
+    target.kind === 'cluster'
+      ? new ClusterDriver(target.rootNodes, target.useReplicas, resolved)
+      : new StandaloneDriver(target.url, resolved)
+  try {
+    await driver.connect()
+  } catch (error) {
+    await driver.close().catch(() => {})
+    throw connectionFailed(resolved, error)
+  }
+  let commands: CommandTable = new Map()
+  if (target.kind === 'cluster') {
+    // Cluster routing needs each command's key positions; the server's own table covers modules too.
+    const [master] = await driver.masters()
+    commands = parseCommandTable(master ? await master.send(['COMMAND']) : null)
+  }
+  return new RedisExpertClient(driver, resolved, commands)
+}
+
+function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {
+  const target = describeTarget(options.target)
+  const reason =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error)
+  let message = scrub(`could not connect to ${target}: ${reason}`, options.password)
+  for (const url of options.target.kind === 'standalone' ? [options.target.url] : options.target.rootNodes) {
+    const password = safePassword(url)
+    if (password) message = scrub(message, password)
+  }
+  return new RedisExpertError('CONNECTION_FAILED', message, { details: { target } })
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,306 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createClient, createCluster, RESP_TYPES } from 'redis'
+import type { ResolvedOptions } from './options.js'
+import type { Reply } from './types.js'
+
+/**
+ * The only place that knows node-redis. Everything above talks to a `Driver`, so another
+ * driver (ioredis) could be slotted in behind the same edge.
+ */
+export interface Driver {
+  readonly ready: boolean
+  connect(): Promise<void>
+  /** One command; `firstKey` routes it on a Cluster. */
+  send(
+    args: readonly (string | Buffer)[],
+    firstKey: string | Buffer | undefined,
+    readonly: boolean,
+    buffers: boolean,
+  ): Promise<Reply>
+  /** A MULTI/EXEC (atomic) or plain pipeline for commands that share one slot. */
+  sendBatch(
+    commands: readonly (readonly (string | Buffer)[])[],
+    firstKey: string | Buffer | undefined,
+    atomic: boolean,
+    buffers: boolean,
+  ): Promise<Reply[]>
+  /** Waits up to `ms` for the connection to be ready; false when it is not. */
+  waitReady(ms: number): Promise<boolean>
+  /** One sender per master, for commands that must reach every master (probe, SCAN). */
+  masters(): Promise<NodeSender[]>
+  /** Drops the current connection(s) and connects afresh; every pending command fails. */
+  recycle(): void
+  close(): Promise<void>
+  onStateChange(listener: (state: 'ready' | 'disconnected', error?: unknown) => void): void
+}
+
+export interface NodeSender {
+  readonly address: string
+  send(args: readonly (string | Buffer)[]): Promise<Reply>
+}
+
+const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer } as const
+
+/** Capped exponential backoff with jitter (50–100 % of the step), so clients do not reconnect in lockstep. */
+export function backoffDelay(retries: number, baseMs: number, maxMs: number): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.min(retries, 30))
+  return Math.round(step * (0.5 + Math.random() / 2))
+}
+
+function reconnectStrategy(options: ResolvedOptions, connectedOnce: () => boolean) {
+  return (retries: number, cause: Error): number | Error => {
+    // The first connection fails fast so that connect() reports a wrong address or password;
+    // once connected, the client keeps trying for as long as it lives.
+    if (!connectedOnce() && retries >= options.connectRetries) return cause
+    return backoffDelay(retries, options.reconnect.baseDelayMs, options.reconnect.maxDelayMs)
+  }
+}
+
+function socketOptions(options: ResolvedOptions, connectedOnce: () => boolean) {
+  const tls = options.tls
+  return {
+    connectTimeout: options.connectTimeoutMs,
+    reconnectStrategy: reconnectStrategy(options, connectedOnce),
+    ...(tls ? { tls: true as const, ...(typeof tls === 'object' ? tls : {}) } : {}),
+  }
+}
+
+function clientOptions(options: ResolvedOptions, connectedOnce: () => boolean) {
+  return {
+    RESP: 2 as const,
+    socket: socketOptions(options, connectedOnce),
+    // Commands fail fast while disconnected; the client above decides how long to wait.
+    disableOfflineQueue: true,
+    // Timeouts are enforced by DeadlineTracker without a timer per command.
+    commandOptions: { timeout: 0 },
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.clientName !== undefined ? { name: options.clientName } : {}),
+    maintNotifications: 'disabled' as const,
+    disableClientInfo: true,
+  }
+}
+
+type StateListener = (state: 'ready' | 'disconnected', error?: unknown) => void
+
+function openStandalone(url: string, options: ResolvedOptions, connectedOnce: () => boolean) {
+  return createClient({
+    url,
+    ...clientOptions(options, connectedOnce),
+    ...(options.database !== undefined ? { database: options.database } : {}),
+  })
+}
+type StandaloneClient = ReturnType<typeof openStandalone>
+
+export class StandaloneDriver implements Driver {
+  readonly #url: string
+  readonly #options: ResolvedOptions
+  readonly #listeners: StateListener[] = []
+  #client: StandaloneClient
+  #connectedOnce = false
+  #closed = false
+
+  constructor(url: string, options: ResolvedOptions) {
+    this.#url = url
+    this.#options = options
+    this.#client = this.#open()
+  }
+
+  #open(): StandaloneClient {
+    const client = openStandalone(this.#url, this.#options, () => this.#connectedOnce)
+    client.on('error', (error: unknown) => this.#emit('disconnected', error))
+    client.on('ready', () => {
+      this.#connectedOnce = true
+      this.#emit('ready')
+    })
+    return client
+  }
+
+  #emit(state: 'ready' | 'disconnected', error?: unknown) {
+    for (const listener of this.#listeners) listener(state, error)
+  }
+
+  get ready(): boolean {
+    return this.#client.isReady
+  }
+
+  async connect(): Promise<void> {
+    await this.#client.connect()
+  }
+
+  send(
+    args: readonly (string | Buffer)[],
+    _firstKey: unknown,
+    _readonly: boolean,
+    buffers: boolean,
+  ): Promise<Reply> {
+    return this.#client.sendCommand(
+      args as (string | Buffer)[],
+      buffers ? { typeMapping: BUFFER_REPLIES } : undefined,
+    ) as Promise<Reply>
+  }
+
+  async sendBatch(
+    commands: readonly (readonly (string | Buffer)[])[],
+    _firstKey: unknown,
+    atomic: boolean,
+    buffers: boolean,
+  ): Promise<Reply[]> {
+    const client = buffers ? this.#client.withTypeMapping(BUFFER_REPLIES) : this.#client
+    const multi = client.multi()
+    for (const args of commands) multi.addCommand(args as (string | Buffer)[])
+    return (atomic ? await multi.exec() : await multi.execAsPipeline()) as unknown as Reply[]
+  }
+
+  async waitReady(ms: number): Promise<boolean> {
+    return waitFor(() => this.#client.isReady, ms)
+  }
+
+  async masters(): Promise<NodeSender[]> {
+    const client = this.#client
+    return [{ address: this.#url, send: (args) => client.sendCommand(args as string[]) as Promise<Reply> }]
+  }
+
+  recycle(): void {
+    if (this.#closed) return
+    const old = this.#client
+    this.#client = this.#open()
+    old.destroy()
+    this.#client.connect().catch(() => {
+      // Reconnection continues under the reconnect strategy; callers see CONNECTION_UNAVAILABLE meanwhile.
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#client.isOpen) await this.#client.close().catch(() => this.#client.destroy())
+  }
+
+  onStateChange(listener: StateListener): void {
+    this.#listeners.push(listener)
+  }
+}
+
+function openCluster(
+  rootNodes: readonly string[],
+  useReplicas: boolean,
+  options: ResolvedOptions,
+  connectedOnce: () => boolean,
+) {
+  return createCluster({
+    rootNodes: rootNodes.map((url) => ({ url })),
+    useReplicas,
+    RESP: 2 as const,
+    defaults: clientOptions(options, connectedOnce),
+    commandOptions: { timeout: 0 },
+  })
+}
+type ClusterClient = ReturnType<typeof openCluster>
+
+export class ClusterDriver implements Driver {
+  readonly #rootNodes: readonly string[]
+  readonly #useReplicas: boolean
+  readonly #options: ResolvedOptions
+  readonly #listeners: StateListener[] = []
+  #cluster: ClusterClient
+  #connectedOnce = false
+  #closed = false
+
+  constructor(rootNodes: readonly string[], useReplicas: boolean, options: ResolvedOptions) {
+    this.#rootNodes = rootNodes
+    this.#useReplicas = useReplicas
+    this.#options = options
+    this.#cluster = this.#open()
+  }
+
+  #open(): ClusterClient {
+    const cluster = openCluster(this.#rootNodes, this.#useReplicas, this.#options, () => this.#connectedOnce)
+    cluster.on('error', (error: unknown) => {
+      for (const listener of this.#listeners) listener('disconnected', error)
+    })
+    return cluster
+  }
+
+  get ready(): boolean {
+    return this.#cluster.isReady
+  }
+
+  async connect(): Promise<void> {
+    await this.#cluster.connect()
+    this.#connectedOnce = true
+    for (const listener of this.#listeners) listener('ready')
+  }
+
+  send(
+    args: readonly (string | Buffer)[],
+    firstKey: string | Buffer | undefined,
+    readonly: boolean,
+    buffers: boolean,
+  ): Promise<Reply> {
+    return this.#cluster.sendCommand(
+      firstKey,
+      readonly,
+      args as (string | Buffer)[],
+      buffers ? { typeMapping: BUFFER_REPLIES } : undefined,
+    ) as Promise<Reply>
+  }
+
+  async sendBatch(
+    commands: readonly (readonly (string | Buffer)[])[],
+    firstKey: string | Buffer | undefined,
+    atomic: boolean,
+    buffers: boolean,
+  ): Promise<Reply[]> {
+    const cluster = buffers ? this.#cluster.withTypeMapping(BUFFER_REPLIES) : this.#cluster
+    const multi = cluster.multi(firstKey)
+    for (const args of commands) multi.addCommand(firstKey, false, args as (string | Buffer)[])
+    return (atomic ? await multi.exec() : await multi.execAsPipeline()) as unknown as Reply[]
+  }
+
+  async waitReady(ms: number): Promise<boolean> {
+    return waitFor(() => this.#cluster.isReady, ms)
+  }
+
+  async masters(): Promise<NodeSender[]> {
+    return Promise.all(
+      this.#cluster.masters.map(async (master) => {
+        const client = await this.#cluster.nodeClient(master)
+        return {
+          address: `${master.host}:${master.port}`,
+          send: (args: readonly (string | Buffer)[]) =>
+            client.sendCommand(args as string[]) as Promise<Reply>,
+        }
+      }),
+    )
+  }
+
+  recycle(): void {
+    if (this.#closed) return
+    const old = this.#cluster
+    this.#cluster = this.#open()
+    old.destroy()
+    this.connect().catch(() => {})
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#cluster.close().catch(() => this.#cluster.destroy())
+  }
+
+  onStateChange(listener: StateListener): void {
+    this.#listeners.push(listener)
+  }
+}
+
+/**
+ * Resolves true as soon as `isReady()` holds, false after `ms`. Polls: it runs only while
+ * disconnected, and the cluster client has no single 'ready' event to wait for.
+ */
+async function waitFor(isReady: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!isReady()) {
+    if (Date.now() >= deadline) return false
+    await sleep(Math.min(10, Math.max(1, deadline - Date.now())))
+  }
+  return true
+}

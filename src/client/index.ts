@@ -1,0 +1,5 @@
+export { type ClientEvents, connect, RedisExpertClient } from './client.js'
+export { type CommandSpec, type CommandTable, commandKeys, parseCommandTable } from './command-info.js'
+export type { ConnectOptions, NodeAddress, ReconnectOptions } from './options.js'
+export { redactUrl } from './options.js'
+export * from './types.js'

@@ -1,0 +1,100 @@
+/** An argument as sent on the wire. Numbers are formatted in decimal. */
+export type RedisArg = string | Buffer | number
+
+/** One command: its name, then its arguments, e.g. `['SET', key, value, 'PX', 1000]`. */
+export type Command = readonly RedisArg[]
+
+/**
+ * A reply as the driver decodes it (RESP2): simple and bulk strings as `string`
+ * (or `Buffer` with `{ buffers: true }`), integers as `number`, nil as `null`,
+ * arrays as arrays.
+ */
+export type Reply = string | number | null | Buffer | Reply[]
+
+export interface CallOptions {
+  /** Overrides the client's command timeout for this call (e.g. a blocking command's wait plus margin). */
+  readonly timeoutMs?: number
+  /** Return bulk strings as Buffers (binary codecs). */
+  readonly buffers?: boolean
+}
+
+export interface BatchOptions {
+  /** Wrap the batch in MULTI/EXEC. All keys must share one slot. */
+  readonly atomic?: boolean
+  readonly buffers?: boolean
+  readonly timeoutMs?: number
+}
+
+/**
+ * The execution edge every feature talks through. The connected client implements it;
+ * nothing above `client/` reaches the driver directly.
+ */
+export interface Executor {
+  /** One command, one round trip. */
+  call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T>
+  /**
+   * Several commands in one round trip (pipelined; with `atomic`, inside MULTI/EXEC).
+   * Resolves to one reply per command, in order; rejects with the first error reply.
+   * On a Cluster every command of one batch must address the same slot.
+   */
+  batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]>
+}
+
+/** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */
+export interface ListpackLimits {
+  /** hash-max-listpack-entries (default 128) */
+  readonly hashEntries: number
+  /** hash-max-listpack-value, bytes (default 64) */
+  readonly hashValue: number
+  /** zset-max-listpack-entries (default 128) */
+  readonly zsetEntries: number
+  /** zset-max-listpack-value, bytes (default 64) */
+  readonly zsetValue: number
+  /** set-max-intset-entries (default 512) */
+  readonly setIntsetEntries: number
+  /** set-max-listpack-entries (7.2+, default 128); null before 7.2, where sets are intset or hashtable only */
+  readonly setEntries: number | null
+  /** set-max-listpack-value (7.2+, default 64) */
+  readonly setValue: number | null
+  /** list-max-listpack-size (default -2: 8 KiB per node) */
+  readonly listSize: number
+}
+
+export const DEFAULT_LISTPACK_LIMITS: ListpackLimits = {
+  hashEntries: 128,
+  hashValue: 64,
+  zsetEntries: 128,
+  zsetValue: 64,
+  setIntsetEntries: 512,
+  setEntries: 128,
+  setValue: 64,
+  listSize: -2,
+}
+
+export interface PersistenceInfo {
+  readonly aof: boolean
+  readonly appendfsync: 'always' | 'everysec' | 'no' | null
+  /** RDB save rules as `[seconds, changes]` pairs; empty when RDB snapshots are off. */
+  readonly rdbSaveRules: readonly (readonly [number, number])[]
+  readonly lastBgsaveOk: boolean | null
+}
+
+/** What one server (a standalone server or one Cluster master) is and how it is configured. */
+export interface NodeProbe {
+  readonly address: string
+  readonly version: string
+  readonly modules: readonly { readonly name: string; readonly version: number }[]
+  readonly persistence: PersistenceInfo
+  /** Bytes; 0 means no limit. */
+  readonly maxmemory: number
+  readonly maxmemoryPolicy: string
+  readonly listpack: ListpackLimits
+  /** False when CONFIG GET was refused (ACL) or renamed: the values then come from INFO, and listpack limits are the defaults. */
+  readonly configReadable: boolean
+}
+
+export interface ServerProbe extends NodeProbe {
+  readonly mode: 'standalone' | 'cluster'
+  /** One entry per master (a single one on a standalone server). */
+  readonly masters: readonly NodeProbe[]
+}
