@@ -47,7 +47,12 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
-    const args = wireArgs(command)
+    let args: (string | Buffer)[]
+    try {
+      args = wireArgs(command)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (!this.#driver.ready) return this.#callWhenReady(args, command, options) as Promise<T>
     return this.#send(args, command, options) as Promise<T>
   }
@@ -121,6 +126,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
         options?.buffers === true,
       )
     } catch (error) {
+      // A failed command inside MULTI/EXEC: name that command and its own error, not "EXEC failed".
+      if (isMultiError(error)) {
+        const at = error.errorIndexes[0] ?? 0
+        throw commandError(error.replies[at]?.message ?? error.message, commands[at] ?? first, error)
+      }
       throw translateError(error, options?.atomic ? ['MULTI'] : first, this.#deadlines.isOverdue(tick))
     } finally {
       this.#deadlines.done(tick)
@@ -173,6 +183,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.emit('timeout')
     this.#driver.recycle()
   }
+}
+
+/** node-redis's MultiErrorReply, recognised by shape: the class is not exported from every entry point. */
+function isMultiError(error: unknown): error is Error & { replies: Error[]; errorIndexes: number[] } {
+  return error instanceof Error && Array.isArray((error as { errorIndexes?: unknown }).errorIndexes)
 }
 
 /** Converts numbers to their decimal text; the driver takes strings and Buffers only. */

@@ -1,0 +1,91 @@
+import { createClient } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type RedisExpertClient } from '../../src/index.js'
+import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+
+let cluster: RedisCluster
+let db: RedisExpertClient
+
+beforeAll(async () => {
+  cluster = await startCluster({ masters: 3, replicasPerMaster: 1 })
+  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
+}, 60_000)
+afterAll(async () => {
+  await db?.close()
+  await cluster?.stop()
+})
+
+/** Asks one node directly, bypassing the cluster client. */
+async function onNode<T>(url: string, args: string[]): Promise<T> {
+  const client = createClient({ url, RESP: 2 })
+  await client.connect()
+  try {
+    return (await client.sendCommand(args)) as T
+  } finally {
+    await client.close()
+  }
+}
+
+describe('a 3-master + 3-replica Cluster', () => {
+  it('has every slot assigned and cluster_state:ok on every node', async () => {
+    expect(cluster.nodes).toHaveLength(6)
+    expect(cluster.nodes.filter((n) => n.role === 'master')).toHaveLength(3)
+    for (const node of cluster.nodes) {
+      const info = await onNode<string>(node.url, ['CLUSTER', 'INFO'])
+      expect(info).toContain('cluster_state:ok')
+      expect(info).toContain('cluster_slots_assigned:16384')
+      expect(info).toContain('cluster_known_nodes:6')
+    }
+    for (const node of cluster.nodes.filter((n) => n.role === 'replica')) {
+      expect(await onNode<string>(node.url, ['INFO', 'replication'])).toContain('role:slave')
+    }
+  })
+
+  it('connect({ cluster }) reads and writes keys that land on every master', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `item:${i}`)
+    for (const key of keys) expect(await db.call(['SET', key, key, 'PX', 60_000])).toBe('OK')
+    for (const key of keys) expect(await db.call(['GET', key])).toBe(key)
+    const perMaster = await Promise.all(cluster.rootNodes.map((url) => onNode<number>(url, ['DBSIZE'])))
+    for (const count of perMaster) expect(count).toBeGreaterThan(50)
+    expect(perMaster.reduce((a, b) => a + b, 0)).toBe(300)
+  })
+
+  it('routes commands whose keys move (EVAL numkeys, XREAD STREAMS, ZUNIONSTORE)', async () => {
+    expect(await db.call(['EVAL', 'return redis.call("SET", KEYS[1], ARGV[1])', 1, 'lua:{x}', 'v'])).toBe(
+      'OK',
+    )
+    expect(await db.call(['GET', 'lua:{x}'])).toBe('v')
+    await db.call(['XADD', 's:{y}', '*', 'f', '1'])
+    const read = await db.call(['XREAD', 'COUNT', 10, 'STREAMS', 's:{y}', '0'])
+    expect(Array.isArray(read) && read.length).toBe(1)
+    await db.call(['ZADD', 'z1:{t}', 1, 'a'])
+    await db.call(['ZADD', 'z2:{t}', 2, 'b'])
+    expect(await db.call(['ZUNIONSTORE', 'z3:{t}', 2, 'z1:{t}', 'z2:{t}'])).toBe(2)
+  })
+
+  it('runs a single-slot batch atomically on the owning master', async () => {
+    const replies = await db.batch(
+      [
+        ['SET', 'cart:{42}:a', '1', 'PX', 60_000],
+        ['SET', 'cart:{42}:b', '2', 'PX', 60_000],
+        ['MGET', 'cart:{42}:a', 'cart:{42}:b'],
+      ],
+      { atomic: true },
+    )
+    expect(replies).toEqual(['OK', 'OK', ['1', '2']])
+  })
+
+  it('probe() reports every master', async () => {
+    const probe = await db.probe()
+    expect(probe.mode).toBe('cluster')
+    expect(probe.masters).toHaveLength(3)
+    const ports = probe.masters.map((m) => Number(m.address.split(':')[1])).sort()
+    expect(ports).toEqual(
+      cluster.nodes
+        .filter((n) => n.role === 'master')
+        .map((n) => n.port)
+        .sort(),
+    )
+    for (const master of probe.masters) expect(master.configReadable).toBe(true)
+  })
+})
