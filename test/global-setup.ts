@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { redisServerPath } from '../src/testing/binary.js'
+import { dirPrefix } from '../src/testing/server.js'
 
-/** redis-server processes whose working directory is one of the launcher's temporary directories. */
+/** redis-server processes started by this test run: their working directory carries the run's name. */
 export function launchedServers(): number[] {
+  const prefix = `${tmpdir()}/${dirPrefix()}`
   let pids: number[] = []
   try {
     pids = execFileSync('pgrep', ['-x', 'redis-server'], { encoding: 'utf8' }).trim().split('\n').map(Number)
@@ -13,7 +16,7 @@ export function launchedServers(): number[] {
   }
   return pids.filter((pid) => {
     try {
-      return readlinkSync(`/proc/${pid}/cwd`).startsWith(`${tmpdir()}/redis-expert-`)
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(prefix)
     } catch {
       return false
     }
@@ -23,6 +26,8 @@ export function launchedServers(): number[] {
 export function setup(): void {
   // Fail the whole run at once, with the install hint, when there is no server to test against.
   redisServerPath()
+  // Test files run in worker processes, which inherit this.
+  process.env.REDIS_EXPERT_RUN = randomBytes(4).toString('hex')
 }
 
 export function teardown(): void {

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { RedisExpertError } from '../errors.js'
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
-import { DeadlineTracker, tickFor } from './deadlines.js'
+import { BucketedDeadlines, tickFor } from './deadlines.js'
 import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
 import { commandError, scrub, translateError } from './errors.js'
+import { OrderedInFlight } from './in-flight.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
@@ -23,8 +24,15 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   readonly mode: 'standalone' | 'cluster'
   readonly options: ResolvedOptions
   readonly #driver: Driver
-  readonly #deadlines: DeadlineTracker
   readonly #commands: CommandTable
+  /** Single commands on a standalone connection: replies are ordered. */
+  #flight: OrderedInFlight
+  /** Cluster commands and batches: replies come back in any order. */
+  readonly #buckets: BucketedDeadlines
+  /** Date.now() one tick ahead, advanced by the sweep, so a deadline is never early and costs no clock read. */
+  #clock: number
+  readonly #tickMs: number
+  readonly #sweeper: NodeJS.Timeout
   #closed = false
 
   /** Use `connect()`. */
@@ -34,7 +42,13 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.options = options
     this.#commands = commands
     this.mode = options.target.kind
-    this.#deadlines = new DeadlineTracker(tickFor(options.commandTimeoutMs), () => this.#onOverdue())
+    this.#tickMs = tickFor(options.commandTimeoutMs)
+    this.#clock = Date.now() + this.#tickMs
+    this.#flight = new OrderedInFlight(translateError)
+    this.#buckets = new BucketedDeadlines(this.#tickMs)
+    this.#sweeper = setInterval(() => this.#sweep(), this.#tickMs)
+    // The sweep must never keep the process alive on its own.
+    this.#sweeper.unref()
     driver.onStateChange((state, error) => {
       if (state === 'ready') this.emit('ready')
       else this.emit('disconnected', error)
@@ -58,20 +72,24 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   #send(args: (string | Buffer)[], command: Command, options: CallOptions | undefined): Promise<Reply> {
-    const tick = this.#deadlines.track(options?.timeoutMs ?? this.options.commandTimeoutMs)
-    const clustered = this.mode === 'cluster'
-    const firstKey = clustered
-      ? (commandKeys(this.#commands, args)[0] as string | Buffer | undefined)
-      : undefined
-    const readonly = clustered && isReadonly(this.#commands, args)
-    return this.#driver.send(args, firstKey, readonly, options?.buffers === true).then(
+    const deadline = this.#clock + (options?.timeoutMs ?? this.options.commandTimeoutMs)
+    const buffers = options?.buffers === true
+    if (this.mode === 'standalone') {
+      // The hot path: no allocation beyond the driver's own (see OrderedInFlight).
+      const flight = this.#flight
+      flight.issue(command, deadline)
+      return this.#driver.send(args, undefined, false, buffers).then(flight.onReply, flight.onError)
+    }
+    const tick = this.#buckets.track(deadline)
+    const firstKey = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
+    return this.#driver.send(args, firstKey, isReadonly(this.#commands, args), buffers).then(
       (reply) => {
-        this.#deadlines.done(tick)
+        this.#buckets.done(tick)
         return reply
       },
       (error: unknown) => {
-        this.#deadlines.done(tick)
-        throw translateError(error, command, this.#deadlines.isOverdue(tick))
+        this.#buckets.done(tick)
+        throw translateError(error, command, this.#buckets.isOverdue(tick, Date.now()))
       },
     )
   }
@@ -116,7 +134,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
             | Buffer
             | undefined)
         : undefined
-    const tick = this.#deadlines.track(timeoutMs)
+    const tick = this.#buckets.track(this.#clock + timeoutMs)
     let replies: Reply[]
     try {
       replies = await this.#driver.sendBatch(
@@ -131,9 +149,13 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
         const at = error.errorIndexes[0] ?? 0
         throw commandError(error.replies[at]?.message ?? error.message, commands[at] ?? first, error)
       }
-      throw translateError(error, options?.atomic ? ['MULTI'] : first, this.#deadlines.isOverdue(tick))
+      throw translateError(
+        error,
+        options?.atomic ? ['MULTI'] : first,
+        this.#buckets.isOverdue(tick, Date.now()),
+      )
     } finally {
-      this.#deadlines.done(tick)
+      this.#buckets.done(tick)
     }
     const failed = replies.findIndex((reply) => (reply as unknown) instanceof Error)
     if (failed >= 0) {
@@ -165,7 +187,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#deadlines.stop()
+    clearInterval(this.#sweeper)
     await this.#driver.close()
   }
 
@@ -177,10 +199,15 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       )
   }
 
-  #onOverdue(): void {
-    // Replies are ordered: a command past its deadline means the connection is stuck
-    // (a half-open socket, a server paused or overloaded). Start over on a fresh one.
+  #sweep(): void {
+    const now = Date.now()
+    this.#clock = now + this.#tickMs
+    if (!this.#flight.sweep(now) && !this.#buckets.sweep(now)) return
+    // Replies are ordered: a command past its deadline means the connection is stuck (a
+    // half-open socket, a server paused or overloaded). Start over on a fresh one; the old
+    // one's commands fail with COMMAND_TIMEOUT (overdue) or CONNECTION_LOST (the rest).
     this.emit('timeout')
+    this.#flight = new OrderedInFlight(translateError)
     this.#driver.recycle()
   }
 }

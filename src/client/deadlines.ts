@@ -1,31 +1,23 @@
 /**
- * Command timeouts without a timer per command.
+ * Deadlines for commands whose replies may come back in any order (a Cluster client talks
+ * to several nodes at once), without a timer per command.
  *
- * node-redis's own per-command timeout arms an `AbortSignal.timeout` for every command,
- * which costs 1.5–3.4× throughput. Here each command only bumps a counter in the bucket of
- * its deadline (deadlines rounded up to a tick); one interval timer advances a coarse clock
- * and looks for a bucket whose deadline has passed with commands still in it. Replies on a
- * connection are ordered, so an overdue command means the connection is stuck: the owner
- * is told (`onOverdue`) and recycles it, which fails every command it holds.
+ * Each command bumps a counter in the bucket of its deadline, rounded up to a tick, and
+ * takes it back when answered. The client's sweep asks, once per tick, whether a bucket
+ * whose deadline has passed still holds commands. Costs a closure per command, which
+ * OrderedInFlight avoids where replies are ordered (one connection).
  */
-export class DeadlineTracker {
+export class BucketedDeadlines {
   readonly #tickMs: number
   readonly #pending = new Map<number, number>()
-  readonly #timer: NodeJS.Timeout
-  readonly #onOverdue: () => void
-  #now = Date.now()
 
-  constructor(tickMs: number, onOverdue: () => void) {
+  constructor(tickMs: number) {
     this.#tickMs = tickMs
-    this.#onOverdue = onOverdue
-    this.#timer = setInterval(() => this.#sweep(), tickMs)
-    // The sweep must never keep the process alive on its own.
-    this.#timer.unref()
   }
 
-  /** The tick a command sent now with this timeout must be answered by. */
-  track(timeoutMs: number): number {
-    const tick = Math.ceil((this.#now + timeoutMs) / this.#tickMs)
+  /** The bucket of a command due at `deadline` (absolute ms). */
+  track(deadline: number): number {
+    const tick = Math.ceil(deadline / this.#tickMs)
     this.#pending.set(tick, (this.#pending.get(tick) ?? 0) + 1)
     return tick
   }
@@ -36,35 +28,14 @@ export class DeadlineTracker {
     else this.#pending.set(tick, left)
   }
 
-  /** True when a command tracked with this tick is past its deadline (to the tick's precision). */
-  isOverdue(tick: number): boolean {
-    return tick * this.#tickMs <= Date.now()
+  isOverdue(tick: number, now: number): boolean {
+    return tick * this.#tickMs <= now
   }
 
-  /** Milliseconds left before this tick's deadline (0 when past). */
-  remainingMs(tick: number): number {
-    return Math.max(0, tick * this.#tickMs - Date.now())
-  }
-
-  get pendingCount(): number {
-    let total = 0
-    for (const count of this.#pending.values()) total += count
-    return total
-  }
-
-  stop(): void {
-    clearInterval(this.#timer)
-  }
-
-  #sweep(): void {
-    this.#now = Date.now()
-    const expired = Math.floor(this.#now / this.#tickMs)
-    for (const tick of this.#pending.keys()) {
-      if (tick <= expired) {
-        this.#onOverdue()
-        return
-      }
-    }
+  /** True when a bucket past its deadline still holds commands. */
+  sweep(now: number): boolean {
+    for (const tick of this.#pending.keys()) if (tick * this.#tickMs <= now) return true
+    return false
   }
 }
 

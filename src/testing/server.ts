@@ -48,12 +48,20 @@ export interface RedisServer {
 
 const HOST = '127.0.0.1'
 
+/**
+ * Temporary directories are named after the test run (REDIS_EXPERT_RUN, set by the test
+ * suite's global setup), so that a run can find exactly the servers it started.
+ */
+export function dirPrefix(run = process.env.REDIS_EXPERT_RUN): string {
+  return `redis-expert-${run ? `${run}-` : ''}`
+}
+
 /** Spawns a redis-server on a free loopback port in a fresh temporary directory. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const executable = redisServerPath()
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort(isClusterNode(options)))
-    const dir = mkdtempSync(join(tmpdir(), `redis-expert-${port}-`))
+    const dir = mkdtempSync(join(tmpdir(), `${dirPrefix()}${port}-`))
     removeOnExit(dir)
     writeFileSync(join(dir, 'redis.conf'), renderConfig(port, dir, options))
     try {

@@ -1,0 +1,101 @@
+/**
+ * The benchmark harness: cases measured against one server in one run, repetitions
+ * interleaved (A B C A B C ...) so that drift on a shared, noisy machine hits every case
+ * alike, and results reported as ratios to a baseline measured in the same run.
+ */
+
+export interface BenchCase {
+  readonly name: string
+  /**
+   * Runs the workload once and returns how many operations it did, or, for an external
+   * tool that measures itself, its own rate.
+   */
+  run(): Promise<number | { readonly opsPerSecond: number }>
+}
+
+export interface Suite {
+  readonly name: string
+  readonly description: string
+  /** The case every ratio is taken against. */
+  readonly baseline: string
+  /** Optional: a target the suite checks, e.g. "client.call ≥ 0.97× baseline". */
+  readonly targets?: readonly Target[]
+  setup(server: ServerHandle): Promise<SuiteRun>
+}
+
+export interface Target {
+  readonly case: string
+  /** Minimum ratio of the case's median to the baseline's median (throughput; higher is better). */
+  readonly minRatio: number
+}
+
+export interface SuiteRun {
+  readonly cases: readonly BenchCase[]
+  teardown(): Promise<void>
+}
+
+export interface ServerHandle {
+  readonly url: string
+  readonly port: number
+}
+
+export interface CaseResult {
+  readonly name: string
+  /** Operations per second of each repetition. */
+  readonly samples: number[]
+}
+
+export async function measure(run: SuiteRun, repetitions: number, warmup = 1): Promise<CaseResult[]> {
+  for (let w = 0; w < warmup; w++) for (const c of run.cases) await c.run()
+  const results = run.cases.map((c) => ({ name: c.name, samples: [] as number[] }))
+  for (let r = 0; r < repetitions; r++) {
+    for (const [i, c] of run.cases.entries()) {
+      const started = process.hrtime.bigint()
+      const ops = await c.run()
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      results[i]?.samples.push(typeof ops === 'number' ? ops / seconds : ops.opsPerSecond)
+    }
+  }
+  return results
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+const fmt = (n: number) =>
+  n >= 100_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0)
+
+export function renderTable(suite: Suite, results: readonly CaseResult[]): string {
+  const base = results.find((r) => r.name === suite.baseline)
+  const baseMedian = base ? median(base.samples) : Number.NaN
+  const lines = [
+    `### ${suite.name}`,
+    '',
+    suite.description,
+    '',
+    '| case | ops/s median | min | max | × baseline |',
+    '|---|---:|---:|---:|---:|',
+  ]
+  for (const r of results) {
+    const m = median(r.samples)
+    const ratio = r.name === suite.baseline ? '1.00 (baseline)' : (m / baseMedian).toFixed(2)
+    lines.push(
+      `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.samples))} | ${fmt(Math.max(...r.samples))} | ${ratio} |`,
+    )
+  }
+  for (const target of suite.targets ?? []) {
+    const r = results.find((x) => x.name === target.case)
+    if (!r) continue
+    const ratio = median(r.samples) / baseMedian
+    lines.push(
+      '',
+      `Target: ${target.case} ≥ ${target.minRatio}× baseline — measured ${ratio.toFixed(3)}× — ${ratio >= target.minRatio ? 'met' : 'NOT met'}`,
+    )
+  }
+  return lines.join('\n')
+}
