@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'DECODE_FAILED'
   | 'ENCODE_FAILED'
   | 'UNBOUNDED_READ'
+  | 'CROSS_SLOT'
 
 export interface ErrorDetails {
   readonly [name: string]: unknown

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
+import { RedisExpertError } from '../errors.js'
 import { registerProbe } from './probe.js'
+import { registerSchema } from './schema.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string
-}
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 const program = new Command('redis-expert')
   .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit.")
@@ -13,5 +13,15 @@ const program = new Command('redis-expert')
 
 // Each subcommand lives in its own file and registers itself here.
 registerProbe(program)
+registerSchema(program)
 
-await program.parseAsync(process.argv)
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  // Typed errors are the user's to act on: print the code and message, not a stack.
+  if (error instanceof RedisExpertError) {
+    console.error(`redis-expert: ${error.code}: ${error.message}`)
+    process.exit(1)
+  }
+  throw error
+}

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { RedisExpertError } from '../errors.js'
+import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
+import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
 import { BucketedDeadlines, tickFor } from './deadlines.js'
 import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
@@ -163,6 +165,14 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       throw commandError(error.message, commands[failed] as Command, error)
     }
     return replies
+  }
+
+  /**
+   * The typed operations of a keyspace on this connection: `db.keyspace(shop).user({ id }).hget('name')`.
+   * Every write carries the entry's TTL in the same round trip.
+   */
+  keyspace<E extends EntryDeclarations>(keyspace: Keyspace<string, E>, options?: BindOptions): BoundKeyspace<E> {
+    return bindKeyspace(this, keyspace, options)
   }
 
   /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */

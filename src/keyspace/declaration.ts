@@ -1,0 +1,244 @@
+import { type Codec, type CodecName, decimal, isCodec, resolveCodec } from '../codec/index.js'
+import { RedisExpertError } from '../errors.js'
+import { type ParsedPattern, parsePattern } from './pattern.js'
+import { parseTtl, type TtlSpec } from './ttl.js'
+import { CODEC_KINDS, COLLECTION_KINDS, isTypeDescriptor, type TypeKind, type TypeSpec } from './types.js'
+
+export type Role =
+  | 'cache'
+  | 'session'
+  | 'state'
+  | 'reference'
+  | 'counter'
+  | 'analytics'
+  | 'queue'
+  | 'lock'
+  | 'index'
+export type Durability = 'ephemeral' | 'source-of-truth'
+
+export const ROLES: readonly Role[] = [
+  'cache',
+  'session',
+  'state',
+  'reference',
+  'counter',
+  'analytics',
+  'queue',
+  'lock',
+  'index',
+]
+
+/** What a team writes for one entry of `defineKeyspace`. */
+export interface EntryDeclaration {
+  /** `user:<id>`; `<name>` is a parameter, `{...}` a Redis hash tag. Prefixed with the namespace. */
+  readonly pattern: string
+  readonly type: TypeSpec
+  readonly role: Role
+  /** `'10m'`, milliseconds, or `'persistent'` (only where losing the TTL is the intent). */
+  readonly ttl: TtlSpec
+  /** 0–0.5: each write's TTL is uniform in ttl·(1 ± jitter). Default 0. */
+  readonly jitter?: number
+  /** Reads extend the TTL (sessions). Default false. */
+  readonly sliding?: boolean
+  /** Default `ephemeral`; `source-of-truth` requires AOF + fsync on the server. */
+  readonly durability?: Durability
+  /** Declared bound on fields / members / elements / stream entries. */
+  readonly maxItems?: number
+  /**
+   * Declared bound, in bytes, on each stored value (string value, field value, member, element).
+   * Used to predict the encoding; without it collection values are assumed to fit the listpack
+   * value limit (64 bytes by default) and string values to exceed the embstr limit (44 bytes).
+   */
+  readonly maxValueBytes?: number
+  /** Default `raw` for `t.string`, `json` otherwise. */
+  readonly codec?: CodecName | Codec<never>
+  readonly description?: string
+}
+
+const OPTION_NAMES = [
+  'pattern',
+  'type',
+  'role',
+  'ttl',
+  'jitter',
+  'sliding',
+  'durability',
+  'maxItems',
+  'maxValueBytes',
+  'codec',
+  'description',
+] as const
+
+/** An entry after validation: every option resolved to a concrete value. */
+export interface EntryPolicy {
+  readonly name: string
+  readonly pattern: ParsedPattern
+  readonly kind: TypeKind
+  /** Set of integers (`t.set({ integers: true })`). */
+  readonly integers: boolean
+  readonly role: Role
+  readonly durability: Durability
+  /** null: persistent. */
+  readonly ttlMs: number | null
+  readonly jitter: number
+  readonly sliding: boolean
+  readonly maxItems: number | null
+  readonly maxValueBytes: number | null
+  /**
+   * How values are stored. `decimal` for counters and integer sets (the form INCRBY and intset
+   * need); null for HyperLogLogs and bitmaps, whose bytes Redis defines.
+   */
+  readonly codec: Codec<unknown> | null
+  readonly description: string | null
+}
+
+/** Roles whose keys must expire: a cache or session without TTL grows forever, a lock without one deadlocks. */
+const TTL_REQUIRED_ROLES: readonly Role[] = ['cache', 'session', 'lock']
+
+function invalid(entry: string, message: string, details: Record<string, unknown> = {}): RedisExpertError {
+  return new RedisExpertError('KEYSPACE_INVALID', `entry '${entry}': ${message}`, {
+    details: { entry, ...details },
+  })
+}
+
+/** Validates one declaration; throws KEYSPACE_INVALID or KEYSPACE_TTL_REQUIRED. */
+export function resolveEntry(namespace: string, name: string, declaration: unknown): EntryPolicy {
+  if (typeof declaration !== 'object' || declaration === null || Array.isArray(declaration)) {
+    throw invalid(name, 'the declaration must be an object with pattern, type, role and ttl')
+  }
+  const d = declaration as Record<string, unknown>
+  const unknown = Object.keys(d).filter((option) => !(OPTION_NAMES as readonly string[]).includes(option))
+  if (unknown.length > 0) {
+    throw invalid(name, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, {
+      options: unknown,
+      known: OPTION_NAMES,
+    })
+  }
+  const type = d.type
+  if (!isTypeDescriptor(type)) {
+    throw invalid(
+      name,
+      typeof type === 'function'
+        ? 'type must be called: write t.hash(), not t.hash'
+        : 'type must be one of t.string(), t.hash<T>(), ...',
+    )
+  }
+  const kind = type.kind
+  const role = d.role as Role
+  if (!ROLES.includes(role)) throw invalid(name, `role must be one of ${ROLES.join(', ')}`, { role: d.role })
+  const pattern = parsePattern(namespace, d.pattern, name)
+
+  const durability = (d.durability ?? 'ephemeral') as Durability
+  if (durability !== 'ephemeral' && durability !== 'source-of-truth') {
+    throw invalid(name, "durability must be 'ephemeral' or 'source-of-truth'", { durability })
+  }
+  if (durability === 'source-of-truth' && (role === 'cache' || role === 'lock')) {
+    throw invalid(
+      name,
+      `a ${role} is by definition reproducible or transient; it cannot be the source of truth`,
+    )
+  }
+
+  const ttlMs = resolveTtl(name, d.ttl, role)
+  const jitter = resolveJitter(name, d.jitter, ttlMs)
+  const sliding = d.sliding ?? false
+  if (typeof sliding !== 'boolean') throw invalid(name, 'sliding must be a boolean', { sliding })
+  if (sliding && ttlMs === null) throw invalid(name, 'sliding needs a finite ttl to extend')
+  if (sliding && role === 'lock') throw invalid(name, "a lock's TTL is its lease; reads must not extend it")
+
+  const maxItems = positiveInteger(name, 'maxItems', d.maxItems)
+  if (maxItems !== null && !COLLECTION_KINDS.includes(kind)) {
+    throw invalid(name, `maxItems bounds collections (${COLLECTION_KINDS.join(', ')}), not a ${kind}`)
+  }
+  const maxValueBytes = positiveInteger(name, 'maxValueBytes', d.maxValueBytes)
+  if (maxValueBytes !== null && (!CODEC_KINDS.includes(kind) || kind === 'stream')) {
+    throw invalid(name, `maxValueBytes does not apply to a ${kind}`)
+  }
+
+  const codec = resolveEntryCodec(name, kind, type.integers === true, d.codec)
+  const description = d.description ?? null
+  if (description !== null && typeof description !== 'string')
+    throw invalid(name, 'description must be a string')
+
+  return {
+    name,
+    pattern,
+    kind,
+    integers: type.integers === true,
+    role,
+    durability,
+    ttlMs,
+    jitter,
+    sliding,
+    maxItems,
+    maxValueBytes,
+    codec,
+    description,
+  }
+}
+
+function resolveTtl(name: string, spec: unknown, role: Role): number | null {
+  if (spec === undefined) {
+    throw new RedisExpertError(
+      'KEYSPACE_TTL_REQUIRED',
+      `entry '${name}': declare a ttl ('10m', '30d', ...) or, for long-lived data that must not expire, ttl: 'persistent'`,
+      { details: { entry: name, role } },
+    )
+  }
+  const ttlMs = parseTtl(spec, name)
+  if (ttlMs === null && TTL_REQUIRED_ROLES.includes(role)) {
+    throw new RedisExpertError(
+      'KEYSPACE_TTL_REQUIRED',
+      `entry '${name}': a ${role} needs a finite ttl; 'persistent' is for reference data, source-of-truth state and similar long-lived data`,
+      { details: { entry: name, role } },
+    )
+  }
+  return ttlMs
+}
+
+function resolveJitter(name: string, value: unknown, ttlMs: number | null): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 0.5) {
+    throw invalid(name, 'jitter must be a number from 0 to 0.5', { jitter: value })
+  }
+  if (ttlMs === null && value > 0) throw invalid(name, 'jitter needs a finite ttl to spread')
+  return value
+}
+
+function positiveInteger(name: string, option: string, value: unknown): number | null {
+  if (value === undefined) return null
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalid(name, `${option} must be a positive integer`, { [option]: value })
+  }
+  return value
+}
+
+function resolveEntryCodec(
+  name: string,
+  kind: TypeKind,
+  integers: boolean,
+  spec: unknown,
+): Codec<unknown> | null {
+  if (!CODEC_KINDS.includes(kind)) {
+    if (spec !== undefined) throw invalid(name, `a ${kind} stores bytes Redis defines; it takes no codec`)
+    return kind === 'counter' ? (decimal as Codec<unknown>) : null
+  }
+  if (integers) {
+    if (spec !== undefined)
+      throw invalid(name, 'a set of integers is stored in decimal (intset); it takes no codec')
+    return decimal as Codec<unknown>
+  }
+  if (spec === undefined) return resolveCodec(kind === 'string' ? 'raw' : 'json')
+  if (typeof spec !== 'string' && !isCodec(spec))
+    throw invalid(name, 'codec must be a codec name or a Codec object')
+  let codec: Codec<unknown>
+  try {
+    codec = resolveCodec(spec as CodecName | Codec<unknown>)
+  } catch (error) {
+    throw invalid(name, (error as Error).message, { codec: spec })
+  }
+  if (kind === 'json' && (codec.name === 'raw' || codec.name === 'bytes')) {
+    throw invalid(name, `t.json() holds structured values: use the json or msgpack codec, not ${codec.name}`)
+  }
+  return codec
+}

@@ -1,0 +1,109 @@
+import type { Command, Executor, Reply } from '../../client/types.js'
+import type { Codec } from '../../codec/types.js'
+import { RedisExpertError } from '../../errors.js'
+import type { EntryPolicy } from '../declaration.js'
+import { jitteredTtl } from '../ttl.js'
+
+/** Everything an operation on one key needs. One per handle; handles are cheap. */
+export interface KeyContext {
+  readonly executor: Executor
+  readonly policy: EntryPolicy
+  readonly key: string
+  /** Source of jitter; Math.random unless a test injects one. */
+  readonly random: () => number
+}
+
+/** Whether replies must come back as Buffers (binary codec). */
+export function buffers(ctx: KeyContext): boolean {
+  return ctx.policy.codec?.binary === true
+}
+
+/** The PEXPIRE that gives a write its (jittered) TTL, or null for a persistent entry. */
+export function expireCommand(ctx: KeyContext): Command | null {
+  const ttl = ctx.policy.ttlMs
+  return ttl === null ? null : ['PEXPIRE', ctx.key, jitteredTtl(ttl, ctx.policy.jitter, ctx.random)]
+}
+
+/** `PX <ms>` for SET, or nothing for a persistent entry. */
+export function pxArgs(ctx: KeyContext): (string | number)[] {
+  const ttl = ctx.policy.ttlMs
+  return ttl === null ? [] : ['PX', jitteredTtl(ttl, ctx.policy.jitter, ctx.random)]
+}
+
+/**
+ * Runs the commands of one write and, for an entry with a TTL, its PEXPIRE — all inside
+ * MULTI/EXEC, in one round trip, so that no failure leaves the key without a TTL. Resolves to
+ * the replies of `commands` (the PEXPIRE's reply is dropped).
+ */
+export async function write(ctx: KeyContext, commands: readonly Command[]): Promise<Reply[]> {
+  const expire = expireCommand(ctx)
+  const options = { buffers: buffers(ctx) }
+  if (expire === null) {
+    if (commands.length === 1) return [await ctx.executor.call(commands[0]!, options)]
+    return ctx.executor.batch(commands, { ...options, atomic: true })
+  }
+  const replies = await ctx.executor.batch([...commands, expire], { ...options, atomic: true })
+  return replies.slice(0, commands.length)
+}
+
+/**
+ * Runs one read; for a sliding entry, pipelines a PEXPIRE after it (one round trip; no MULTI,
+ * since a read has nothing to roll back and the PEXPIRE is a no-op on a missing key).
+ */
+export async function read(ctx: KeyContext, command: Command, forceText = false): Promise<Reply> {
+  const options = { buffers: !forceText && buffers(ctx) }
+  if (!ctx.policy.sliding) return ctx.executor.call(command, options)
+  const [reply] = await ctx.executor.batch([command, expireCommand(ctx)!], options)
+  return reply as Reply
+}
+
+/** Rethrows a codec error with the key (and field) it happened on. */
+export function withKey(ctx: KeyContext, error: unknown, where?: { field?: string }): never {
+  if (
+    error instanceof RedisExpertError &&
+    (error.code === 'DECODE_FAILED' || error.code === 'ENCODE_FAILED')
+  ) {
+    const at = where?.field === undefined ? ctx.key : `${ctx.key} field ${JSON.stringify(where.field)}`
+    throw new RedisExpertError(error.code, `${at}: ${error.message}`, {
+      cause: error.cause ?? error,
+      details: { ...error.details, key: ctx.key, entry: ctx.policy.name, ...where },
+    })
+  }
+  throw error
+}
+
+function codecOf(ctx: KeyContext): Codec<unknown> {
+  const codec = ctx.policy.codec
+  if (codec === null) throw new Error(`entry '${ctx.policy.name}' has no codec`)
+  return codec
+}
+
+export function encode(ctx: KeyContext, value: unknown, field?: string): string | Buffer {
+  try {
+    return codecOf(ctx).encode(value)
+  } catch (error) {
+    return withKey(ctx, error, field === undefined ? undefined : { field })
+  }
+}
+
+export function decode<T>(ctx: KeyContext, reply: Reply, field?: string): T {
+  if (typeof reply !== 'string' && !Buffer.isBuffer(reply)) {
+    throw new RedisExpertError(
+      'DECODE_FAILED',
+      `${ctx.key}: expected a bulk string reply, got ${typeof reply}`,
+      {
+        details: { key: ctx.key, entry: ctx.policy.name, ...(field === undefined ? {} : { field }) },
+      },
+    )
+  }
+  try {
+    return codecOf(ctx).decode(reply) as T
+  } catch (error) {
+    return withKey(ctx, error, field === undefined ? undefined : { field })
+  }
+}
+
+/** A nil reply is null; anything else is decoded. */
+export function decodeOrNull<T>(ctx: KeyContext, reply: Reply, field?: string): T | null {
+  return reply === null ? null : decode<T>(ctx, reply, field)
+}

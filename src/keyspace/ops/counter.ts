@@ -1,0 +1,27 @@
+import { decodeOrNull, encode, pxArgs, read, write } from './context.js'
+import { KeyHandle } from './key.js'
+import { asInteger } from './replies.js'
+import type { CounterOps } from './types.js'
+import { safeInteger } from './validate.js'
+
+/** `t.counter()`: an integer in a string, changed on the server with INCRBY. */
+export class CounterHandle extends KeyHandle implements CounterOps {
+  async get(): Promise<number | null> {
+    return decodeOrNull<number>(this.ctx, await read(this.ctx, ['GET', this.ctx.key]))
+  }
+
+  incr(): Promise<number> {
+    return this.incrBy(1)
+  }
+
+  async incrBy(by: number): Promise<number> {
+    const n = safeInteger('incrBy', 'by', by)
+    const [reply] = await write(this.ctx, [['INCRBY', this.ctx.key, n]])
+    return asInteger(reply ?? null, 'INCRBY')
+  }
+
+  async set(value: number): Promise<void> {
+    const n = safeInteger('set', 'value', value)
+    await this.ctx.executor.call(['SET', this.ctx.key, encode(this.ctx, n), ...pxArgs(this.ctx)])
+  }
+}

@@ -1,0 +1,52 @@
+import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
+
+/** `cmdstat_<name>:calls=N` → name → N (lower-case, as INFO prints them). */
+export async function commandCalls(executor: Executor): Promise<Map<string, number>> {
+  const info = String(await executor.call(['INFO', 'commandstats']))
+  const calls = new Map<string, number>()
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1]!, Number(match[2]))
+  return calls
+}
+
+/** Commands run between two snapshots, upper-cased, INFO itself excluded. */
+export function callsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Record<string, number> {
+  const delta: Record<string, number> = {}
+  for (const [name, n] of after) {
+    const d = n - (before.get(name) ?? 0)
+    if (d > 0 && name !== 'info') delta[name.toUpperCase()] = d
+  }
+  return delta
+}
+
+/** Counts of each command in a plan's list. */
+export function countCommands(commands: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const c of commands) out[c] = (out[c] ?? 0) + 1
+  return out
+}
+
+/** An executor that counts round trips: one per call(), one per batch(). */
+export class CountingExecutor implements Executor {
+  roundTrips = 0
+  constructor(private readonly inner: Executor) {}
+  call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
+    this.roundTrips++
+    return this.inner.call<T>(command, options)
+  }
+  batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
+    this.roundTrips++
+    return this.inner.batch(commands, options)
+  }
+}
+
+export async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise)
+  } catch (error) {
+    return (error as { code?: string }).code ?? `no code: ${String(error)}`
+  }
+  return undefined
+}
