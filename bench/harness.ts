@@ -41,22 +41,42 @@ export interface ServerHandle {
 
 export interface CaseResult {
   readonly name: string
-  /** Operations per second of each repetition. */
+  /** Operations per second (wall clock) of each repetition. */
   readonly samples: number[]
+  /**
+   * Microseconds of this process's CPU (all threads, GC included) per operation, per
+   * repetition. Steadier than wall time on a shared machine: time spent descheduled does
+   * not count. NaN for external tools.
+   */
+  readonly cpuPerOp: number[]
 }
 
 export async function measure(run: SuiteRun, repetitions: number, warmup = 1): Promise<CaseResult[]> {
   for (let w = 0; w < warmup; w++) for (const c of run.cases) await c.run()
-  const results = run.cases.map((c) => ({ name: c.name, samples: [] as number[] }))
+  const results: CaseResult[] = run.cases.map((c) => ({ name: c.name, samples: [], cpuPerOp: [] }))
   for (let r = 0; r < repetitions; r++) {
     for (const [i, c] of run.cases.entries()) {
+      // Collect the previous case's garbage now, outside the clock, or the next case pays for it.
+      collectGarbage()
+      const cpu = process.cpuUsage()
       const started = process.hrtime.bigint()
       const ops = await c.run()
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const used = process.cpuUsage(cpu)
       results[i]?.samples.push(typeof ops === 'number' ? ops / seconds : ops.opsPerSecond)
+      results[i]?.cpuPerOp.push(typeof ops === 'number' ? (used.user + used.system) / ops : Number.NaN)
     }
   }
   return results
+}
+
+/** A full GC when the process runs with --expose-gc (npm run bench does). */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc) {
+    gc()
+    gc()
+  }
 }
 
 export function median(values: readonly number[]): number {

@@ -1,12 +1,14 @@
-// Copies the non-TypeScript files the runtime reads (Lua scripts) from src/ to dist/.
-import { cpSync, readdirSync, statSync } from 'node:fs'
+// After tsc: copies the files the runtime reads besides JavaScript (Lua scripts) from
+// src/ to dist/, and makes the CLI executable for npx and global installs.
+import { chmodSync, cpSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
-function walk(dir) {
+function copyLua(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
-    if (statSync(path).isDirectory()) walk(path)
+    if (statSync(path).isDirectory()) copyLua(path)
     else if (path.endsWith('.lua')) cpSync(path, join('dist', relative('src', path)))
   }
 }
-walk('src')
+copyLua('src')
+chmodSync('dist/cli/main.js', 0o755)
