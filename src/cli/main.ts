@@ -5,7 +5,9 @@ import { RedisExpertError } from '../errors.js'
 import { registerProbe } from './probe.js'
 import { registerSchema } from './schema.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 
 const program = new Command('redis-expert')
   .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit.")

@@ -171,7 +171,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    * The typed operations of a keyspace on this connection: `db.keyspace(shop).user({ id }).hget('name')`.
    * Every write carries the entry's TTL in the same round trip.
    */
-  keyspace<E extends EntryDeclarations>(keyspace: Keyspace<string, E>, options?: BindOptions): BoundKeyspace<E> {
+  keyspace<E extends EntryDeclarations>(
+    keyspace: Keyspace<string, E>,
+    options?: BindOptions,
+  ): BoundKeyspace<E> {
     return bindKeyspace(this, keyspace, options)
   }
 

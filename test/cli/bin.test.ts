@@ -5,7 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = new URL('../../', import.meta.url).pathname
-const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string; bin: Record<string, string> }
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  version: string
+  bin: Record<string, string>
+}
 
 describe('the built redis-expert bin', () => {
   beforeAll(async () => {
