@@ -5,11 +5,13 @@ import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
 import { BucketedDeadlines, tickFor } from './deadlines.js'
 import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
-import { commandError, scrub, translateError } from './errors.js'
+import { scrub, translateError } from './errors.js'
 import { OrderedInFlight } from './in-flight.js'
+import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
+import { settleBatch, wireArgs } from './wire.js'
 
 export interface ClientEvents {
   ready: []
@@ -137,34 +139,20 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
             | undefined)
         : undefined
     const tick = this.#buckets.track(this.#clock + timeoutMs)
-    let replies: Reply[]
     try {
-      replies = await this.#driver.sendBatch(
-        wire,
-        firstKey,
-        options?.atomic === true,
-        options?.buffers === true,
-      )
-    } catch (error) {
-      // A failed command inside MULTI/EXEC: name that command and its own error, not "EXEC failed".
-      if (isMultiError(error)) {
-        const at = error.errorIndexes[0] ?? 0
-        throw commandError(error.replies[at]?.message ?? error.message, commands[at] ?? first, error)
-      }
-      throw translateError(
-        error,
-        options?.atomic ? ['MULTI'] : first,
-        this.#buckets.isOverdue(tick, Date.now()),
+      return await settleBatch(
+        commands,
+        () => this.#driver.sendBatch(wire, firstKey, options?.atomic === true, options?.buffers === true),
+        (error) =>
+          translateError(
+            error,
+            options?.atomic ? ['MULTI'] : first,
+            this.#buckets.isOverdue(tick, Date.now()),
+          ),
       )
     } finally {
       this.#buckets.done(tick)
     }
-    const failed = replies.findIndex((reply) => (reply as unknown) instanceof Error)
-    if (failed >= 0) {
-      const error = replies[failed] as unknown as Error
-      throw commandError(error.message, commands[failed] as Command, error)
-    }
-    return replies
   }
 
   /**
@@ -178,15 +166,20 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     return bindKeyspace(this, keyspace, options)
   }
 
+  /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */
+  async masters(): Promise<NodeExecutor[]> {
+    const senders = await this.#driver.masters()
+    return senders.map((sender) => new NodeExecutor(sender, this.#buckets, this.options.commandTimeoutMs))
+  }
+
   /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */
   async probe(): Promise<ServerProbe> {
-    const senders = await this.#driver.masters()
     const masters = await Promise.all(
-      senders.map(async (node) => {
+      (await this.masters()).map(async (node) => {
         const [info, config] = await Promise.all([
-          node.send(['INFO']),
+          node.call(['INFO']),
           // CONFIG may be forbidden by ACL (NOPERM) or renamed away (unknown command): fall back to INFO.
-          node.send(['CONFIG', 'GET', '*']).catch(() => null),
+          node.call(['CONFIG', 'GET', '*']).catch(() => null),
         ])
         return buildNodeProbe(node.address, { info: String(info), config })
       }),
@@ -223,34 +216,6 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#flight = new OrderedInFlight(translateError)
     this.#driver.recycle()
   }
-}
-
-/** node-redis's MultiErrorReply, recognised by shape: the class is not exported from every entry point. */
-function isMultiError(error: unknown): error is Error & { replies: Error[]; errorIndexes: number[] } {
-  return error instanceof Error && Array.isArray((error as { errorIndexes?: unknown }).errorIndexes)
-}
-
-/** Converts numbers to their decimal text; the driver takes strings and Buffers only. */
-function wireArgs(command: Command): (string | Buffer)[] {
-  if (!Array.isArray(command) || command.length === 0)
-    throw new RedisExpertError('INVALID_ARGUMENT', 'a command is a non-empty array such as ["GET", "key"]')
-  for (let i = 0; i < command.length; i++) {
-    const arg = command[i]
-    if (typeof arg !== 'string' && !Buffer.isBuffer(arg)) return command.map(toWire)
-  }
-  return command as (string | Buffer)[]
-}
-
-function toWire(arg: unknown, index: number): string | Buffer {
-  if (typeof arg === 'string' || Buffer.isBuffer(arg)) return arg
-  if (typeof arg === 'number' && Number.isFinite(arg)) return String(arg)
-  throw new RedisExpertError(
-    'INVALID_ARGUMENT',
-    `command argument ${index} must be a string, Buffer or finite number`,
-    {
-      details: { index, type: typeof arg },
-    },
-  )
 }
 
 /**

@@ -36,7 +36,36 @@ export interface Driver {
 
 export interface NodeSender {
   readonly address: string
-  send(args: readonly (string | Buffer)[]): Promise<Reply>
+  send(args: readonly (string | Buffer)[], buffers?: boolean): Promise<Reply>
+  sendBatch(
+    commands: readonly (readonly (string | Buffer)[])[],
+    atomic: boolean,
+    buffers: boolean,
+  ): Promise<Reply[]>
+}
+
+/** A node-redis connection to one server, seen as a NodeSender. */
+function nodeSender(address: string, client: StandaloneClient): NodeSender {
+  return {
+    address,
+    send: (args, buffers) =>
+      client.sendCommand(
+        args as (string | Buffer)[],
+        buffers ? { typeMapping: BUFFER_REPLIES } : undefined,
+      ) as Promise<Reply>,
+    sendBatch: (commands, atomic, buffers) => runMulti(client, commands, atomic, buffers),
+  }
+}
+
+async function runMulti(
+  client: StandaloneClient,
+  commands: readonly (readonly (string | Buffer)[])[],
+  atomic: boolean,
+  buffers: boolean,
+): Promise<Reply[]> {
+  const multi = (buffers ? client.withTypeMapping(BUFFER_REPLIES) : client).multi()
+  for (const args of commands) multi.addCommand(args as (string | Buffer)[])
+  return (atomic ? await multi.exec() : await multi.execAsPipeline()) as unknown as Reply[]
 }
 
 const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer } as const
@@ -140,16 +169,13 @@ export class StandaloneDriver implements Driver {
     ) as Promise<Reply>
   }
 
-  async sendBatch(
+  sendBatch(
     commands: readonly (readonly (string | Buffer)[])[],
     _firstKey: unknown,
     atomic: boolean,
     buffers: boolean,
   ): Promise<Reply[]> {
-    const client = buffers ? this.#client.withTypeMapping(BUFFER_REPLIES) : this.#client
-    const multi = client.multi()
-    for (const args of commands) multi.addCommand(args as (string | Buffer)[])
-    return (atomic ? await multi.exec() : await multi.execAsPipeline()) as unknown as Reply[]
+    return runMulti(this.#client, commands, atomic, buffers)
   }
 
   async waitReady(ms: number): Promise<boolean> {
@@ -157,8 +183,7 @@ export class StandaloneDriver implements Driver {
   }
 
   async masters(): Promise<NodeSender[]> {
-    const client = this.#client
-    return [{ address: this.#url, send: (args) => client.sendCommand(args as string[]) as Promise<Reply> }]
+    return [nodeSender(new URL(this.#url).host, this.#client)]
   }
 
   recycle(): void {
@@ -263,14 +288,12 @@ export class ClusterDriver implements Driver {
 
   async masters(): Promise<NodeSender[]> {
     return Promise.all(
-      this.#cluster.masters.map(async (master) => {
-        const client = await this.#cluster.nodeClient(master)
-        return {
-          address: `${master.host}:${master.port}`,
-          send: (args: readonly (string | Buffer)[]) =>
-            client.sendCommand(args as string[]) as Promise<Reply>,
-        }
-      }),
+      this.#cluster.masters.map(async (master) =>
+        nodeSender(
+          `${master.host}:${master.port}`,
+          (await this.#cluster.nodeClient(master)) as StandaloneClient,
+        ),
+      ),
     )
   }
 

@@ -75,6 +75,17 @@ describe('a 3-master + 3-replica Cluster', () => {
     expect(replies).toEqual(['OK', 'OK', ['1', '2']])
   })
 
+  it('masters() gives one executor per master, for work that visits each', async () => {
+    const masters = await db.masters()
+    expect(masters).toHaveLength(3)
+    const sizes = await Promise.all(masters.map((m) => m.call<number>(['DBSIZE'])))
+    const direct = await Promise.all(cluster.rootNodes.map((url) => onNode<number>(url, ['DBSIZE'])))
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(direct.reduce((a, b) => a + b, 0))
+    const [first] = masters
+    expect(await first?.batch([['PING'], ['ECHO', 'x']])).toEqual(['PONG', 'x'])
+    await expect(first?.call(['NOSUCHCOMMAND'])).rejects.toMatchObject({ code: 'COMMAND_ERROR' })
+  })
+
   it('probe() reports every master', async () => {
     const probe = await db.probe()
     expect(probe.mode).toBe('cluster')

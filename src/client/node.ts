@@ -1,0 +1,50 @@
+import type { BucketedDeadlines } from './deadlines.js'
+import type { NodeSender } from './driver.js'
+import { translateError } from './errors.js'
+import type { BatchOptions, CallOptions, Command, Executor, Reply } from './types.js'
+import { settleBatch, wireArgs } from './wire.js'
+
+/**
+ * One server of the deployment (the server itself, or one Cluster master), for work that
+ * must visit every master: SCAN, INFO, the probe, the audit. Same errors and timeouts as
+ * the client; no routing.
+ */
+export class NodeExecutor implements Executor {
+  readonly address: string
+  readonly #sender: NodeSender
+  readonly #deadlines: BucketedDeadlines
+  readonly #timeoutMs: number
+
+  constructor(sender: NodeSender, deadlines: BucketedDeadlines, timeoutMs: number) {
+    this.address = sender.address
+    this.#sender = sender
+    this.#deadlines = deadlines
+    this.#timeoutMs = timeoutMs
+  }
+
+  async call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
+    const args = wireArgs(command)
+    const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
+    try {
+      return (await this.#sender.send(args, options?.buffers === true)) as T
+    } catch (error) {
+      throw translateError(error, command, this.#deadlines.isOverdue(tick, Date.now()))
+    } finally {
+      this.#deadlines.done(tick)
+    }
+  }
+
+  async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
+    const wire = commands.map(wireArgs)
+    const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
+    try {
+      return await settleBatch(
+        commands,
+        () => this.#sender.sendBatch(wire, options?.atomic === true, options?.buffers === true),
+        (error) => translateError(error, commands[0] ?? ['?'], this.#deadlines.isOverdue(tick, Date.now())),
+      )
+    } finally {
+      this.#deadlines.done(tick)
+    }
+  }
+}
