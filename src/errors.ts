@@ -26,6 +26,17 @@ export type ErrorCode =
   | 'ENCODE_FAILED'
   | 'UNBOUNDED_READ'
   | 'CROSS_SLOT'
+  // guard/: the hard stops
+  | 'GUARD_KEYS'
+  | 'GUARD_UNBOUNDED'
+  | 'GUARD_TTL_REQUIRED'
+  | 'GUARD_DURABILITY'
+  | 'GUARD_BLOCKING'
+  | 'GUARD_CROSSSLOT'
+  // atomic/
+  | 'SCRIPT_ERROR'
+  | 'SCRIPT_INVALID'
+  | 'TX_CONFLICT'
 
 export interface ErrorDetails {
   readonly [name: string]: unknown
