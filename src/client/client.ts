@@ -1,11 +1,14 @@
 import { EventEmitter } from 'node:events'
 import { RedisExpertError } from '../errors.js'
+import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
 import { BucketedDeadlines, tickFor } from './deadlines.js'
+import { Declarations } from './declarations.js'
 import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
 import { scrub, translateError } from './errors.js'
+import { GuardGate, isDurable } from './gate.js'
 import { OrderedInFlight } from './in-flight.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
@@ -18,11 +21,19 @@ export interface ClientEvents {
   disconnected: [error: unknown]
   /** A command outlived its timeout and the connection was recycled. */
   timeout: []
+  /** A hard stop was hit: refused (strict), warned, allowed by an escape hatch, or rewritten. */
+  violation: [GuardEvent]
+}
+
+export interface ClientStats {
+  readonly guard: GuardStats
+  /** Every master persists with AOF + fsync and evicts nothing untimed (source-of-truth writes allowed). */
+  readonly durabilityOk: boolean
 }
 
 /**
  * A connection to a standalone server or a Cluster. Every command goes through `call` or
- * `batch`: the one edge where timeouts, errors and (later) the guard apply.
+ * `batch`: the one edge where the guard, timeouts and typed errors apply.
  */
 export class RedisExpertClient extends EventEmitter<ClientEvents> implements Executor {
   readonly mode: 'standalone' | 'cluster'
@@ -37,6 +48,8 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   #clock: number
   readonly #tickMs: number
   readonly #sweeper: NodeJS.Timeout
+  readonly #declarations = new Declarations()
+  readonly #gate: GuardGate
   #closed = false
 
   /** Use `connect()`. */
@@ -45,6 +58,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#driver = driver
     this.options = options
     this.#commands = commands
+    for (const keyspace of options.keyspaces) this.#declarations.add(keyspace)
+    this.#gate = new GuardGate(options.gate, commands, this.#declarations)
+    this.#gate.guard.on('violation', (event) => this.emit('violation', event))
     this.mode = options.target.kind
     this.#tickMs = tickFor(options.commandTimeoutMs)
     this.#clock = Date.now() + this.#tickMs
@@ -54,8 +70,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     // The sweep must never keep the process alive on its own.
     this.#sweeper.unref()
     driver.onStateChange((state, error) => {
-      if (state === 'ready') this.emit('ready')
-      else this.emit('disconnected', error)
+      if (state === 'ready') {
+        // A reconnect may land on a promoted replica or a reconfigured server: look again.
+        this.checkDurability().catch(() => {})
+        this.emit('ready')
+      } else this.emit('disconnected', error)
     })
   }
 
@@ -67,7 +86,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     let args: (string | Buffer)[]
     try {
-      args = wireArgs(command)
+      args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -119,7 +138,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
     if (!Array.isArray(commands) || commands.length === 0)
       throw new RedisExpertError('INVALID_ARGUMENT', 'batch() takes a non-empty array of commands')
-    const wire = commands.map(wireArgs)
+    const checked = this.#gate.active
+      ? this.#gate.batch(commands, options?.atomic === true, options?.allow)
+      : commands
+    const wire = checked.map(wireArgs)
     const first = commands[0] as Command
     this.#assertOpen(first)
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
@@ -164,6 +186,38 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     options?: BindOptions,
   ): BoundKeyspace<E> {
     return bindKeyspace(this, keyspace, options)
+  }
+
+  declare(keyspace: Keyspace): void {
+    this.#declarations.add(keyspace)
+  }
+
+  /** The guard's mode, counters and events. */
+  get guard(): Guard {
+    return this.#gate.guard
+  }
+
+  /**
+   * Runs `fn` with the hard stops lifted: violations inside are allowed, and reported as
+   * `violation` events carrying `reason` (required). For migrations and one-off repairs.
+   */
+  unsafe<T>(options: UnsafeOptions, fn: (db: this) => T): T {
+    return this.#gate.guard.unsafe(options, () => fn(this))
+  }
+
+  stats(): ClientStats {
+    return { guard: this.#gate.guard.stats(), durabilityOk: this.#gate.durabilityOk }
+  }
+
+  /**
+   * Reads every master's persistence and eviction policy and updates whether writes to
+   * source-of-truth entries are allowed (GUARD_DURABILITY). Runs at connect and after every
+   * reconnect; call it after changing the servers' configuration.
+   */
+  async checkDurability(): Promise<boolean> {
+    const probe = await this.probe()
+    this.#gate.durabilityOk = probe.masters.every(isDurable)
+    return this.#gate.durabilityOk
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */
@@ -235,13 +289,12 @@ export async function connect(options: ConnectOptions = {}): Promise<RedisExpert
     await driver.close().catch(() => {})
     throw connectionFailed(resolved, error)
   }
-  let commands: CommandTable = new Map()
-  if (target.kind === 'cluster') {
-    // Cluster routing needs each command's key positions; the server's own table covers modules too.
-    const [master] = await driver.masters()
-    commands = parseCommandTable(master ? await master.send(['COMMAND']) : null)
-  }
-  return new RedisExpertClient(driver, resolved, commands)
+  // Key positions and flags for routing and the guard, from the server itself: modules included.
+  const [master] = await driver.masters()
+  const commands = parseCommandTable(master ? await master.send(['COMMAND']) : null)
+  const client = new RedisExpertClient(driver, resolved, commands)
+  await client.checkDurability()
+  return client
 }
 
 function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {

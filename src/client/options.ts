@@ -1,5 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { invalidArgument } from '../errors.js'
+import { isKeyspace, type Keyspace } from '../keyspace/define.js'
+import { type GateOptions, resolveGateOptions } from './gate.js'
 
 export interface NodeAddress {
   readonly host: string
@@ -45,6 +47,12 @@ export interface ConnectOptions {
   readonly reconnect?: ReconnectOptions
   /** CLIENT SETNAME, shown in CLIENT LIST. */
   readonly clientName?: string
+  /** The hard stops: 'strict' (default) refuses, 'warn' emits `violation` events, 'off' skips the checks. */
+  readonly guard?: 'strict' | 'warn' | 'off'
+  /** The widest range, COUNT or LIMIT one call may ask for without a declared bound, default 1000. */
+  readonly maxRange?: number
+  /** Keyspaces whose declarations the guard applies (db.keyspace(ks) adds more). */
+  readonly keyspaces?: readonly Keyspace[]
 }
 
 /** Options with every default applied, resolved once at connect. */
@@ -60,6 +68,8 @@ export interface ResolvedOptions {
   readonly connectRetries: number
   readonly reconnect: Required<ReconnectOptions>
   readonly clientName: string | undefined
+  readonly gate: GateOptions
+  readonly keyspaces: readonly Keyspace[]
 }
 
 export type Target =
@@ -88,7 +98,16 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
       maxDelayMs: positive(options.reconnect?.maxDelayMs ?? 2000, 'reconnect.maxDelayMs'),
     },
     clientName: optionalString(options.clientName, 'clientName'),
+    gate: resolveGateOptions(options.guard, options.maxRange),
+    keyspaces: resolveKeyspaces(options.keyspaces),
   }
+}
+
+function resolveKeyspaces(keyspaces: unknown): readonly Keyspace[] {
+  if (keyspaces === undefined) return []
+  if (!Array.isArray(keyspaces) || !keyspaces.every(isKeyspace))
+    throw invalidArgument('keyspaces must be an array of defineKeyspace() results')
+  return keyspaces
 }
 
 function resolveTarget(options: ConnectOptions): Target {

@@ -1,3 +1,6 @@
+import type { GuardCode } from '../guard/types.js'
+import type { Keyspace } from '../keyspace/define.js'
+
 /** An argument as sent on the wire. Numbers are formatted in decimal. */
 export type RedisArg = string | Buffer | number
 
@@ -16,6 +19,8 @@ export interface CallOptions {
   readonly timeoutMs?: number
   /** Return bulk strings as Buffers (binary codecs). */
   readonly buffers?: boolean
+  /** Hard stops this one call knowingly accepts, e.g. `['GUARD_UNBOUNDED']`; reported as allowed. */
+  readonly allow?: readonly GuardCode[]
 }
 
 export interface BatchOptions {
@@ -23,6 +28,7 @@ export interface BatchOptions {
   readonly atomic?: boolean
   readonly buffers?: boolean
   readonly timeoutMs?: number
+  readonly allow?: readonly GuardCode[]
 }
 
 /**
@@ -38,6 +44,8 @@ export interface Executor {
    * On a Cluster every command of one batch must address the same slot.
    */
   batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]>
+  /** Makes a keyspace's declarations known to the executor's guard (bounds, TTL policy, durability). */
+  declare?(keyspace: Keyspace): void
 }
 
 /** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */

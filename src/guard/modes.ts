@@ -18,7 +18,7 @@ export type GuardMode = 'strict' | 'warn' | 'off'
 export const GUARD_MODES: readonly GuardMode[] = ['strict', 'warn', 'off']
 
 /** What happened to a violation. */
-export type GuardAction = 'refused' | 'warned' | 'allowed'
+export type GuardAction = 'refused' | 'warned' | 'allowed' | 'rewritten'
 
 /** The payload of the `violation` event: the violation, the mode, what was done, and the reason. */
 export interface GuardEvent extends Violation {
@@ -35,6 +35,8 @@ export interface GuardStats {
   readonly refused: number
   readonly warned: number
   readonly allowed: number
+  /** Commands replaced by a drop-in that satisfies the rule (DEL → UNLINK). */
+  readonly rewritten: number
 }
 
 export interface EnforceOptions {
@@ -82,6 +84,7 @@ export class Guard extends EventEmitter<GuardEvents> {
   #refused = 0
   #warned = 0
   #allowed = 0
+  #rewritten = 0
 
   constructor(mode: GuardMode = 'strict') {
     super()
@@ -171,6 +174,17 @@ export class Guard extends EventEmitter<GuardEvents> {
     if (refused.length > 0) throw new GuardError(refused[0]!, refused)
   }
 
+  /**
+   * Records that a violating command was replaced by its `rewrite` (DEL → UNLINK) instead of
+   * being refused: counted and reported, in strict and warn alike.
+   */
+  rewrote(violation: Violation): void {
+    if (this.#mode === 'off') return
+    this.#violations[violation.code]++
+    this.#rewritten++
+    this.emit('violation', { ...violation, mode: this.#mode, action: 'rewritten' })
+  }
+
   stats(): GuardStats {
     return {
       mode: this.#mode,
@@ -178,6 +192,7 @@ export class Guard extends EventEmitter<GuardEvents> {
       refused: this.#refused,
       warned: this.#warned,
       allowed: this.#allowed,
+      rewritten: this.#rewritten,
     }
   }
 
@@ -186,6 +201,7 @@ export class Guard extends EventEmitter<GuardEvents> {
     this.#refused = 0
     this.#warned = 0
     this.#allowed = 0
+    this.#rewritten = 0
   }
 }
 

@@ -8,7 +8,7 @@ let db: RedisExpertClient
 
 beforeAll(async () => {
   cluster = await startCluster({ masters: 3, replicasPerMaster: 1 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
+  db = await connect({ cluster: { rootNodes: cluster.rootNodes }, guard: 'off' })
 }, 60_000)
 afterAll(async () => {
   await db?.close()

@@ -13,7 +13,8 @@ beforeAll(async () => {
       { name: 'admin', password: 'admin-pass' },
     ],
   })
-  db = await connect({ url: server.url, username: 'admin', password: 'admin-pass' })
+  // The transport is under test here, not the hard stops (test/guard covers those).
+  db = await connect({ url: server.url, username: 'admin', password: 'admin-pass', guard: 'off' })
 })
 afterAll(async () => {
   await db?.close()

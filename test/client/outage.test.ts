@@ -9,6 +9,7 @@ beforeAll(async () => {
   server = await startRedis()
   db = await connect({
     url: server.url,
+    guard: 'off',
     commandTimeoutMs: 400,
     offlineWaitMs: 300,
     reconnect: { baseDelayMs: 20, maxDelayMs: 200 },

@@ -211,6 +211,7 @@ describe('escape hatches', () => {
       refused: 0,
       warned: 3,
       allowed: 0,
+      rewritten: 0,
     })
     guard.resetStats()
     expect(guard.stats().warned).toBe(0)

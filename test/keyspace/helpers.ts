@@ -1,4 +1,5 @@
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
+import type { Keyspace } from '../../src/keyspace/define.js'
 
 /** `cmdstat_<name>:calls=N` → name → N (lower-case, as INFO prints them). */
 export async function commandCalls(executor: Executor): Promise<Map<string, number>> {
@@ -39,6 +40,9 @@ export class CountingExecutor implements Executor {
   batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
     this.roundTrips++
     return this.inner.batch(commands, options)
+  }
+  declare(keyspace: Keyspace): void {
+    this.inner.declare?.(keyspace)
   }
 }
 

@@ -109,7 +109,7 @@ describe('string and json values', () => {
 
   it('a value that fails to decode raises DECODE_FAILED naming the key', async () => {
     const product = bound().product({ id: 'broken' })
-    await db.call(['SET', product.key, '{not json'])
+    await db.call(['SET', product.key, '{not json', 'PX', 60_000])
     const error = await product.get().catch((e: unknown) => e)
     expect(error).toMatchObject({
       code: 'DECODE_FAILED',
@@ -117,13 +117,16 @@ describe('string and json values', () => {
     })
     expect(String((error as Error).message)).toContain('ops:product:broken')
     const packed = bound().packed({ id: 'broken' })
-    await db.call(['SET', packed.key, Buffer.from([0x82])])
+    await db.call(['SET', packed.key, Buffer.from([0x82]), 'PX', 60_000])
     expect(await codeOf(packed.get())).toBe('DECODE_FAILED')
     const views = bound().views({ id: 'broken' })
-    await db.call(['SET', views.key, 'twelve'])
+    await db.call(['SET', views.key, 'twelve', 'PX', 60_000])
     expect(await codeOf(views.get())).toBe('DECODE_FAILED')
     const user = bound().user({ id: 'broken' })
-    await db.call(['HSET', user.key, 'name', 'unquoted'])
+    await db.batch([
+      ['HSET', user.key, 'name', 'unquoted'],
+      ['PEXPIRE', user.key, 60_000],
+    ])
     const hashError = await user.hget('name').catch((e: unknown) => e)
     expect(hashError).toMatchObject({ code: 'DECODE_FAILED', details: { key: user.key, field: 'name' } })
   })
@@ -179,7 +182,9 @@ describe('hash', () => {
     expect(await user.hexists('meta')).toBe(true)
     expect(await user.len()).toBe(3)
     expect(await user.get()).toEqual({ name: 'Ann B.', visits: 6, meta: { plan: 'pro' } })
-    await db.call(['HSET', user.key, '__proto__', '{"polluted":true}'])
+    await db.unsafe({ reason: 'a hostile field written behind the toolkit' }, (raw) =>
+      raw.call(['HSET', user.key, '__proto__', '{"polluted":true}']),
+    )
     const whole = (await user.get()) as Record<string, unknown>
     expect(Object.getPrototypeOf(whole)).toBe(Object.prototype)
     expect(Object.hasOwn(whole, '__proto__')).toBe(true)

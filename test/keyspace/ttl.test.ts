@@ -89,7 +89,7 @@ describe('jittered TTL on every write', () => {
   it('a failed write leaves no key without a TTL', async () => {
     const app = bindKeyspace(db, ks)
     const tags = app.tags({ id: 'wrongtype' })
-    await db.call(['SET', tags.key, 'a string'])
+    await db.call(['SET', tags.key, 'a string', 'PX', 60_000])
     // SADD fails with WRONGTYPE inside MULTI; the batch rejects and no set key is created.
     await expect(tags.add('a')).rejects.toMatchObject({ code: 'COMMAND_ERROR' })
     expect(await db.call(['TYPE', tags.key])).toBe('string')

@@ -30,7 +30,7 @@ describe('startRedis', () => {
     const server = await startRedis({
       config: { appendonly: 'yes', appendfsync: 'always', maxmemory: '64mb' },
     })
-    const db = await connect({ url: server.url, offlineWaitMs: 3000 })
+    const db = await connect({ url: server.url, offlineWaitMs: 3000, guard: 'off' })
     try {
       const probe = await db.probe()
       expect(probe.persistence).toMatchObject({ aof: true, appendfsync: 'always' })
@@ -51,7 +51,7 @@ describe('startRedis', () => {
 
   it('without AOF, kill() loses the data: the test above is not vacuous', async () => {
     const server = await startRedis()
-    const db = await connect({ url: server.url, offlineWaitMs: 3000 })
+    const db = await connect({ url: server.url, offlineWaitMs: 3000, guard: 'off' })
     try {
       await db.call(['SET', 'ephemeral', '1'])
       await server.kill()

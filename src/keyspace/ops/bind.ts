@@ -96,6 +96,8 @@ export function bindKeyspace<E extends EntryDeclarations>(
   if (typeof executor?.call !== 'function' || typeof executor.batch !== 'function') {
     throw new RedisExpertError('INVALID_ARGUMENT', 'bindKeyspace takes an executor (a connected client)')
   }
+  // Tell the executor's guard which keys these are: their bounds, TTL policy and durability.
+  executor.declare?.(keyspace as unknown as Keyspace)
   const random = options.random ?? Math.random
   const bound: Record<string, unknown> = {}
   for (const entry of keyspace.entries) {

@@ -1,0 +1,96 @@
+import { invalidArgument } from '../errors.js'
+import { Guard, type GuardCode, type GuardContext, type GuardMode, type Violation } from '../guard/index.js'
+import { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from '../guard/policy.js'
+import type { GuardCommand } from '../guard/types.js'
+import { argText, type CommandTable, commandKeys, specFor } from './command-info.js'
+import type { Declarations } from './declarations.js'
+import type { NodeProbe } from './types.js'
+
+export interface GateOptions {
+  readonly mode: GuardMode
+  readonly maxRange: number
+}
+
+/**
+ * Where the client meets the guard: the facts the rules need (key positions from the
+ * server's own command table, the declarations, durability) and what to do with a
+ * violation (refuse, warn, or send the drop-in rewrite).
+ */
+export class GuardGate implements GuardContext {
+  readonly guard: Guard
+  readonly maxRange: number
+  /** Every master persists with AOF + fsync and evicts nothing it should not; rechecked on reconnect. */
+  durabilityOk = false
+  readonly #commands: CommandTable
+  readonly #declarations: Declarations
+
+  constructor(options: GateOptions, commands: CommandTable, declarations: Declarations) {
+    this.guard = new Guard(options.mode)
+    this.maxRange = options.maxRange
+    this.#commands = commands
+    this.#declarations = declarations
+  }
+
+  get active(): boolean {
+    return this.guard.active
+  }
+
+  keysOf(command: GuardCommand): readonly string[] {
+    return commandKeys(this.#commands, command as readonly (string | Buffer)[]).map(argText)
+  }
+
+  declarationOf(key: string) {
+    return this.#declarations.policyOf(key)
+  }
+
+  isWrite(command: GuardCommand): boolean {
+    return specFor(this.#commands, command as readonly (string | Buffer)[])?.flags.has('write') ?? false
+  }
+
+  /** The command to send: the original, or its rewrite; throws a GuardError in strict mode. */
+  command<C extends GuardCommand>(command: C, allow?: readonly GuardCode[]): C {
+    const violations = checkCommand(command, this)
+    if (violations.length === 0) return command
+    const only = violations.length === 1 ? violations[0] : undefined
+    if (only?.rewrite) {
+      this.guard.rewrote(only)
+      return only.rewrite as C
+    }
+    this.guard.enforce(violations, allow ? { allow } : undefined)
+    return command
+  }
+
+  batch<C extends GuardCommand>(commands: readonly C[], atomic: boolean, allow?: readonly GuardCode[]): C[] {
+    const violations = checkBatch(commands, { atomic }, this)
+    if (violations.length === 0) return commands as C[]
+    const rewritten = [...commands]
+    const remaining: Violation[] = []
+    for (const violation of violations) {
+      if (violation.rewrite && violation.index !== undefined) {
+        rewritten[violation.index] = violation.rewrite as C
+        this.guard.rewrote(violation)
+      } else remaining.push(violation)
+    }
+    if (remaining.length > 0) this.guard.enforce(remaining, allow ? { allow } : undefined)
+    return rewritten
+  }
+}
+
+/**
+ * Whether a master keeps acknowledged writes across a crash and never evicts keys without
+ * TTL. Where CONFIG is forbidden the fsync policy cannot be read (INFO does not show it):
+ * AOF on is then taken as enough, and the probe's `configReadable: false` says why.
+ */
+export function isDurable(node: NodeProbe): boolean {
+  const fsyncOk = node.persistence.appendfsync !== 'no'
+  return node.persistence.aof && fsyncOk && !node.maxmemoryPolicy.startsWith('allkeys-')
+}
+
+export function resolveGateOptions(mode: unknown, maxRange: unknown): GateOptions {
+  if (mode !== undefined && mode !== 'strict' && mode !== 'warn' && mode !== 'off')
+    throw invalidArgument("guard must be 'strict', 'warn' or 'off'", { guard: mode })
+  const range = maxRange ?? DEFAULT_MAX_RANGE
+  if (typeof range !== 'number' || !Number.isInteger(range) || range < 1)
+    throw invalidArgument('maxRange must be a positive integer', { maxRange })
+  return { mode: (mode ?? 'strict') as GuardMode, maxRange: range }
+}
