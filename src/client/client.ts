@@ -13,6 +13,7 @@ import { OrderedInFlight } from './in-flight.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
+import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
 import { settleBatch, wireArgs } from './wire.js'
 
@@ -218,6 +219,35 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     const probe = await this.probe()
     this.#gate.durabilityOk = probe.masters.every(isDurable)
     return this.#gate.durabilityOk
+  }
+
+  /**
+   * Every key matching `options`, across all masters of a Cluster: the replacement for KEYS.
+   * `for await (const key of db.scan({ match: shop.user.match })) ...`
+   */
+  scan(options: ScanOptions = {}): AsyncGenerator<string> {
+    checkScanOptions(options)
+    return (async function* (db: RedisExpertClient) {
+      yield* scanNodes(await db.masters(), options)
+    })(this)
+  }
+
+  /** Field–value pairs of a hash, without HGETALL. */
+  hscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+    checkScanOptions(options)
+    return scanKey(this, 'HSCAN', key, options)
+  }
+
+  /** Members of a set, without SMEMBERS; each item is `[member]`. */
+  sscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+    checkScanOptions(options)
+    return scanKey(this, 'SSCAN', key, options)
+  }
+
+  /** Member–score pairs of a sorted set, without a full ZRANGE. */
+  zscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+    checkScanOptions(options)
+    return scanKey(this, 'ZSCAN', key, options)
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */

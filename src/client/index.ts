@@ -3,4 +3,5 @@ export { type CommandSpec, type CommandTable, commandKeys, parseCommandTable } f
 export { NodeExecutor } from './node.js'
 export type { ConnectOptions, NodeAddress, ReconnectOptions } from './options.js'
 export { redactUrl } from './options.js'
+export type { ScanOptions } from './scan.js'
 export * from './types.js'

@@ -2,7 +2,7 @@ import { decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'
 import { scanPages } from './scan.js'
-import type { BoundedSetOps, ScanOptions, SetOps } from './types.js'
+import type { BoundedSetOps, CollectionScanOptions, SetOps } from './types.js'
 import { atLeastOne, scanCount } from './validate.js'
 
 /** `t.set<T>()`: members go through the entry codec (decimal for `t.set({ integers: true })`). */
@@ -34,7 +34,7 @@ export class SetHandle<T> extends KeyHandle implements SetOps<T>, BoundedSetOps<
     return reply.map((m) => decode<T>(this.ctx, m))
   }
 
-  scan(options: ScanOptions = {}): AsyncIterableIterator<T> {
+  scan(options: CollectionScanOptions = {}): AsyncIterableIterator<T> {
     return this.#scan(scanCount('scan', options.count))
   }
 

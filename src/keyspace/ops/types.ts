@@ -88,7 +88,7 @@ export interface ListOps<T> extends KeyOps {
   len(): Promise<number>
 }
 
-export interface ScanOptions {
+export interface CollectionScanOptions {
   /** Hint of members per round trip (COUNT), default 100. */
   readonly count?: number
 }
@@ -102,7 +102,7 @@ export interface SetOps<T> extends KeyOps {
   /** SCARD. */
   card(): Promise<number>
   /** SSCAN, page by page. */
-  scan(options?: ScanOptions): AsyncIterableIterator<T>
+  scan(options?: CollectionScanOptions): AsyncIterableIterator<T>
 }
 
 export interface BoundedSetOps<T> {
@@ -146,7 +146,7 @@ export interface ZsetOps<T, Bounded extends boolean = false> extends KeyOps {
   ): Promise<ScoredMember<T>[]>
   remove(...members: T[]): Promise<number>
   card(): Promise<number>
-  scan(options?: ScanOptions): AsyncIterableIterator<ScoredMember<T>>
+  scan(options?: CollectionScanOptions): AsyncIterableIterator<ScoredMember<T>>
 }
 
 export interface StreamEntry<F> {

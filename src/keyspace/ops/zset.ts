@@ -4,7 +4,13 @@ import { decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asScore } from './replies.js'
 import { scanPages } from './scan.js'
-import type { ScanOptions, ScoredMember, ZRangeOptions, ZScoreRangeOptions, ZsetOps } from './types.js'
+import type {
+  CollectionScanOptions,
+  ScoredMember,
+  ZRangeOptions,
+  ZScoreRangeOptions,
+  ZsetOps,
+} from './types.js'
 import {
   atLeastOne,
   invalid,
@@ -98,7 +104,7 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
     return asInteger(await read(this.ctx, ['ZCARD', this.ctx.key]), 'ZCARD')
   }
 
-  scan(options: ScanOptions = {}): AsyncIterableIterator<ScoredMember<T>> {
+  scan(options: CollectionScanOptions = {}): AsyncIterableIterator<ScoredMember<T>> {
     return this.#scan(scanCount('scan', options.count))
   }
 

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Command, Executor, RedisArg, Reply } from '../client/types.js'
+import { invalidArgument, RedisExpertError } from '../errors.js'
+
+/**
+ * A Lua script kept in its own .lua file, BullMQ-style: the file opens with a comment that
+ * lists every `KEYS[i]` and `ARGV[i]` it uses, and the definition names them in the same
+ * order. Keys are declared so that the guard can check their slot (every key of a script
+ * must share one on a Cluster) and durability; values only ever travel as ARGV, never
+ * spliced into the source, so no script is built from user data.
+ */
+export interface ScriptSpec<K extends string, A extends string> {
+  readonly name: string
+  /** The .lua file: a `file:` URL (e.g. `new URL('./x.lua', import.meta.url)`) or a path. */
+  readonly file: URL | string
+  /** Names of KEYS[1..n], in order. */
+  readonly keys: readonly K[]
+  /** Names of ARGV[1..n], in order. */
+  readonly args: readonly A[]
+  /** Runs with EVALSHA_RO (Redis 7+): allowed on replicas and in read-only ACLs. */
+  readonly readonly?: boolean
+}
+
+export interface Script<K extends string = string, A extends string = string> {
+  readonly name: string
+  readonly sha: string
+  readonly source: string
+  readonly keys: readonly K[]
+  readonly args: readonly A[]
+  /** The EVALSHA command line for these keys and arguments (for pipelines and MULTI). */
+  command(keys: Readonly<Record<K, string>>, args: Readonly<Record<A, RedisArg>>): Command
+  /**
+   * Runs the script: EVALSHA, and on NOSCRIPT (a server that never saw it, or after SCRIPT
+   * FLUSH, a restart or a failover) EVAL with the source once, which also caches it there.
+   * One round trip in the common case, two on a cold server.
+   */
+  run<T extends Reply = Reply>(
+    db: Executor,
+    keys: Readonly<Record<K, string>>,
+    args: Readonly<Record<A, RedisArg>>,
+  ): Promise<T>
+}
+
+export function defineScript<const K extends string, const A extends string>(
+  spec: ScriptSpec<K, A>,
+): Script<K, A> {
+  const name = checkName(spec?.name)
+  const keys = checkNames(spec.keys, 'keys', name)
+  const args = checkNames(spec.args, 'args', name)
+  const source = readSource(spec.file, name)
+  checkHeader(source, name, keys.length, args.length)
+  const sha = createHash('sha1').update(source).digest('hex')
+  const evalsha = spec.readonly ? 'EVALSHA_RO' : 'EVALSHA'
+  const evalSource = spec.readonly ? 'EVAL_RO' : 'EVAL'
+
+  const line = (
+    verb: string,
+    head: string,
+    k: Readonly<Record<K, string>>,
+    a: Readonly<Record<A, RedisArg>>,
+  ) => {
+    const command: RedisArg[] = [verb, head, keys.length]
+    for (const key of keys) command.push(valueOf(k, key, 'key', name))
+    for (const arg of args) command.push(valueOf(a, arg, 'argument', name))
+    return command
+  }
+
+  return Object.freeze({
+    name,
+    sha,
+    source,
+    keys,
+    args,
+    command: (k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => line(evalsha, sha, k, a),
+    async run<T extends Reply = Reply>(
+      db: Executor,
+      k: Readonly<Record<K, string>>,
+      a: Readonly<Record<A, RedisArg>>,
+    ): Promise<T> {
+      try {
+        return await db.call<T>(line(evalsha, sha, k, a))
+      } catch (error) {
+        if (!isNoScript(error)) throw scriptError(name, error)
+        try {
+          return await db.call<T>(line(evalSource, source, k, a))
+        } catch (retryError) {
+          throw scriptError(name, retryError)
+        }
+      }
+    },
+  })
+}
+
+export function isNoScript(error: unknown): boolean {
+  return error instanceof RedisExpertError && error.details.redisCode === 'NOSCRIPT'
+}
+
+/**
+ * A failure inside the script (a Lua error, or an error reply the script returns on
+ * purpose) becomes SCRIPT_ERROR naming the script; transport errors stay what they are.
+ */
+export function scriptError(name: string, error: unknown): unknown {
+  if (!(error instanceof RedisExpertError) || error.code !== 'COMMAND_ERROR') return error
+  const reply = String(error.details.reply ?? error.message)
+  return new RedisExpertError('SCRIPT_ERROR', `script '${name}' failed: ${reply}`, {
+    cause: error,
+    details: { script: name, reply, redisCode: error.details.redisCode },
+  })
+}
+
+function readSource(file: URL | string, name: string): string {
+  const path = file instanceof URL ? fileURLToPath(file) : file
+  if (typeof path !== 'string' || !path.endsWith('.lua'))
+    throw invalid(name, 'file must be a .lua file (a path or a file: URL)')
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw invalid(name, `cannot read ${path}: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * The header must document every key and argument, and the body may not reach past them:
+ * a script that touches an undeclared KEYS[n] would escape the slot and durability checks.
+ */
+function checkHeader(source: string, name: string, keyCount: number, argCount: number): void {
+  const header = /^\s*--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? ''
+  for (let i = 1; i <= keyCount; i++)
+    if (!header.includes(`KEYS[${i}]`)) throw invalid(name, `its header comment does not document KEYS[${i}]`)
+  for (let i = 1; i <= argCount; i++)
+    if (!header.includes(`ARGV[${i}]`)) throw invalid(name, `its header comment does not document ARGV[${i}]`)
+  for (const match of source.matchAll(/KEYS\[(\d+)\]/g))
+    if (Number(match[1]) > keyCount)
+      throw invalid(name, `uses KEYS[${match[1]}] but declares ${keyCount} keys`)
+  for (const match of source.matchAll(/ARGV\[(\d+)\]/g))
+    if (Number(match[1]) > argCount)
+      throw invalid(name, `uses ARGV[${match[1]}] but declares ${argCount} args`)
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(name))
+    throw new RedisExpertError(
+      'SCRIPT_INVALID',
+      `a script name is lower-case kebab-case, got ${JSON.stringify(name)}`,
+    )
+  return name
+}
+
+function checkNames<N extends string>(names: readonly N[], what: string, script: string): readonly N[] {
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))
+    throw invalid(script, `${what} must be an array of names`)
+  if (new Set(names).size !== names.length) throw invalid(script, `${what} has a duplicate name`)
+  return Object.freeze([...names])
+}
+
+function valueOf<N extends string, V>(
+  values: Readonly<Record<N, V>>,
+  name: N,
+  what: string,
+  script: string,
+): V {
+  const value = values?.[name]
+  if (value === undefined || value === null)
+    throw invalidArgument(`script '${script}': missing ${what} '${name}'`, { script, [what]: name })
+  return value
+}
+
+function invalid(name: string, message: string): RedisExpertError {
+  return new RedisExpertError('SCRIPT_INVALID', `script '${name}': ${message}`, { details: { script: name } })
+}

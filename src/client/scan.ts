@@ -1,0 +1,72 @@
+import { invalidArgument } from '../errors.js'
+import type { Executor, Reply } from './types.js'
+
+export interface ScanOptions {
+  /** A glob, e.g. `keyspace.user.match` for every key of one entry. */
+  readonly match?: string
+  /** Work per SCAN call (a hint to the server), default 100; at most the guard's maxRange. */
+  readonly count?: number
+  /** Only keys of this type (Redis 6+): string, list, set, zset, hash, stream. */
+  readonly type?: string
+  /**
+   * SCAN may return a key twice (when the table is resized mid-scan). With `dedupe` (the
+   * default) each key is yielded once, at the cost of remembering every key seen; turn it
+   * off for keyspaces too large to remember, and tolerate repeats.
+   */
+  readonly dedupe?: boolean
+}
+
+const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream'])
+
+export function checkScanOptions(options: ScanOptions): void {
+  if (options.match !== undefined && typeof options.match !== 'string')
+    throw invalidArgument('match must be a glob string')
+  if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1))
+    throw invalidArgument('count must be a positive integer', { count: options.count })
+  if (options.type !== undefined && !TYPES.has(options.type))
+    throw invalidArgument(`type must be one of ${[...TYPES].join(', ')}`, { type: options.type })
+}
+
+/**
+ * Every key of every master, one SCAN page at a time: O(1) work per call on the server,
+ * never blocking it the way KEYS does. Keys present for the whole scan are yielded; keys
+ * created or deleted meanwhile may or may not be.
+ */
+export async function* scanNodes(nodes: readonly Executor[], options: ScanOptions): AsyncGenerator<string> {
+  const seen = options.dedupe === false ? null : new Set<string>()
+  for (const node of nodes) {
+    let cursor = '0'
+    do {
+      const command = ['SCAN', cursor, 'COUNT', String(options.count ?? 100)]
+      if (options.match !== undefined) command.push('MATCH', options.match)
+      if (options.type !== undefined) command.push('TYPE', options.type)
+      const [next, keys] = (await node.call(command)) as [string, Reply[]]
+      cursor = next
+      for (const key of keys as string[]) {
+        if (seen) {
+          if (seen.has(key)) continue
+          seen.add(key)
+        }
+        yield key
+      }
+    } while (cursor !== '0')
+  }
+}
+
+/** HSCAN / SSCAN / ZSCAN over one key: field–value pairs, members, or member–score pairs. */
+export async function* scanKey(
+  db: Executor,
+  verb: 'HSCAN' | 'SSCAN' | 'ZSCAN',
+  key: string,
+  options: Omit<ScanOptions, 'type'>,
+): AsyncGenerator<string[]> {
+  const width = verb === 'SSCAN' ? 1 : 2
+  let cursor = '0'
+  do {
+    const command = [verb, key, cursor, 'COUNT', String(options.count ?? 100)]
+    if (options.match !== undefined) command.push('MATCH', options.match)
+    const [next, items] = (await db.call(command)) as [string, string[]]
+    cursor = next
+    for (let i = 0; i + width <= items.length; i += width) yield items.slice(i, i + width)
+  } while (cursor !== '0')
+}
