@@ -1,4 +1,6 @@
+export * from './atomic/index.js'
 export * from './client/index.js'
 export * from './codec/index.js'
 export * from './errors.js'
+export * from './guard/index.js'
 export * from './keyspace/index.js'

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events'
+import { Pipeline } from '../atomic/pipeline.js'
+import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
 import { RedisExpertError } from '../errors.js'
 import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
@@ -154,6 +156,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
         'CONNECTION_UNAVAILABLE',
         `batch: not connected to ${describeTarget(this.options.target)}`,
       )
+    if (options?.atomic !== true) return this.#spreadPipeline(wire, checked, options)
     const firstKey =
       this.mode === 'cluster'
         ? (wire.map((args) => commandKeys(this.#commands, args)[0]).find((key) => key !== undefined) as
@@ -176,6 +179,58 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     } finally {
       this.#buckets.done(tick)
     }
+  }
+
+  /**
+   * A pipeline: every command issued in the same tick, which the driver writes to the socket
+   * together — one round trip (on a Cluster, one per master, in parallel, each command routed
+   * by its own key). Replies come back in the order of the commands; the first failure (by
+   * position) is thrown, as that command's own error, once all have settled, so no command
+   * is left running unobserved.
+   */
+  async #spreadPipeline(
+    wire: (string | Buffer)[][],
+    commands: readonly Command[],
+    options: BatchOptions | undefined,
+  ): Promise<Reply[]> {
+    const callOptions = options?.buffers || options?.timeoutMs ? options : undefined
+    const settled = await Promise.allSettled(
+      wire.map((args, i) => this.#send(args, commands[i] as Command, callOptions)),
+    )
+    const failed = settled.find((result) => result.status === 'rejected')
+    if (failed) throw failed.reason
+    return settled.map((result) => (result as PromiseFulfilledResult<Reply>).value)
+  }
+
+  /** Commands sent together in one round trip (one per master on a Cluster); see Pipeline. */
+  pipeline(): Pipeline {
+    return new Pipeline(this, false)
+  }
+
+  /**
+   * An optimistic transaction: WATCH `keys`, run `fn` (its reads see current values; its
+   * `tx.queue(...)` writes go into one MULTI/EXEC), retried with jittered backoff when a
+   * watched key changes, TX_CONFLICT after the last attempt. Keys share one slot on a Cluster.
+   */
+  watch<T>(keys: readonly string[], fn: (tx: Transaction) => Promise<T>, options?: WatchOptions): Promise<T> {
+    return runWatch(
+      {
+        isolated: (firstKey, run) => this.#driver.isolated(firstKey, run),
+        checkCommand: (command) => (this.#gate.active ? this.#gate.command(command) : command),
+        checkTransaction: (commands) =>
+          this.#gate.active ? this.#gate.batch(commands, true) : [...commands],
+        translate: (error, command) => translateError(error, command, false),
+        wire: wireArgs,
+      },
+      keys,
+      fn,
+      options,
+    )
+  }
+
+  /** A MULTI/EXEC transaction: all or nothing, one round trip, every key in one slot. */
+  multi(): Pipeline {
+    return new Pipeline(this, true)
   }
 
   /**
@@ -253,7 +308,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */
   async masters(): Promise<NodeExecutor[]> {
     const senders = await this.#driver.masters()
-    return senders.map((sender) => new NodeExecutor(sender, this.#buckets, this.options.commandTimeoutMs))
+    return senders.map(
+      (sender) => new NodeExecutor(sender, this.#buckets, this.options.commandTimeoutMs, this.#gate),
+    )
   }
 
   /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createClient, createCluster, RESP_TYPES } from 'redis'
+import { createClient, createCluster, RESP_TYPES, WatchError } from 'redis'
+import { keySlot } from '../keyspace/slot.js'
 import type { ResolvedOptions } from './options.js'
 import type { Reply } from './types.js'
 
@@ -28,10 +29,80 @@ export interface Driver {
   waitReady(ms: number): Promise<boolean>
   /** One sender per master, for commands that must reach every master (probe, SCAN). */
   masters(): Promise<NodeSender[]>
+  /**
+   * Runs `fn` on a connection nobody else uses meanwhile (WATCH is per connection): to the
+   * server, or on a Cluster to the master that owns `firstKey`'s slot.
+   */
+  isolated<T>(firstKey: string | undefined, fn: (connection: IsolatedConnection) => Promise<T>): Promise<T>
   /** Drops the current connection(s) and connects afresh; every pending command fails. */
   recycle(): void
   close(): Promise<void>
   onStateChange(listener: (state: 'ready' | 'disconnected', error?: unknown) => void): void
+}
+
+export interface IsolatedConnection {
+  send(args: readonly (string | Buffer)[]): Promise<Reply>
+  /** MULTI … EXEC; null when EXEC was aborted because a watched key changed. */
+  exec(commands: readonly (readonly (string | Buffer)[])[]): Promise<Reply[] | null>
+}
+
+/**
+ * Connections for isolated work, by server address, reused: opening one per transaction
+ * would cost a TCP and AUTH handshake each time.
+ */
+class IsolatedPool {
+  readonly #idle = new Map<string, StandaloneClient[]>()
+  readonly #open: (url: string) => StandaloneClient
+  #closed = false
+
+  constructor(open: (url: string) => StandaloneClient) {
+    this.#open = open
+  }
+
+  async use<T>(url: string, fn: (connection: IsolatedConnection) => Promise<T>): Promise<T> {
+    const idle = this.#idle.get(url) ?? []
+    const client = idle.pop() ?? (await this.#connect(url))
+    let healthy = true
+    try {
+      return await fn({
+        send: (args) => client.sendCommand(args as (string | Buffer)[]) as Promise<Reply>,
+        exec: async (commands) => {
+          const multi = client.multi()
+          for (const args of commands) multi.addCommand(args as (string | Buffer)[])
+          try {
+            return (await multi.exec()) as unknown as Reply[]
+          } catch (error) {
+            if (error instanceof WatchError) return null
+            throw error
+          }
+        },
+      })
+    } catch (error) {
+      healthy = client.isReady
+      throw error
+    } finally {
+      // A connection may still hold a WATCH if fn failed between WATCH and EXEC: clear it.
+      if (healthy && client.isReady && !this.#closed && idle.length < 4) {
+        await client.sendCommand(['UNWATCH']).catch(() => {})
+        idle.push(client)
+        this.#idle.set(url, idle)
+      } else client.destroy()
+    }
+  }
+
+  async #connect(url: string): Promise<StandaloneClient> {
+    const client = this.#open(url)
+    client.on('error', () => {})
+    await client.connect()
+    return client
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    const all = [...this.#idle.values()].flat()
+    this.#idle.clear()
+    await Promise.all(all.map((c) => c.close().catch(() => c.destroy())))
+  }
 }
 
 export interface NodeSender {
@@ -128,11 +199,17 @@ export class StandaloneDriver implements Driver {
   #client: StandaloneClient
   #connectedOnce = false
   #closed = false
+  readonly #isolated: IsolatedPool
 
   constructor(url: string, options: ResolvedOptions) {
     this.#url = url
     this.#options = options
     this.#client = this.#open()
+    this.#isolated = new IsolatedPool((target) => openStandalone(target, options, () => true))
+  }
+
+  isolated<T>(_firstKey: string | undefined, fn: (connection: IsolatedConnection) => Promise<T>): Promise<T> {
+    return this.#isolated.use(this.#url, fn)
   }
 
   #open(): StandaloneClient {
@@ -198,6 +275,7 @@ export class StandaloneDriver implements Driver {
 
   async close(): Promise<void> {
     this.#closed = true
+    await this.#isolated.close()
     if (this.#client.isOpen) await this.#client.close().catch(() => this.#client.destroy())
   }
 
@@ -230,12 +308,20 @@ export class ClusterDriver implements Driver {
   #cluster: ClusterClient
   #connectedOnce = false
   #closed = false
+  readonly #isolated: IsolatedPool
 
   constructor(rootNodes: readonly string[], useReplicas: boolean, options: ResolvedOptions) {
     this.#rootNodes = rootNodes
     this.#useReplicas = useReplicas
     this.#options = options
     this.#cluster = this.#open()
+    this.#isolated = new IsolatedPool((target) => openStandalone(target, options, () => true))
+  }
+
+  isolated<T>(firstKey: string | undefined, fn: (connection: IsolatedConnection) => Promise<T>): Promise<T> {
+    const master = this.#cluster.getSlotMaster(firstKey === undefined ? 0 : keySlot(firstKey))
+    const scheme = this.#options.tls ? 'rediss' : 'redis'
+    return this.#isolated.use(`${scheme}://${master.host}:${master.port}`, fn)
   }
 
   #open(): ClusterClient {
@@ -307,6 +393,7 @@ export class ClusterDriver implements Driver {
 
   async close(): Promise<void> {
     this.#closed = true
+    await this.#isolated.close()
     await this.#cluster.close().catch(() => this.#cluster.destroy())
   }
 

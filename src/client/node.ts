@@ -1,29 +1,32 @@
 import type { BucketedDeadlines } from './deadlines.js'
 import type { NodeSender } from './driver.js'
 import { translateError } from './errors.js'
+import type { GuardGate } from './gate.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from './types.js'
 import { settleBatch, wireArgs } from './wire.js'
 
 /**
  * One server of the deployment (the server itself, or one Cluster master), for work that
- * must visit every master: SCAN, INFO, the probe, the audit. Same errors and timeouts as
- * the client; no routing.
+ * must visit every master: SCAN, INFO, the probe, the audit. Same guard, errors and
+ * timeouts as the client; no routing.
  */
 export class NodeExecutor implements Executor {
   readonly address: string
   readonly #sender: NodeSender
   readonly #deadlines: BucketedDeadlines
   readonly #timeoutMs: number
+  readonly #gate: GuardGate
 
-  constructor(sender: NodeSender, deadlines: BucketedDeadlines, timeoutMs: number) {
+  constructor(sender: NodeSender, deadlines: BucketedDeadlines, timeoutMs: number, gate: GuardGate) {
     this.address = sender.address
     this.#sender = sender
     this.#deadlines = deadlines
     this.#timeoutMs = timeoutMs
+    this.#gate = gate
   }
 
   async call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
-    const args = wireArgs(command)
+    const args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
     const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
     try {
       return (await this.#sender.send(args, options?.buffers === true)) as T
@@ -35,7 +38,10 @@ export class NodeExecutor implements Executor {
   }
 
   async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
-    const wire = commands.map(wireArgs)
+    const checked = this.#gate.active
+      ? this.#gate.batch(commands, options?.atomic === true, options?.allow)
+      : commands
+    const wire = checked.map(wireArgs)
     const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
     try {
       return await settleBatch(

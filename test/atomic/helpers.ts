@@ -1,0 +1,19 @@
+import type { Executor } from '../../src/client/types.js'
+
+/** `cmdstat_<name>:calls=N` → name → N, as INFO commandstats prints them (script commands included). */
+export async function commandCalls(db: Executor): Promise<Map<string, number>> {
+  const info = String(await db.call(['INFO', 'commandstats']))
+  return new Map(
+    [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]),
+  )
+}
+
+/** Commands run between two snapshots (INFO itself excluded). */
+export function delta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [name, n] of after) {
+    const d = n - (before.get(name) ?? 0)
+    if (d > 0 && name !== 'info') out[name] = d
+  }
+  return out
+}
