@@ -2,7 +2,7 @@ import type { BatchOptions, Command, Executor, RedisArg, Reply } from '../client
 import { invalidArgument } from '../errors.js'
 import type { Script } from './script.js'
 
-export interface SetOptions {
+export interface PipelineSetOptions {
   /** TTL in milliseconds (PX). The guard refuses a SET without one on keys not declared persistent. */
   readonly px?: number
   /** Keep the key's current TTL (KEEPTTL), for updates of keys that already have one. */
@@ -47,7 +47,7 @@ export class Pipeline<R extends readonly unknown[] = []> {
     return this.call<string | null>(['GET', key])
   }
 
-  set(key: string, value: RedisArg, options: SetOptions = {}): Pipeline<[...R, 'OK' | null]> {
+  set(key: string, value: RedisArg, options: PipelineSetOptions = {}): Pipeline<[...R, 'OK' | null]> {
     const command: RedisArg[] = ['SET', key, value]
     if (options.px !== undefined) command.push('PX', positiveMs(options.px))
     if (options.keepTtl) command.push('KEEPTTL')

@@ -244,8 +244,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     return bindKeyspace(this, keyspace, options)
   }
 
-  declare(keyspace: Keyspace): void {
-    this.#declarations.add(keyspace)
+  /** Makes a keyspace's declarations known to the guard (db.keyspace() does this itself). */
+  declare<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void {
+    this.#declarations.add(keyspace as unknown as Keyspace)
   }
 
   /** The guard's mode, counters and events. */

@@ -1,5 +1,5 @@
 import type { GuardCode } from '../guard/types.js'
-import type { Keyspace } from '../keyspace/define.js'
+import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 
 /** An argument as sent on the wire. Numbers are formatted in decimal. */
 export type RedisArg = string | Buffer | number
@@ -45,7 +45,7 @@ export interface Executor {
    */
   batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]>
   /** Makes a keyspace's declarations known to the executor's guard (bounds, TTL policy, durability). */
-  declare?(keyspace: Keyspace): void
+  declare?<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void
 }
 
 /** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */

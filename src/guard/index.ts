@@ -26,10 +26,10 @@ export {
 } from './modes.js'
 export { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from './policy.js'
 export {
-  type BatchOptions,
   CODE_OF_RULE,
   GUARD_CODES,
   type GuardArg,
+  type GuardBatchOptions,
   type GuardCode,
   type GuardCommand,
   type GuardContext,

@@ -4,8 +4,8 @@ import { invalidArgument } from '../errors.js'
 import { GuardError } from './errors.js'
 import { checkBatch, checkCommand } from './policy.js'
 import {
-  type BatchOptions,
   GUARD_CODES,
+  type GuardBatchOptions,
   type GuardCode,
   type GuardCommand,
   type GuardContext,
@@ -129,7 +129,7 @@ export class Guard extends EventEmitter<GuardEvents> {
   /** checkBatch + enforce; nothing at all when off. */
   checkBatch(
     commands: readonly GuardCommand[],
-    batch: BatchOptions,
+    batch: GuardBatchOptions,
     context: GuardContext,
     options?: EnforceOptions,
   ): void {

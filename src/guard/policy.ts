@@ -9,7 +9,7 @@ import {
   type ReadRule,
   type TtlEffect,
 } from './classify.js'
-import type { BatchOptions, GuardCommand, GuardContext, KeyPolicy, Violation } from './types.js'
+import type { GuardBatchOptions, GuardCommand, GuardContext, KeyPolicy, Violation } from './types.js'
 
 /**
  * The policy: a command's profile (classify.ts) plus the caller's facts (key positions,
@@ -49,7 +49,7 @@ export function checkCommand(command: GuardCommand, context: GuardContext): read
  */
 export function checkBatch(
   commands: readonly GuardCommand[],
-  options: BatchOptions,
+  options: GuardBatchOptions,
   context: GuardContext,
 ): readonly Violation[] {
   if (!Array.isArray(commands)) throw invalidArgument('a batch must be an array of commands')

@@ -93,7 +93,7 @@ export interface Violation {
   readonly rewrite?: GuardCommand
 }
 
-export interface BatchOptions {
+export interface GuardBatchOptions {
   /** MULTI/EXEC: every key of every command must share one slot. */
   readonly atomic?: boolean
 }

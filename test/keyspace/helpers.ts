@@ -1,5 +1,5 @@
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
-import type { Keyspace } from '../../src/keyspace/define.js'
+import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
 
 /** `cmdstat_<name>:calls=N` → name → N (lower-case, as INFO prints them). */
 export async function commandCalls(executor: Executor): Promise<Map<string, number>> {
@@ -41,7 +41,7 @@ export class CountingExecutor implements Executor {
     this.roundTrips++
     return this.inner.batch(commands, options)
   }
-  declare(keyspace: Keyspace): void {
+  declare<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void {
     this.inner.declare?.(keyspace)
   }
 }

@@ -97,7 +97,7 @@ export function bindKeyspace<E extends EntryDeclarations>(
     throw new RedisExpertError('INVALID_ARGUMENT', 'bindKeyspace takes an executor (a connected client)')
   }
   // Tell the executor's guard which keys these are: their bounds, TTL policy and durability.
-  executor.declare?.(keyspace as unknown as Keyspace)
+  executor.declare?.(keyspace)
   const random = options.random ?? Math.random
   const bound: Record<string, unknown> = {}
   for (const entry of keyspace.entries) {
