@@ -93,28 +93,36 @@ const fmt = (n: number) =>
 export function renderTable(suite: Suite, results: readonly CaseResult[]): string {
   const base = results.find((r) => r.name === suite.baseline)
   const baseMedian = base ? median(base.samples) : Number.NaN
+  const baseCpu = base ? median(base.cpuPerOp) : Number.NaN
   const lines = [
     `### ${suite.name}`,
     '',
     suite.description,
     '',
-    '| case | ops/s median | min | max | × baseline |',
-    '|---|---:|---:|---:|---:|',
+    '| case | ops/s median | min | max | × baseline | client CPU µs/op | × baseline (CPU) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const r of results) {
     const m = median(r.samples)
-    const ratio = r.name === suite.baseline ? '1.00 (baseline)' : (m / baseMedian).toFixed(2)
+    const cpu = median(r.cpuPerOp)
+    const isBase = r.name === suite.baseline
+    const ratio = isBase ? '1.00 (baseline)' : (m / baseMedian).toFixed(2)
+    // As throughput: the baseline's CPU per op over this case's, so higher is better in both columns.
+    const cpuRatio = Number.isNaN(cpu) ? '–' : isBase ? '1.00' : (baseCpu / cpu).toFixed(2)
+    const cpuText = Number.isNaN(cpu) ? '–' : cpu.toFixed(2)
     lines.push(
-      `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.samples))} | ${fmt(Math.max(...r.samples))} | ${ratio} |`,
+      `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.samples))} | ${fmt(Math.max(...r.samples))} | ${ratio} | ${cpuText} | ${cpuRatio} |`,
     )
   }
   for (const target of suite.targets ?? []) {
     const r = results.find((x) => x.name === target.case)
     if (!r) continue
-    const ratio = median(r.samples) / baseMedian
+    const wall = median(r.samples) / baseMedian
+    const cpu = baseCpu / median(r.cpuPerOp)
+    const verdict = (x: number) => (x >= target.minRatio ? 'met' : 'NOT met')
     lines.push(
       '',
-      `Target: ${target.case} ≥ ${target.minRatio}× baseline — measured ${ratio.toFixed(3)}× — ${ratio >= target.minRatio ? 'met' : 'NOT met'}`,
+      `Target: ${target.case} ≥ ${target.minRatio}× baseline — wall ${wall.toFixed(3)}× (${verdict(wall)}), client CPU ${cpu.toFixed(3)}× (${verdict(cpu)})`,
     )
   }
   return lines.join('\n')

@@ -193,13 +193,30 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     commands: readonly Command[],
     options: BatchOptions | undefined,
   ): Promise<Reply[]> {
-    const callOptions = options?.buffers || options?.timeoutMs ? options : undefined
-    const settled = await Promise.allSettled(
-      wire.map((args, i) => this.#send(args, commands[i] as Command, callOptions)),
-    )
-    const failed = settled.find((result) => result.status === 'rejected')
-    if (failed) throw failed.reason
-    return settled.map((result) => (result as PromiseFulfilledResult<Reply>).value)
+    // One deadline for the whole batch, and no wrapper per command: a large pipeline would
+    // otherwise double its garbage.
+    const tick = this.#buckets.track(this.#clock + (options?.timeoutMs ?? this.options.commandTimeoutMs))
+    const buffers = options?.buffers === true
+    const clustered = this.mode === 'cluster'
+    const sends: Promise<Reply>[] = new Array(wire.length)
+    for (let i = 0; i < wire.length; i++) {
+      const args = wire[i] as (string | Buffer)[]
+      const firstKey = clustered
+        ? (commandKeys(this.#commands, args)[0] as string | Buffer | undefined)
+        : undefined
+      sends[i] = this.#driver.send(args, firstKey, clustered && isReadonly(this.#commands, args), buffers)
+    }
+    try {
+      return await Promise.all(sends)
+    } catch {
+      // The failure path only: find which command failed first, once every reply is in.
+      const settled = await Promise.allSettled(sends)
+      const at = settled.findIndex((result) => result.status === 'rejected')
+      const failure = settled[at] as PromiseRejectedResult
+      throw translateError(failure.reason, commands[at] as Command, this.#buckets.isOverdue(tick, Date.now()))
+    } finally {
+      this.#buckets.done(tick)
+    }
   }
 
   /** Commands sent together in one round trip (one per master on a Cluster); see Pipeline. */
@@ -263,7 +280,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   stats(): ClientStats {
-    return { guard: this.#gate.guard.stats(), durabilityOk: this.#gate.durabilityOk }
+    return { guard: this.#gate.guard.stats(), durabilityOk: this.#gate.durable }
   }
 
   /**
@@ -273,8 +290,8 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    */
   async checkDurability(): Promise<boolean> {
     const probe = await this.probe()
-    this.#gate.durabilityOk = probe.masters.every(isDurable)
-    return this.#gate.durabilityOk
+    this.#gate.durable = probe.masters.every(isDurable)
+    return this.#gate.durable
   }
 
   /**

@@ -23,7 +23,8 @@ export function parseCommandTable(reply: Reply): CommandTable {
   if (!Array.isArray(reply)) return table
   for (const entry of reply) {
     const spec = parseEntry(entry)
-    if (spec) table.set(spec.name, spec)
+    // Both cases, so that the lookup on every command needs no toLowerCase() in the usual spellings.
+    if (spec) table.set(spec.name, spec).set(spec.name.toUpperCase(), spec)
   }
   return table
 }
@@ -62,7 +63,8 @@ export function argText(arg: RedisArg | undefined): string {
 
 /** The spec that governs this command line: the subcommand's where the command is a container. */
 export function specFor(table: CommandTable, command: Command): CommandSpec | undefined {
-  const spec = table.get(argText(command[0]).toLowerCase())
+  const name = argText(command[0])
+  const spec = table.get(name) ?? table.get(name.toLowerCase())
   if (!spec || spec.subcommands.size === 0) return spec
   return spec.subcommands.get(argText(command[1]).toLowerCase()) ?? spec
 }

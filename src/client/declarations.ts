@@ -10,15 +10,18 @@ import { assertDisjoint, type Keyspace } from '../keyspace/define.js'
 export class Declarations {
   readonly #keyspaces: Keyspace[] = []
   readonly #policies = new WeakMap<EntryPolicy, KeyPolicy>()
+  #hasSourceOfTruth = false
 
   add(keyspace: Keyspace): void {
     if (this.#keyspaces.includes(keyspace)) return
     assertDisjoint([...this.#keyspaces, keyspace])
     this.#keyspaces.push(keyspace)
+    if (keyspace.entries.some((e) => e.policy.durability === 'source-of-truth')) this.#hasSourceOfTruth = true
   }
 
+  /** Read on every write the guard checks, hence a field and not a search. */
   get hasSourceOfTruth(): boolean {
-    return this.#keyspaces.some((ks) => ks.entries.some((e) => e.policy.durability === 'source-of-truth'))
+    return this.#hasSourceOfTruth
   }
 
   /** The policy of the entry that built `key`, or undefined for an undeclared key. */

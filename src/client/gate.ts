@@ -20,7 +20,7 @@ export class GuardGate implements GuardContext {
   readonly guard: Guard
   readonly maxRange: number
   /** Every master persists with AOF + fsync and evicts nothing it should not; rechecked on reconnect. */
-  durabilityOk = false
+  durable = false
   readonly #commands: CommandTable
   readonly #declarations: Declarations
 
@@ -35,8 +35,17 @@ export class GuardGate implements GuardContext {
     return this.guard.active
   }
 
+  /**
+   * What the guard asks: may source-of-truth keys be written? Trivially yes while none is
+   * declared, which also spares every write the durability lookup.
+   */
+  get durabilityOk(): boolean {
+    return this.durable || !this.#declarations.hasSourceOfTruth
+  }
+
   keysOf(command: GuardCommand): readonly string[] {
-    return commandKeys(this.#commands, command as readonly (string | Buffer)[]).map(argText)
+    const keys = commandKeys(this.#commands, command as readonly (string | Buffer)[])
+    return keys.every((key) => typeof key === 'string') ? (keys as string[]) : keys.map(argText)
   }
 
   declarationOf(key: string) {
