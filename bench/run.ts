@@ -24,6 +24,8 @@ const filter = process.argv
   .find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--repetitions')
 const chosen = SUITES.filter((s) => !filter || s.name.toLowerCase().includes(filter.toLowerCase()))
 
+// Our own run name for the launcher's directories, so that no test run mistakes this server for one of its own.
+process.env.REDIS_EXPERT_RUN ??= `bench-${process.pid}`
 const external = process.env.REDIS_URL
 const server = external ? null : await startRedis()
 const target = external

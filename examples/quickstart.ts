@@ -1,39 +1,56 @@
 /**
  * npm start — the quickstart. Connects to REDIS_URL, or starts an ephemeral redis-server
- * through the toolkit's own launcher, shows what the toolkit sees, and stops it again.
+ * through the toolkit's own launcher, shows what the toolkit sees and does, and stops it.
  */
-import { connect } from 'redis-expert'
+import { connect, isGuardError, renderSchema } from 'redis-expert'
 import { startRedis } from 'redis-expert/testing'
+import { shop } from './shop/keys.js'
 
 const external = process.env.REDIS_URL
 const server = external ? null : await startRedis()
 const url = external ?? (server as NonNullable<typeof server>).url
 
-console.log(
-  external ? `Connecting to ${url}` : `Started an ephemeral redis-server at ${url} (dir ${server?.dir})`,
-)
-const db = await connect({ url })
+console.log(external ? `Connecting to ${url}` : `Started an ephemeral redis-server at ${url}`)
+const db = await connect({ url, keyspaces: [shop] })
 try {
   const probe = await db.probe()
-  const aof = probe.persistence.aof
-    ? `AOF on (appendfsync ${probe.persistence.appendfsync ?? 'unknown'})`
-    : 'AOF off'
-  console.log(`\n## The server\n`)
+  const { persistence: p, listpack } = probe
+  console.log('\n## The server\n')
   console.log(`Redis ${probe.version}, ${probe.mode}, ${probe.masters.length} master(s)`)
-  console.log(
-    `Persistence: ${aof}; RDB rules: ${probe.persistence.rdbSaveRules.map((r) => r.join('s/')).join(', ') || 'none'}`,
-  )
+  console.log(`Persistence: ${p.aof ? `AOF on (appendfsync ${p.appendfsync ?? 'unknown'})` : 'AOF off'}`)
   console.log(`Memory: maxmemory ${probe.maxmemory || 'unlimited'}, policy ${probe.maxmemoryPolicy}`)
-  console.log(
-    `Compact encodings while: hashes ≤ ${probe.listpack.hashEntries} fields of ≤ ${probe.listpack.hashValue} B, sorted sets ≤ ${probe.listpack.zsetEntries} members`,
-  )
-  console.log(
-    `Modules: ${probe.modules.map((m) => m.name).join(', ') || 'none'}; CONFIG readable: ${probe.configReadable}`,
-  )
-  if (!probe.persistence.aof)
-    console.log(
-      '\nNote: with AOF off, nothing written here survives a restart: fine for caches, not for a source of truth.',
-    )
+  console.log(`Compact while: hashes ≤ ${listpack.hashEntries} fields of ≤ ${listpack.hashValue} B`)
+
+  console.log('\n## The keyspace (examples/shop/keys.ts), encodings for this server\n')
+  console.log(renderSchema(shop.describe({ limits: listpack, version: probe.version }), 'md'))
+
+  console.log('\n## Typed operations: every write carries its TTL in the same round trip\n')
+  const app = db.keyspace(shop)
+  const user = app.user({ id: '42' })
+  await user.hset({ name: 'Ann', email: 'ann@example.com' })
+  console.log(`${user.key}: ${JSON.stringify(await user.get())}, TTL ${await user.ttl()} ms`)
+  console.log(`a hostile id is escaped, never a glob or a hash tag: ${shop.user.key({ id: 'x:*{y}' })}`)
+
+  console.log('\n## The hard stops\n')
+  for (const command of [
+    ['KEYS', 'shop:*'],
+    ['SET', 'loose', 'v'],
+    ['HGETALL', shop.cart.key({ uid: '7' })],
+    ['INCRBY', shop.board.key({ game: 'chess' }), '1'],
+  ]) {
+    try {
+      await db.call(command)
+      console.log(`${command[0]}: allowed`)
+    } catch (error) {
+      if (!isGuardError(error)) throw error
+      console.log(
+        `${command.join(' ')}\n  → ${error.code}: ${error.violation.message}\n    fix: ${error.violation.fix}`,
+      )
+    }
+  }
+  let seen = 0
+  for await (const _ of db.scan({ match: shop.user.match })) seen++
+  console.log(`\ndb.scan({ match: '${shop.user.match}' }) found ${seen} key(s) without KEYS`)
 } finally {
   await db.close()
   await server?.stop()

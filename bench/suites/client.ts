@@ -77,10 +77,11 @@ async function openDrivers(url: string, port: number): Promise<Drivers> {
   // node-redis 6 arms an AbortSignal.timeout per command by default (5 s); 60 s keeps the
   // same mechanism and cost without failing the run when the shared machine stalls.
   const rawDefault = createClient({ url, RESP: 2, commandOptions: { timeout: 60_000 } })
+  for (const c of [raw, rawDefault]) c.on('error', (e: Error) => console.error(`bench: ${e.message}`))
   await Promise.all([raw.connect(), rawDefault.connect()])
   const io = new Redis(port, '127.0.0.1', { enableAutoPipelining: true })
   const db = await connect({ url })
-  await db.call(['SET', KEY, 'x'.repeat(100)])
+  await db.call(['SET', KEY, 'x'.repeat(100), 'PX', 3_600_000])
   return {
     raw: (key) => raw.sendCommand(['GET', key]),
     rawDefault: (key) => rawDefault.sendCommand(['GET', key]),

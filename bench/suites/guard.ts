@@ -54,6 +54,7 @@ export const guardSuite: Suite = {
   ],
   async setup(server) {
     const raw = createClient({ url: server.url, RESP: 2, commandOptions: { timeout: 0 } })
+    raw.on('error', (e: Error) => console.error(`bench: ${e.message}`))
     await raw.connect()
     const off = await connect({ url: server.url, guard: 'off' })
     const strict = await connect({ url: server.url, guard: 'strict' })

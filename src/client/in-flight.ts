@@ -1,5 +1,5 @@
 import type { RedisExpertError } from '../errors.js'
-import type { Command, Reply } from './types.js'
+import type { Command, RedisArg, Reply } from './types.js'
 
 /**
  * The commands in flight on one connection, and their deadlines, at no per-command cost
@@ -9,6 +9,8 @@ import type { Command, Reply } from './types.js'
  * commands are a FIFO: command number `completed` is always the oldest one. The reply
  * handlers are created once per connection (no closure per command, which would double
  * the garbage of a busy pipeline), and find the command a reply belongs to by position.
+ * Only the command's name is kept, for error messages: holding the whole argument array
+ * until the reply would keep every in-flight command alive through garbage collections.
  *
  * Deadlines follow the same order: a command cannot be answered before those sent ahead
  * of it, so its effective deadline is the latest deadline of any command up to it (the
@@ -19,7 +21,7 @@ import type { Command, Reply } from './types.js'
 export class OrderedInFlight {
   issued = 0
   completed = 0
-  #ring: (Command | undefined)[] = new Array(1024)
+  #ring: (RedisArg | undefined)[] = new Array(1024)
   #mask = 1023
   #frontier = 0
   readonly #marks: { seq: number; deadline: number }[] = []
@@ -31,7 +33,7 @@ export class OrderedInFlight {
   /** Records a command about to be sent; `deadline` is an absolute time in ms. */
   issue(command: Command, deadline: number): void {
     if (this.issued - this.completed > this.#mask) this.#grow()
-    this.#ring[this.issued & this.#mask] = command
+    this.#ring[this.issued & this.#mask] = command[0]
     this.issued++
     if (deadline > this.#frontier) this.#frontier = deadline
   }
@@ -44,10 +46,10 @@ export class OrderedInFlight {
 
   readonly onError = (error: unknown): never => {
     const at = this.completed
-    const command = this.#ring[at & this.#mask] ?? ['?']
+    const name = this.#ring[at & this.#mask] ?? '?'
     this.#ring[at & this.#mask] = undefined
     this.completed++
-    throw this.translate(error, command, at < this.#timedOutBefore)
+    throw this.translate(error, [name], at < this.#timedOutBefore)
   }
 
   /** Called once per tick. True when the oldest command in flight is past its deadline. */
@@ -68,7 +70,7 @@ export class OrderedInFlight {
 
   #grow(): void {
     const size = this.#ring.length * 2
-    const ring: (Command | undefined)[] = new Array(size)
+    const ring: (RedisArg | undefined)[] = new Array(size)
     for (let seq = this.completed; seq < this.issued; seq++)
       ring[seq & (size - 1)] = this.#ring[seq & this.#mask]
     this.#ring = ring
