@@ -8,10 +8,11 @@
 import { cpus, totalmem } from 'node:os'
 import { startRedis } from '../src/testing/index.js'
 import { measure, renderTable, type Suite } from './harness.js'
+import { auditSuite } from './suites/audit.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { guardSuite } from './suites/guard.js'
 
-const SUITES: readonly Suite[] = [pipelinedSuite, concurrentSuite, guardSuite]
+const SUITES: readonly Suite[] = [pipelinedSuite, concurrentSuite, guardSuite, auditSuite]
 
 function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag)

@@ -3,6 +3,7 @@
  * through the toolkit's own launcher, shows what the toolkit sees and does, and stops it.
  */
 import { connect, isGuardError, renderSchema } from 'redis-expert'
+import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
 import { shop } from './shop/keys.js'
 
@@ -51,6 +52,9 @@ try {
   let seen = 0
   for await (const _ of db.scan({ match: shop.user.match })) seen++
   console.log(`\ndb.scan({ match: '${shop.user.match}' }) found ${seen} key(s) without KEYS`)
+
+  console.log('\n## The audit of this instance, against the declaration\n')
+  process.stdout.write(renderReport(await audit(db, { keyspaces: [shop] }), 'text'))
 } finally {
   await db.close()
   await server?.stop()

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { RedisExpertError } from '../errors.js'
+import { registerAudit } from './audit.js'
 import { registerProbe } from './probe.js'
 import { registerSchema } from './schema.js'
 
@@ -16,6 +17,7 @@ const program = new Command('redis-expert')
 // Each subcommand lives in its own file and registers itself here.
 registerProbe(program)
 registerSchema(program)
+registerAudit(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,8 +1,5 @@
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { type Command, Option } from 'commander'
 import { connect } from '../client/index.js'
-import { RedisExpertError } from '../errors.js'
 import {
   isKeyspace,
   type Keyspace,
@@ -10,6 +7,7 @@ import {
   renderSchema,
   type ServerTraits,
 } from '../keyspace/index.js'
+import { loadKeyspaces } from './keyspace-module.js'
 
 interface SchemaOptions {
   readonly export?: string
@@ -49,7 +47,7 @@ export function registerSchema(program: Command): void {
 
 /** The report as text; exported for tests and for programs that embed the CLI. */
 export async function schemaReport(file: string, options: SchemaOptions): Promise<string> {
-  const keyspaces = selectKeyspaces(await loadModule(file), file, options.export)
+  const keyspaces = await loadKeyspaces(file, options.export)
   const traits = options.url ? await serverTraits(options.url, options.cluster === true) : {}
   const format = options.format
   if (options.decisions) {
@@ -79,52 +77,7 @@ function heading(ks: Keyspace, format: 'md' | 'text', count: number): string {
   return format === 'md' ? `## Keyspace \`${ks.namespace}\`\n\n` : `keyspace ${ks.namespace}\n\n`
 }
 
-async function loadModule(file: string): Promise<Record<string, unknown>> {
-  const path = resolve(file)
-  const url = pathToFileURL(path).href
-  if (!/\.[cm]?tsx?$/.test(path)) return (await import(url)) as Record<string, unknown>
-  let tsImport: (specifier: string, parentURL: string) => Promise<unknown>
-  try {
-    ;({ tsImport } = await import('tsx/esm/api'))
-  } catch (error) {
-    throw new RedisExpertError(
-      'NOT_SUPPORTED',
-      `loading ${file} needs tsx to compile TypeScript: install it (npm i -D tsx) or point schema at the compiled .js`,
-      { cause: error },
-    )
-  }
-  return (await tsImport(url, import.meta.url)) as Record<string, unknown>
-}
-
-function selectKeyspaces(
-  module: Record<string, unknown>,
-  file: string,
-  name: string | undefined,
-): Keyspace[] {
-  if (name !== undefined) {
-    const value = module[name]
-    if (!isKeyspace(value)) {
-      throw new RedisExpertError(
-        'INVALID_ARGUMENT',
-        `${file} has no keyspace export named ${JSON.stringify(name)} (keyspace exports: ${keyspaceNames(module).join(', ') || 'none'})`,
-      )
-    }
-    return [value]
-  }
-  const found = Object.entries(module)
-    .filter(([key, value]) => key !== 'default' && isKeyspace(value))
-    .map(([, value]) => value as Keyspace)
-  if (found.length === 0 && isKeyspace(module.default)) return [module.default]
-  if (found.length === 0) {
-    throw new RedisExpertError(
-      'INVALID_ARGUMENT',
-      `${file} exports no keyspace (exports: ${Object.keys(module).join(', ') || 'none'}); export the result of defineKeyspace()`,
-    )
-  }
-  return found
-}
-
-function keyspaceNames(module: Record<string, unknown>): string[] {
+function _keyspaceNames(module: Record<string, unknown>): string[] {
   return Object.entries(module)
     .filter(([, value]) => isKeyspace(value))
     .map(([key]) => key)

@@ -395,8 +395,10 @@ export async function connect(options: ConnectOptions = {}): Promise<RedisExpert
     throw connectionFailed(resolved, error)
   }
   // Key positions and flags for routing and the guard, from the server itself: modules included.
+  // An ACL user without +command gets an empty table: the guard then knows keys only for the
+  // commands it classifies itself, and Cluster routing needs the permission.
   const [master] = await driver.masters()
-  const commands = parseCommandTable(master ? await master.send(['COMMAND']) : null)
+  const commands = parseCommandTable(master ? await master.send(['COMMAND']).catch(() => null) : null)
   const client = new RedisExpertClient(driver, resolved, commands)
   await client.checkDurability()
   return client

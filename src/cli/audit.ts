@@ -1,0 +1,208 @@
+import { writeFileSync } from 'node:fs'
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import {
+  type AuditOptions,
+  type AuditReport,
+  audit,
+  type FailOn,
+  failing,
+  parseCount,
+  parseFailOn,
+  parseFormat,
+  parseMemorySamples,
+  parseRate,
+  parseSample,
+  parseThresholdArgs,
+  type ReportFormat,
+  renderReport,
+} from '../audit/index.js'
+import { connect } from '../client/index.js'
+import { RedisExpertError } from '../errors.js'
+import type { Keyspace } from '../keyspace/index.js'
+import { loadKeyspaces } from './keyspace-module.js'
+
+/** The options as commander hands them over: strings, validated by `resolveCliOptions`. */
+export interface AuditCliOptions {
+  readonly url?: string
+  readonly cluster?: boolean
+  readonly format?: string
+  readonly out?: string
+  readonly sample?: string
+  readonly rate?: string
+  readonly count?: string
+  readonly memorySamples?: string
+  readonly schema?: string
+  readonly export?: string
+  readonly threshold?: readonly string[]
+  readonly failOn?: string
+  readonly progress?: boolean
+}
+
+export interface ResolvedCliOptions {
+  readonly url: string
+  readonly cluster: boolean
+  readonly format: ReportFormat
+  readonly out: string | null
+  readonly failOn: FailOn | null
+  readonly schema: string | null
+  readonly export: string | null
+  readonly progress: boolean
+  readonly audit: Omit<AuditOptions, 'keyspaces' | 'onProgress'>
+}
+
+/** Validates every option before connecting: bad input fails fast with INVALID_ARGUMENT naming the option. */
+export function resolveCliOptions(options: AuditCliOptions): ResolvedCliOptions {
+  if (options.export !== undefined && options.schema === undefined)
+    throw new RedisExpertError(
+      'INVALID_ARGUMENT',
+      '--export selects a keyspace of --schema: give --schema too',
+      {
+        details: { option: '--export' },
+      },
+    )
+  const audit: AuditOptions = {
+    ...(options.sample === undefined ? {} : { sample: parseSample(options.sample) }),
+    ...(options.rate === undefined ? {} : { rate: parseRate(options.rate) }),
+    ...(options.count === undefined ? {} : { count: parseCount(options.count) }),
+    ...(options.memorySamples === undefined
+      ? {}
+      : { memorySamples: parseMemorySamples(options.memorySamples) }),
+    ...(options.threshold === undefined ? {} : { thresholds: parseThresholdArgs(options.threshold) }),
+  }
+  return {
+    url: options.url ?? 'redis://127.0.0.1:6379',
+    cluster: options.cluster === true,
+    format: parseFormat(options.format ?? 'text'),
+    out: options.out ?? null,
+    failOn: options.failOn === undefined ? null : parseFailOn(options.failOn),
+    schema: options.schema ?? null,
+    export: options.export ?? null,
+    progress: options.progress !== false,
+    audit,
+  }
+}
+
+/** The keyspaces of `--schema file` (or its export `name`); errors say which option was wrong. */
+export async function schemaKeyspaces(file: string, name: string | null): Promise<Keyspace[]> {
+  try {
+    return await loadKeyspaces(file, name ?? undefined)
+  } catch (error) {
+    if (!(error instanceof RedisExpertError)) throw error
+    throw new RedisExpertError(error.code, `--schema ${error.message}`, {
+      cause: error,
+      details: { ...error.details, option: name === null ? '--schema' : '--export' },
+    })
+  }
+}
+
+export interface AuditRun {
+  readonly report: AuditReport
+  readonly output: string
+  /** 1 when --fail-on matched findings, else 0. */
+  readonly exitCode: number
+}
+
+/** A progress bar with ETA on stderr, for a person watching a terminal. */
+function progressBar(): { update(scanned: number, total: number): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'audit |{bar}| {percentage}% · {value}/{total} keys · ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let started = false
+  return {
+    update(scanned, total) {
+      if (!started) {
+        bar.start(total, 0)
+        started = true
+      }
+      bar.setTotal(total)
+      bar.update(scanned)
+    },
+    stop: () => bar.stop(),
+  }
+}
+
+/** Runs the audit as the CLI does and returns the rendered report; for tests and embedding. */
+export async function runAudit(options: ResolvedCliOptions, showProgress = false): Promise<AuditRun> {
+  const keyspaces =
+    options.schema === null ? undefined : await schemaKeyspaces(options.schema, options.export)
+  const db = await connect(options.cluster ? { cluster: { rootNodes: [options.url] } } : { url: options.url })
+  const bar = showProgress ? progressBar() : null
+  try {
+    const report = await audit(db, {
+      ...options.audit,
+      ...(keyspaces ? { keyspaces } : {}),
+      ...(bar ? { onProgress: ({ scanned, total }) => bar.update(scanned, total) } : {}),
+    })
+    const failed = options.failOn === null ? [] : failing(report, options.failOn)
+    return { report, output: renderReport(report, options.format), exitCode: failed.length > 0 ? 1 : 0 }
+  } finally {
+    bar?.stop()
+    await db.close()
+  }
+}
+
+/**
+ * `redis-expert audit --url redis://host:6379`: scans the instance and prints what a principal
+ * architect would flag. Exit codes: 0 clean (or nothing at the --fail-on level), 1 findings at
+ * or above --fail-on, 2 bad input or no connection.
+ */
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description(
+      'audit a live Redis: key patterns with memory and TTLs, big keys, encodings, persistence, eviction, ACLs, slow commands, drift from a keyspace',
+    )
+    .option(
+      '--url <url>',
+      'redis:// or rediss:// URL (any node of a Cluster with --cluster)',
+      'redis://127.0.0.1:6379',
+    )
+    .option('--cluster', 'treat --url as a Cluster node and audit every master')
+    .option('--format <format>', 'text | md | json | html', 'text')
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .option('--sample <keys>', 'inspect about this many keys, then stop and extrapolate')
+    .option('--rate <commands>', 'cap the load: commands per second per server (token bucket)')
+    .option('--count <keys>', 'SCAN COUNT: keys per batch (default 1000)')
+    .option('--memory-samples <n>', 'MEMORY USAGE ... SAMPLES n (default 5; 0 = exact, O(N) per key)')
+    .option('--schema <file>', 'check keys against the keyspaces this module exports (.ts or .js)')
+    .option('--export <name>', 'with --schema: only this export')
+    .option(
+      '--threshold <name=value...>',
+      'override thresholds, e.g. big-hash-fields=10000 hash-candidate-min-keys=100',
+    )
+    .option(
+      '--fail-on <severity>',
+      'exit 1 when a finding of this severity or worse exists: high | medium | low',
+    )
+    .option('--no-progress', 'no progress bar on the terminal')
+    .action(async (raw: AuditCliOptions) => {
+      try {
+        const options = resolveCliOptions(raw)
+        // A bar only for a person at a terminal reading text; never into pipes or JSON.
+        const show = options.progress && process.stdout.isTTY === true && options.format !== 'json'
+        const run = await runAudit(options, show)
+        if (options.out === null) process.stdout.write(run.output)
+        else {
+          writeFileSync(options.out, run.output)
+          process.stderr.write(
+            `redis-expert audit: ${run.report.findings.length} findings, report written to ${options.out}\n`,
+          )
+        }
+        process.exitCode = run.exitCode
+      } catch (error) {
+        const code = error instanceof RedisExpertError ? `${error.code}: ` : ''
+        process.stderr.write(
+          `redis-expert audit: ${code}${error instanceof Error ? error.message : String(error)}\n`,
+        )
+        process.exitCode = 2
+      }
+    })
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AuditReport, audit } from '../../src/audit/index.js'
+import { connect, type RedisExpertClient } from '../../src/index.js'
+import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { concurrently, findingKeys, SEED, SEEDED_KEYS, seedCommands } from './seed.js'
+
+let cluster: RedisCluster
+let db: RedisExpertClient
+let report: AuditReport
+
+beforeAll(async () => {
+  // The launcher's defaults: no AOF, no maxmemory, no password. The findings they earn are
+  // expected below, beside those of the seed.
+  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
+  db = await connect({ cluster: { rootNodes: cluster.rootNodes }, guard: 'off' })
+  await concurrently(db, seedCommands())
+  // ACL users are per node: the application user exists on every master.
+  for (const node of await db.masters())
+    await node.call(['ACL', 'SETUSER', 'app', 'on', '>app-secret', '~*', '&*', '+@all'])
+  report = await audit(db)
+}, 90_000)
+
+afterAll(async () => {
+  await db?.close()
+  await cluster?.stop()
+})
+
+describe('audit of a seeded 3-master Cluster', () => {
+  it('scans every master, counting each key once', () => {
+    expect(report.server.mode).toBe('cluster')
+    expect(report.server.masters).toHaveLength(3)
+    for (const master of report.server.masters) expect(master.keys).toBeGreaterThan(10_000)
+    expect(report.server.masters.reduce((sum, m) => sum + m.keys, 0)).toBe(SEEDED_KEYS)
+    expect(report.scanned.keys).toBe(SEEDED_KEYS)
+    expect(report.scanned.totalKeys).toBe(SEEDED_KEYS)
+    expect(report.server.databases).toEqual({ '0': SEEDED_KEYS })
+  })
+
+  it('infers the same patterns as on one server, with the same counts', () => {
+    const counts = Object.fromEntries(report.patterns.map((p) => [p.pattern, p.keys]))
+    expect(counts).toEqual({
+      [SEED.visits.pattern]: SEED.visits.count,
+      [SEED.catalog.pattern]: 1,
+      [SEED.profiles.pattern]: SEED.profiles.count,
+      [SEED.sessions.pattern]: SEED.sessions.count,
+      [SEED.leaderboard.pattern]: 1,
+      [SEED.prefs.pattern]: SEED.prefs.count,
+      [SEED.events.pattern]: SEED.events.count,
+    })
+  })
+
+  it("raises the seed's findings once, plus those of the launcher's default configuration", () => {
+    expect(findingKeys(report.findings)).toEqual(
+      [
+        // The launcher's defaults: no password on the default user, no AOF, no maxmemory.
+        'security medium -',
+        'persistence medium -',
+        'eviction-policy medium -',
+        // The seed (a Cluster has db 0 only, so no logical-databases).
+        'security medium -',
+        'big-key medium catalog:products',
+        'no-ttl medium user:<email>:prefs',
+        'no-ttl low events:<date>:count',
+        'no-ttl low visits:<id>',
+        'encoding low leaderboard:weekly',
+        'hash-candidate low visits:<id>',
+      ].sort(),
+    )
+    const users = report.findings.filter((f) => f.rule === 'security').map((f) => f.data?.user)
+    expect(users.sort()).toEqual(['app', 'default'])
+  })
+
+  it('names the masters behind each server-level finding', () => {
+    const addresses = report.server.masters.map((m) => m.address).sort()
+    for (const rule of ['security', 'persistence', 'eviction-policy']) {
+      for (const f of report.findings.filter((x) => x.rule === rule))
+        expect([...(f.nodes ?? [])].sort()).toEqual(addresses)
+    }
+  })
+})
