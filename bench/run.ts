@@ -11,8 +11,9 @@ import { measure, renderTable, type Suite } from './harness.js'
 import { auditSuite } from './suites/audit.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { guardSuite } from './suites/guard.js'
+import { structureSuites } from './suites/structures.js'
 
-const SUITES: readonly Suite[] = [pipelinedSuite, concurrentSuite, guardSuite, auditSuite]
+const SUITES: readonly Suite[] = [pipelinedSuite, concurrentSuite, guardSuite, ...structureSuites, auditSuite]
 
 function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag)

@@ -37,6 +37,10 @@ export type ErrorCode =
   | 'SCRIPT_ERROR'
   | 'SCRIPT_INVALID'
   | 'TX_CONFLICT'
+  // structures/
+  | 'LOCK_NOT_ACQUIRED'
+  | 'LOCK_NOT_HELD'
+  | 'LOCK_LOST'
 
 export interface ErrorDetails {
   readonly [name: string]: unknown

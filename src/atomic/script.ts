@@ -62,8 +62,8 @@ export function defineScript<const K extends string, const A extends string>(
     a: Readonly<Record<A, RedisArg>>,
   ) => {
     const command: RedisArg[] = [verb, head, keys.length]
-    for (const key of keys) command.push(valueOf(k, key, 'key', name))
-    for (const arg of args) command.push(valueOf(a, arg, 'argument', name))
+    for (const key of keys) command.push(argumentOf(k, key, 'key', name))
+    for (const arg of args) command.push(argumentOf(a, arg, 'argument', name))
     return command
   }
 
@@ -155,7 +155,7 @@ function checkNames<N extends string>(names: readonly N[], what: string, script:
   return Object.freeze([...names])
 }
 
-function valueOf<N extends string, V>(
+function argumentOf<N extends string, V>(
   values: Readonly<Record<N, V>>,
   name: N,
   what: string,

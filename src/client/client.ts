@@ -17,7 +17,7 @@ import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptio
 import { buildNodeProbe } from './probe.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
-import { settleBatch, wireArgs } from './wire.js'
+import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
 export interface ClientEvents {
   ready: []
@@ -207,13 +207,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       sends[i] = this.#driver.send(args, firstKey, clustered && isReadonly(this.#commands, args), buffers)
     }
     try {
-      return await Promise.all(sends)
-    } catch {
-      // The failure path only: find which command failed first, once every reply is in.
-      const settled = await Promise.allSettled(sends)
-      const at = settled.findIndex((result) => result.status === 'rejected')
-      const failure = settled[at] as PromiseRejectedResult
-      throw translateError(failure.reason, commands[at] as Command, this.#buckets.isOverdue(tick, Date.now()))
+      return await pipelineReplies(sends, commands, (error, command) =>
+        translateError(error, command, this.#buckets.isOverdue(tick, Date.now())),
+      )
     } finally {
       this.#buckets.done(tick)
     }

@@ -3,7 +3,7 @@ import type { NodeSender } from './driver.js'
 import { translateError } from './errors.js'
 import type { GuardGate } from './gate.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from './types.js'
-import { settleBatch, wireArgs } from './wire.js'
+import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
 /**
  * One server of the deployment (the server itself, or one Cluster master), for work that
@@ -43,11 +43,20 @@ export class NodeExecutor implements Executor {
       : commands
     const wire = checked.map(wireArgs)
     const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
+    const overdue = () => this.#deadlines.isOverdue(tick, Date.now())
     try {
+      if (options?.atomic !== true) {
+        // A pipeline: commands issued back to back leave in one write; no MULTI machinery.
+        const buffers = options?.buffers === true
+        const sends = wire.map((args) => this.#sender.send(args, buffers))
+        return await pipelineReplies(sends, checked, (error, command) =>
+          translateError(error, command, overdue()),
+        )
+      }
       return await settleBatch(
         commands,
         () => this.#sender.sendBatch(wire, options?.atomic === true, options?.buffers === true),
-        (error) => translateError(error, commands[0] ?? ['?'], this.#deadlines.isOverdue(tick, Date.now())),
+        (error) => translateError(error, ['MULTI'], overdue()),
       )
     } finally {
       this.#deadlines.done(tick)

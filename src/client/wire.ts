@@ -56,3 +56,22 @@ export async function settleBatch(
   }
   return replies
 }
+
+/**
+ * The replies of commands sent back to back (a pipeline), in order. On failure, waits for
+ * every reply so that no command is left running unobserved, and reports the first failed
+ * command (by position) through `onError`.
+ */
+export async function pipelineReplies(
+  sends: readonly Promise<Reply>[],
+  commands: readonly Command[],
+  onError: (error: unknown, command: Command) => unknown,
+): Promise<Reply[]> {
+  try {
+    return await Promise.all(sends)
+  } catch {
+    const settled = await Promise.allSettled(sends)
+    const at = settled.findIndex((result) => result.status === 'rejected')
+    throw onError((settled[at] as PromiseRejectedResult).reason, commands[at] as Command)
+  }
+}

@@ -1,0 +1,32 @@
+import type { RedisExpertClient } from '../../client/client.js'
+import type { Command, Reply } from '../../client/types.js'
+
+/**
+ * Independent commands on keys that may live in different slots, in one round trip: one
+ * pipeline on a standalone server; on a Cluster, where one batch must stay in one slot, the
+ * commands go out at once and are awaited together (same latency, one command each).
+ */
+export async function together(db: RedisExpertClient, commands: readonly Command[]): Promise<Reply[]> {
+  if (commands.length === 0) return []
+  if (commands.length === 1) return [await db.call(commands[0]!)]
+  if (db.mode === 'standalone') return db.batch(commands)
+  return Promise.all(commands.map((command) => db.call(command)))
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** A reply that must be an integer (a script's or a counter's). */
+export function int(reply: Reply | undefined): number {
+  return typeof reply === 'number' ? reply : Number(reply)
+}

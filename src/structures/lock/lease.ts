@@ -1,0 +1,138 @@
+import { invalidArgument } from '../../errors.js'
+import { structureError } from '../common/errors.js'
+import { sleep } from '../common/round-trip.js'
+import { durationMs } from '../common/validate.js'
+
+/** What a lock and a semaphore have in common: a lease that is extended, released, and may be lost. */
+export interface Lease {
+  /** The lock's (or semaphore's) name. */
+  readonly name: string
+  /** This holder's random token (the semaphore's holder id). */
+  readonly token: string
+  readonly leaseMs: number
+  /** Aborted when the lease is known to be lost (auto-renewal found it gone or taken). */
+  readonly signal: AbortSignal
+  /** Extends the lease from now; LOCK_NOT_HELD when it was lost. */
+  extend(leaseMs?: number): Promise<void>
+  /** Gives it back; LOCK_NOT_HELD when it had already expired (and may be someone else's now). */
+  release(): Promise<void>
+}
+
+export interface AcquireOptions {
+  /** Lease length; the structure's default otherwise. */
+  readonly leaseMs?: number | string
+  /** How long to wait for it, retrying; default 0 (one attempt). */
+  readonly waitMs?: number | string
+  /** Gives up waiting when aborted. */
+  readonly signal?: AbortSignal
+}
+
+export interface WithLeaseOptions extends AcquireOptions {
+  /** Extend the lease every leaseMs/3 while `fn` runs; default true. */
+  readonly renew?: boolean
+}
+
+export interface AcquireCall {
+  readonly leaseMs: number
+  readonly waitMs: number
+  readonly signal: AbortSignal | undefined
+}
+
+export function acquireCall(options: AcquireOptions | undefined, defaultLeaseMs: number): AcquireCall {
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw invalidArgument('options must be an object')
+  const waitMs =
+    options?.waitMs === undefined || options.waitMs === 0 ? 0 : durationMs('waitMs', options.waitMs)
+  return {
+    leaseMs: durationMs('leaseMs', options?.leaseMs, defaultLeaseMs),
+    waitMs,
+    signal: options?.signal,
+  }
+}
+
+/**
+ * Retries `attempt` until it succeeds or `waitMs` passes. Between attempts it sleeps for a random
+ * part of the retry delay (capped by the current holder's remaining lease, which the failed
+ * attempt reports), so contenders do not retry in lockstep.
+ */
+export async function retryUntil<T>(
+  call: AcquireCall,
+  retryDelayMs: number,
+  attempt: () => Promise<{ value: T } | { retryInMs: number }>,
+): Promise<T | null> {
+  const deadline = Date.now() + call.waitMs
+  for (;;) {
+    const result = await attempt()
+    if ('value' in result) return result.value
+    const left = deadline - Date.now()
+    if (left <= 0 || call.signal?.aborted) return null
+    const pause = Math.min(left, Math.max(1, result.retryInMs), retryDelayMs * (0.5 + Math.random()))
+    await sleep(pause, call.signal)
+  }
+}
+
+/**
+ * Keeps a lease alive while work runs: extends it every third of the lease. When an extension
+ * finds the lease gone, or the lease runs out while extensions fail (Redis unreachable), the
+ * lease's signal is aborted so that the work can stop.
+ */
+export function renewWhile(lease: Lease, abort: AbortController): () => void {
+  let expiresAt = Date.now() + lease.leaseMs
+  let stopped = false
+  const every = Math.max(1, Math.floor(lease.leaseMs / 3))
+  const tick = async () => {
+    if (stopped) return
+    const started = Date.now()
+    try {
+      await lease.extend()
+      expiresAt = started + lease.leaseMs
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (code === 'LOCK_NOT_HELD' || Date.now() >= expiresAt) {
+        abort.abort(structureError('LOCK_LOST', `lost the lease on '${lease.name}' while work was running`))
+        return
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, every)
+  }
+  let timer: NodeJS.Timeout = setTimeout(tick, every)
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}
+
+/** Runs `fn` under a lease: renewal, release, and LOCK_LOST when exclusion may have been broken. */
+export async function runWithLease<T, L extends Lease>(
+  lease: L,
+  abort: AbortController,
+  renew: boolean,
+  fn: (lease: L) => Promise<T> | T,
+): Promise<T> {
+  const stop = renew ? renewWhile(lease, abort) : () => {}
+  let result: T
+  try {
+    result = await fn(lease)
+  } catch (error) {
+    stop()
+    await lease.release().catch(() => {})
+    throw error
+  }
+  stop()
+  const lost = lease.signal.aborted
+  try {
+    await lease.release()
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'LOCK_NOT_HELD') throw error
+    throw structureError(
+      'LOCK_LOST',
+      `the lease on '${lease.name}' expired before the work finished: another holder may have run concurrently (use a longer lease, renew, or check the fencing token downstream)`,
+      { name: lease.name },
+    )
+  }
+  if (lost)
+    throw structureError('LOCK_LOST', `the lease on '${lease.name}' was lost while the work was running`, {
+      name: lease.name,
+    })
+  return result
+}

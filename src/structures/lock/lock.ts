@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto'
+import type { RedisExpertClient } from '../../client/client.js'
+import { invalidArgument } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { t } from '../../keyspace/types.js'
+import { structureError } from '../common/errors.js'
+import { declareOn, structureKeyspace } from '../common/keyspace.js'
+import { int } from '../common/round-trip.js'
+import { type Duration, durationMs, identifier, namespaceName, plainOptions } from '../common/validate.js'
+import {
+  type AcquireOptions,
+  acquireCall,
+  type Lease,
+  retryUntil,
+  runWithLease,
+  type WithLeaseOptions,
+} from './lease.js'
+import { ACQUIRE, EXTEND, RELEASE } from './scripts.js'
+
+export interface LockOptions {
+  /** Keyspace namespace, default `lock`. */
+  readonly namespace?: string
+  /** Default lease, default 10 s. */
+  readonly leaseMs?: Duration
+  /** Mean pause between attempts while waiting, default 50 ms. */
+  readonly retryDelayMs?: number
+}
+
+/** A held lock. */
+export interface LockLease extends Lease {
+  /**
+   * Strictly increasing per lock name, drawn atomically with the acquisition. Pass it to the
+   * store you write to and have it refuse a token lower than one it has seen: that is what keeps
+   * a paused or partitioned former holder from corrupting data (Kleppmann's fencing).
+   */
+  readonly fence: number
+}
+
+export interface Lock {
+  readonly keyspace: Keyspace
+  /** One round trip per attempt; null when not acquired within `waitMs`. */
+  acquire(name: string, options?: AcquireOptions): Promise<LockLease | null>
+  /**
+   * Runs `fn` holding the lock, renewing the lease while it runs, and releases it. LOCK_NOT_ACQUIRED
+   * when the lock stays taken for `waitMs`; LOCK_LOST when the lease was lost before `fn` ended.
+   */
+  withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions): Promise<T>
+  /** Releases a lock by its token (e.g. handed to another process); LOCK_NOT_HELD for a non-holder. */
+  release(name: string, token: string): Promise<void>
+}
+
+export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
+  const o = plainOptions('createLock options', options)
+  const namespace = namespaceName('namespace', o.namespace, 'lock')
+  const defaultLeaseMs = durationMs('leaseMs', o.leaseMs, 10_000)
+  const retryDelayMs = durationMs('retryDelayMs', o.retryDelayMs, 50)
+  const keyspace = structureKeyspace(namespace, {
+    lock: {
+      pattern: '{<name>}',
+      type: t.string(),
+      role: 'lock',
+      ttl: defaultLeaseMs,
+      description: "the holder's random token; the TTL is the lease",
+    },
+    fence: {
+      pattern: '{<name>}:fence',
+      type: t.counter(),
+      role: 'counter',
+      // A fencing counter that expired would start again at 1 and stale holders would pass.
+      ttl: 'persistent',
+      description: 'fencing tokens: INCR per acquisition, drawn in the acquiring script',
+    },
+  })
+  declareOn(db, keyspace)
+
+  const release = async (name: string, key: string, token: string) => {
+    if (int(await RELEASE.run(db, { lock: key }, { token })) !== 1)
+      throw structureError(
+        'LOCK_NOT_HELD',
+        `lock '${name}' is not held with this token (it expired or was taken)`,
+        {
+          name,
+        },
+      )
+  }
+
+  const take = async (rawName: string, options?: AcquireOptions): Promise<Held | null> => {
+    const name = identifier('name', rawName)
+    const call = acquireCall(options, defaultLeaseMs)
+    const lock = keyspace.lock.key({ name })
+    const fence = keyspace.fence.key({ name })
+    const token = randomBytes(16).toString('base64url')
+    return retryUntil<Held>(call, retryDelayMs, async () => {
+      const [ok, value] = (await ACQUIRE.run(
+        db,
+        { lock, fence },
+        { token, leaseMs: call.leaseMs },
+      )) as number[]
+      if (ok !== 1) return { retryInMs: value ?? retryDelayMs }
+      const abort = new AbortController()
+      const lease: LockLease = {
+        name,
+        token,
+        fence: value!,
+        leaseMs: call.leaseMs,
+        signal: abort.signal,
+        async extend(leaseMs?: number) {
+          const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
+          if (int(await EXTEND.run(db, { lock }, { token, leaseMs: ms })) !== 1) {
+            if (!abort.signal.aborted) abort.abort(structureError('LOCK_LOST', `lost lock '${name}'`))
+            throw structureError('LOCK_NOT_HELD', `lock '${name}' is no longer held by this holder`, { name })
+          }
+        },
+        release: () => release(name, lock, token),
+      }
+      return { value: { lease, abort } }
+    })
+  }
+
+  return Object.freeze({
+    keyspace,
+    acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
+    async withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions) {
+      if (typeof fn !== 'function') throw invalidArgument('withLock needs a function to run')
+      const held = await take(name, options)
+      if (!held)
+        throw structureError(
+          'LOCK_NOT_ACQUIRED',
+          `lock '${name}' stayed taken for ${options?.waitMs ?? 0} ms`,
+          {
+            name,
+          },
+        )
+      return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+    },
+    release: async (name: string, token: string) => {
+      if (typeof token !== 'string' || token === '') throw invalidArgument('token must be a non-empty string')
+      const checked = identifier('name', name)
+      return release(checked, keyspace.lock.key({ name: checked }), token)
+    },
+  })
+}
+
+/** A lease and the controller that aborts its signal, kept apart from the public lease. */
+interface Held {
+  readonly lease: LockLease
+  readonly abort: AbortController
+}
+
+/** `withLock(db, 'nightly-report', async (lease) => ...)` on the default `lock` namespace. */
+export function withLock<T>(
+  db: RedisExpertClient,
+  name: string,
+  fn: (lease: LockLease) => Promise<T> | T,
+  options?: WithLeaseOptions,
+): Promise<T> {
+  return createLock(db).withLock(name, fn, options)
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto'
+import type { RedisExpertClient } from '../../client/client.js'
+import { invalidArgument } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { t } from '../../keyspace/types.js'
+import { structureError } from '../common/errors.js'
+import { declareOn, structureKeyspace } from '../common/keyspace.js'
+import { int } from '../common/round-trip.js'
+import {
+  type Duration,
+  durationMs,
+  identifier,
+  namespaceName,
+  plainOptions,
+  positiveInt,
+} from '../common/validate.js'
+import {
+  type AcquireOptions,
+  acquireCall,
+  type Lease,
+  retryUntil,
+  runWithLease,
+  type WithLeaseOptions,
+} from './lease.js'
+import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND } from './scripts.js'
+
+export interface SemaphoreOptions {
+  /** Permits per semaphore name. */
+  readonly limit: number
+  /** Keyspace namespace, default `sem`. */
+  readonly namespace?: string
+  /** Default lease, default 10 s: a holder that dies frees its permit when its lease ends. */
+  readonly leaseMs?: Duration
+  readonly retryDelayMs?: number
+  /** Milliseconds since the epoch, for tests; the server's TIME otherwise. */
+  readonly clock?: () => number
+}
+
+export interface Semaphore {
+  readonly limit: number
+  readonly keyspace: Keyspace
+  /** One round trip per attempt; null when no permit freed up within `waitMs`. */
+  acquire(name: string, options?: AcquireOptions): Promise<Lease | null>
+  withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions): Promise<T>
+  /** Holders right now (expired leases not counted). */
+  holders(name: string): Promise<number>
+}
+
+export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions): Semaphore {
+  const o = plainOptions('createSemaphore options', options)
+  const limit = positiveInt('limit', o.limit, undefined, 1000)
+  const namespace = namespaceName('namespace', o.namespace, 'sem')
+  const defaultLeaseMs = durationMs('leaseMs', o.leaseMs, 10_000)
+  const retryDelayMs = durationMs('retryDelayMs', o.retryDelayMs, 50)
+  const clock = o.clock as (() => number) | undefined
+  if (clock !== undefined && typeof clock !== 'function') throw invalidArgument('clock must be a function')
+  const now = () => (clock ? clock() : '')
+  const keyspace = structureKeyspace(namespace, {
+    holders: {
+      pattern: '{<name>}',
+      type: t.zset(),
+      role: 'lock',
+      ttl: defaultLeaseMs,
+      maxItems: limit,
+      description: 'holder id → lease expiry (ms); expired holders are dropped on every acquisition',
+    },
+  })
+  declareOn(db, keyspace)
+
+  const take = async (rawName: string, options?: AcquireOptions) => {
+    const name = identifier('name', rawName)
+    const call = acquireCall(options, defaultLeaseMs)
+    const holders = keyspace.holders.key({ name })
+    const token = randomBytes(16).toString('base64url')
+    return retryUntil(call, retryDelayMs, async () => {
+      const [ok, value] = (await SEMAPHORE_ACQUIRE.run(
+        db,
+        { holders },
+        { holder: token, limit, leaseMs: call.leaseMs, now: now() },
+      )) as number[]
+      if (ok !== 1) return { retryInMs: value ?? retryDelayMs }
+      const abort = new AbortController()
+      const lease: Lease = {
+        name,
+        token,
+        leaseMs: call.leaseMs,
+        signal: abort.signal,
+        async extend(leaseMs?: number) {
+          const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
+          const extended = await SEMAPHORE_EXTEND.run(
+            db,
+            { holders },
+            { holder: token, leaseMs: ms, now: now() },
+          )
+          if (int(extended) !== 1) {
+            if (!abort.signal.aborted) abort.abort(structureError('LOCK_LOST', `lost a permit of '${name}'`))
+            throw structureError('LOCK_NOT_HELD', `this holder no longer holds a permit of '${name}'`, {
+              name,
+            })
+          }
+        },
+        async release() {
+          if (int(await db.call(['ZREM', holders, token])) !== 1)
+            throw structureError('LOCK_NOT_HELD', `this holder's permit of '${name}' had expired`, { name })
+        },
+      }
+      return { value: { lease, abort } }
+    })
+  }
+
+  return Object.freeze({
+    limit,
+    keyspace,
+    acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
+    async withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions) {
+      if (typeof fn !== 'function') throw invalidArgument('withPermit needs a function to run')
+      const held = await take(name, options)
+      if (!held)
+        throw structureError(
+          'LOCK_NOT_ACQUIRED',
+          `no permit of '${name}' freed up within ${options?.waitMs ?? 0} ms`,
+          { name },
+        )
+      return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+    },
+    async holders(name: string) {
+      const key = keyspace.holders.key({ name: identifier('name', name) })
+      const nowMs = clock ? clock() : Date.now()
+      return int(await db.call(['ZCOUNT', key, `(${nowMs}`, '+inf']))
+    },
+  })
+}

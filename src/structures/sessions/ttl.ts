@@ -1,0 +1,17 @@
+import type { SessionData } from './types.js'
+
+/**
+ * The session's TTL in ms: until the cookie expires (sliding: every save and touch moves it),
+ * else its maxAge, else the store's default. ≤ 0 means already expired.
+ */
+export function sessionTtl(session: SessionData, defaultMs: number, now = Date.now()): number {
+  const cookie = session.cookie
+  const expires = cookie?.expires
+  if (expires !== undefined && expires !== null) {
+    const at = expires instanceof Date ? expires.getTime() : Date.parse(String(expires))
+    if (!Number.isNaN(at)) return Math.ceil(at - now)
+  }
+  const maxAge = cookie?.maxAge ?? cookie?.originalMaxAge
+  if (typeof maxAge === 'number' && Number.isFinite(maxAge)) return Math.ceil(maxAge)
+  return defaultMs
+}

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Executor } from '../../src/client/types.js'
+import { callsBetween, commandCalls } from '../keyspace/helpers.js'
+
+export { callsBetween, codeOf, commandCalls } from '../keyspace/helpers.js'
+
+/** The commands `fn` made the server run (scripts' inner commands included), INFO excluded. */
+export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = await commandCalls(db)
+  await fn()
+  return callsBetween(before, await commandCalls(db))
+}
+
+/** Runs a fixture with `node --import tsx`; resolves to its stdout lines once it exits 0. */
+export function runChild(fixture: string, args: readonly string[]): { done: Promise<string[]>; pid: number } {
+  const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+  })
+  const done = new Promise<string[]>((resolve, reject) => {
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(out.trim().split('\n').filter(Boolean))
+      else reject(new Error(`${fixture} exited with ${code ?? signal}: ${err.slice(-2000)}`))
+    })
+  })
+  return { done, pid: child.pid ?? -1 }
+}
+
+/** Resolves with the first stdout line matching `pattern` of a running child. */
+export function spawnChild(fixture: string, args: readonly string[]) {
+  const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
+  return spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
