@@ -111,7 +111,7 @@ describe('session store, used directly', () => {
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
-  it('round trips: get is one GET, set one script, set with a user one pipeline of two', async () => {
+  it('round trips: get is one GET; an update one SET XX; a new session SET XX then the script', async () => {
     const store = createSessionStore(db, { namespace: 'rt' })
     await store.set('w', { cookie: cookie(60_000), userId: 'u' })
     await store.destroy('w')
@@ -119,8 +119,10 @@ describe('session store, used directly', () => {
     expect(await commandsOf(db, () => store.set('x', { cookie: cookie(60_000) }))).toEqual({
       EVALSHA: 1,
       EXISTS: 1,
-      SET: 1,
+      SET: 2,
     })
+    expect(await commandsOf(db, () => store.set('x', { cookie: cookie(60_000), n: 2 }))).toEqual({ SET: 1 })
+    expect(await store.get('x')).toMatchObject({ n: 2 })
     expect(await commandsOf(db, () => store.touch('x', { cookie: cookie(60_000) }))).toEqual({ PEXPIRE: 1 })
     expect(await commandsOf(db, () => store.destroy('x'))).toEqual({ EVALSHA: 1, PTTL: 1, DEL: 1, SET: 1 })
     const withUser = await commandsOf(db, () => store.set('y', { cookie: cookie(60_000), userId: 'u' }))

@@ -152,7 +152,14 @@ export class RedisSessionStore extends EventEmitter {
       }
       const value = String(this.#codec.encode(session))
       const user = this.#user(session)
-      if (user === undefined) return int(await SET.run(this.#db, keys, { value, ttlMs })) === 1
+      if (user === undefined) {
+        // Most saves rewrite a session that exists: a plain SET XX does it in one command. It
+        // cannot resurrect a destroyed session (destroy removes the key), so only a save that
+        // finds no key — a new session, or a destroyed one — needs the script's tombstone check.
+        const updated = await this.#db.call(['SET', keys.data, value, 'PX', ttlMs, 'XX'])
+        if (updated === 'OK') return true
+        return int(await SET.run(this.#db, keys, { value, ttlMs })) === 1
+      }
       const save = SET.command(keys, { value, ttlMs })
       // The index lives in the user's slot: the same round trip, as a second command.
       const index = INDEX.command(
