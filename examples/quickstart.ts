@@ -6,6 +6,7 @@ import { connect, isGuardError, renderSchema } from 'redis-expert'
 import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
 import { shop } from './shop/keys.js'
+import { structuresTour } from './structures-tour.js'
 
 const external = process.env.REDIS_URL
 const server = external ? null : await startRedis()
@@ -52,6 +53,9 @@ try {
   let seen = 0
   for await (const _ of db.scan({ match: shop.user.match })) seen++
   console.log(`\ndb.scan({ match: '${shop.user.match}' }) found ${seen} key(s) without KEYS`)
+
+  console.log('\n# Real-time structures\n')
+  await structuresTour(db)
 
   console.log('\n## The audit of this instance, against the declaration\n')
   process.stdout.write(renderReport(await audit(db, { keyspaces: [shop] }), 'text'))

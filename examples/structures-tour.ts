@@ -1,9 +1,9 @@
 /**
- * A tour of redis-expert/structures on an ephemeral redis-server (or REDIS_URL):
- * a rate limiter, a lock with a fencing token, a leaderboard, unique visitors, activity
- * cohorts, a compact map and a session store. `npx tsx examples/structures-tour.ts`
+ * A tour of redis-expert/structures: a rate limiter, a lock with a fencing token, a
+ * leaderboard, unique visitors, activity cohorts, a compact map and a session store.
+ * Part of `npm start`.
  */
-import { connect } from 'redis-expert'
+import type { RedisExpertClient } from 'redis-expert'
 import {
   createActivity,
   createCompactMap,
@@ -13,13 +13,8 @@ import {
   createSessionStore,
   createUniqueCounter,
 } from 'redis-expert/structures'
-import { startRedis } from 'redis-expert/testing'
 
-const external = process.env.REDIS_URL
-const server = external ? null : await startRedis()
-const db = await connect({ url: external ?? (server as NonNullable<typeof server>).url })
-
-try {
+export async function structuresTour(db: RedisExpertClient): Promise<void> {
   console.log('## Rate limit: 5 per second, token bucket')
   const limiter = createRateLimiter(db, {
     algorithm: 'token-bucket',
@@ -86,7 +81,4 @@ try {
   console.log(
     `  destroyed: ${await sessions.destroyUserSessions('ann')}; a late save is refused: ${!(await sessions.set('phone', { cookie, userId: 'ann' }))}`,
   )
-} finally {
-  await db.close()
-  await server?.stop()
 }
