@@ -2,10 +2,12 @@ import { Packr } from 'msgpackr'
 import { decodeFailed, encodeFailed, errorMessage } from './errors.js'
 import type { Codec } from './types.js'
 
-// Plain MessagePack only: no msgpackr "records" extension and maps decoded as objects, so that
-// redis-py + msgpack (or any other language) reads what we write and we read what they write;
-// variableMapSize: the smallest map header (fixmap), as other encoders write it.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true })
+// Plain MessagePack only: no msgpackr "records" extension, so that redis-py + msgpack (or any
+// other language) reads what we write and we read what they write; variableMapSize: the
+// smallest map header (fixmap), as other encoders write it. Maps decode as Map and become
+// plain objects below: decoding straight to objects assigns `obj['__proto__'] = …`, which
+// sets the prototype instead of a field (data loss, and a pollution vector).
+const packr = new Packr({ useRecords: false, mapsAsObjects: false, variableMapSize: true })
 
 /** MessagePack (msgpackr): compact and binary; replies are read as Buffers. */
 export const msgpack: Codec<unknown> = {
@@ -34,8 +36,26 @@ export const msgpack: Codec<unknown> = {
     }
     // 0xC1 is "never used" in the spec; msgpackr returns a marker object instead of failing.
     if (isNeverUsedMarker(value)) throw decodeFailed('msgpack', 'the reserved byte 0xC1 is not a value')
-    return value
+    return plain(value)
   },
+}
+
+/** Maps → plain objects with own properties only (a `__proto__` key stays a field), recursively. */
+function plain(value: unknown): unknown {
+  if (value instanceof Map) {
+    const object: Record<string, unknown> = {}
+    for (const [key, item] of value) {
+      Object.defineProperty(object, String(key), {
+        value: plain(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
+    return object
+  }
+  if (Array.isArray(value)) return value.map(plain)
+  return value
 }
 
 function isNeverUsedMarker(value: unknown): boolean {

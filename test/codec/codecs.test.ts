@@ -57,6 +57,15 @@ describe('msgpack codec', () => {
     )
   })
 
+  it('keeps a "__proto__" key as a field, never as the prototype', () => {
+    const hostile = JSON.parse('{"__proto__":{"polluted":true},"a":[{"__proto__":1}]}') as Record<string, unknown>
+    const decoded = msgpack.decode(msgpack.encode(hostile) as Buffer) as Record<string, unknown>
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype)
+    expect(Object.hasOwn(decoded, '__proto__')).toBe(true)
+    expect(decoded).toEqual(hostile)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('writes plain MessagePack (no msgpackr records), readable by other languages', () => {
     // {"a":1} as a fixmap with one fixstr key and a positive fixint.
     expect([...(msgpack.encode({ a: 1 }) as Buffer)]).toEqual([0x81, 0xa1, 0x61, 0x01])
