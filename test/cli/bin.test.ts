@@ -15,12 +15,13 @@ describe('the built redis-expert bin', () => {
     await run('npm', ['run', 'build', '--silent'], { cwd: root })
   }, 120_000)
 
-  it('answers --version with the package version, through npx', async () => {
+  // npx starts npm first: seconds on a quiet machine, far more on a loaded CI runner.
+  it('answers --version with the package version, through npx', { timeout: 120_000 }, async () => {
     const { stdout } = await run('npx', ['--no-install', 'redis-expert', '--version'], { cwd: root })
     expect(stdout.trim()).toBe(pkg.version)
   })
 
-  it('answers --help listing its commands', async () => {
+  it('answers --help listing its commands', { timeout: 120_000 }, async () => {
     const { stdout } = await run('npx', ['--no-install', 'redis-expert', '--help'], { cwd: root })
     expect(stdout).toContain('Usage: redis-expert')
     expect(stdout).toContain('probe')
