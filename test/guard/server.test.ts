@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type GuardEvent, type RedisExpertClient } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { commandCalls } from '../support/commandstats.js'
 import { COMMAND_CASES, type CommandCase } from './cases.js'
 
 /** Commands that would stop, pause or take over the test server's connection when actually sent. */
@@ -40,13 +41,6 @@ async function outcome(db: RedisExpertClient, test: CommandCase): Promise<string
     const code = (error as { code?: string }).code ?? 'unknown'
     return code.startsWith('GUARD_') ? code : 'ok'
   }
-}
-
-async function commandCalls(db: RedisExpertClient): Promise<Map<string, number>> {
-  const info = String(await db.call(['INFO', 'commandstats']))
-  return new Map(
-    [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]),
-  )
 }
 
 describe('the decision table on a real server', () => {

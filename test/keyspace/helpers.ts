@@ -1,25 +1,15 @@
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
 import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
+import { commandsBetween } from '../support/commandstats.js'
 
-/** `cmdstat_<name>:calls=N` → name → N (lower-case, as INFO prints them). */
-export async function commandCalls(executor: Executor): Promise<Map<string, number>> {
-  const info = String(await executor.call(['INFO', 'commandstats']))
-  const calls = new Map<string, number>()
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1]!, Number(match[2]))
-  return calls
-}
+export { commandCalls } from '../support/commandstats.js'
 
 /** Commands run between two snapshots, upper-cased, INFO itself excluded. */
 export function callsBetween(
   before: Map<string, number>,
   after: Map<string, number>,
 ): Record<string, number> {
-  const delta: Record<string, number> = {}
-  for (const [name, n] of after) {
-    const d = n - (before.get(name) ?? 0)
-    if (d > 0 && name !== 'info') delta[name.toUpperCase()] = d
-  }
-  return delta
+  return commandsBetween(before, after, { upper: true })
 }
 
 /** Counts of each command in a plan's list. */
