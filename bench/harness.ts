@@ -18,6 +18,8 @@ export interface Suite {
   readonly description: string
   /** The case every ratio is taken against. */
   readonly baseline: string
+  /** What the figures count, default 'ops/s' (e.g. 'keys/s', 'items per MiB'); higher is better. */
+  readonly unit?: string
   /** Optional: a target the suite checks, e.g. "client.call ≥ 0.97× baseline". */
   readonly targets?: readonly Target[]
   setup(server: ServerHandle): Promise<SuiteRun>
@@ -99,7 +101,7 @@ export function renderTable(suite: Suite, results: readonly CaseResult[]): strin
     '',
     suite.description,
     '',
-    '| case | ops/s median | min | max | × baseline | client CPU µs/op | × baseline (CPU) |',
+    `| case | ${suite.unit ?? 'ops/s'} median | min | max | × baseline | client CPU µs/op | × baseline (CPU) |`,
     '|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const r of results) {

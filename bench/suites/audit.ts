@@ -115,6 +115,7 @@ export const auditSuite: Suite = {
     'size of every key, infers patterns and runs its rules. Latency: a separate process PINGs ' +
     'every millisecond during each case; p50 / p99 / max below the table.',
   baseline: 'redis-cli --memkeys',
+  unit: 'keys/s',
   targets: [{ case: 'redis-expert audit', minRatio: 1 }],
   async setup(server) {
     const raw = createClient({ url: server.url, RESP: 2, commandOptions: { timeout: 0 } })

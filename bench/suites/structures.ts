@@ -110,7 +110,7 @@ export const sessionSuite: Suite = {
   description:
     `Each pair saves a session (${JSON.stringify(sessionData(0)).length} bytes of JSON) and reads it back, through the ` +
     'callback interface express-session uses, over 10k session ids. connect-redis 9 on node-redis with the per-command ' +
-    'timeout off (one SET EX, one GET). Ours: the save is one script that refuses a destroyed session (tombstone), the read one GET.',
+    'timeout off (one SET EX, one GET). Ours: an update is one SET XX, a new session adds the tombstone-checking script, the read one GET.',
   baseline: 'connect-redis (node-redis, timeout off)',
   targets: [{ case: 'createSessionStore', minRatio: 1.2 }],
   async setup(server) {
@@ -155,6 +155,7 @@ export const compactMapSuite: Suite = {
     'The figure is items per MiB of server memory (used_memory delta after filling with pipelining; higher is better), ' +
     `so the ratio is how many times smaller. Items: integer ids 0..${ITEMS - 1} → a 7-digit value. Baseline: one string ` +
     'key per item (SET item:<id> <value>, no TTL). Compact map: integer layout, buckets of 100 fields (listpack).',
+  unit: 'items per MiB',
   baseline: 'one string key per item',
   targets: [{ case: 'createCompactMap (buckets of 100)', minRatio: 5 }],
   async setup(server) {
