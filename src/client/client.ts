@@ -6,7 +6,7 @@ import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/inde
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
-import { BucketedDeadlines, tickFor } from './deadlines.js'
+import { BucketedDeadlines, LoopClock, tickFor } from './deadlines.js'
 import { Declarations } from './declarations.js'
 import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
 import { scrub, translateError } from './errors.js'
@@ -47,9 +47,8 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   #flight: OrderedInFlight
   /** Cluster commands and batches: replies come back in any order. */
   readonly #buckets: BucketedDeadlines
-  /** Date.now() one tick ahead, advanced by the sweep, so a deadline is never early and costs no clock read. */
-  #clock: number
-  readonly #tickMs: number
+  /** The time deadlines are measured in (see LoopClock), advanced by the sweep. */
+  readonly #clock: LoopClock
   readonly #sweeper: NodeJS.Timeout
   readonly #declarations = new Declarations()
   readonly #gate: GuardGate
@@ -65,11 +64,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#gate = new GuardGate(options.gate, commands, this.#declarations)
     this.#gate.guard.on('violation', (event) => this.emit('violation', event))
     this.mode = options.target.kind
-    this.#tickMs = tickFor(options.commandTimeoutMs)
-    this.#clock = Date.now() + this.#tickMs
+    const tickMs = tickFor(options.commandTimeoutMs)
+    this.#clock = new LoopClock(tickMs)
     this.#flight = new OrderedInFlight(translateError)
-    this.#buckets = new BucketedDeadlines(this.#tickMs)
-    this.#sweeper = setInterval(() => this.#sweep(), this.#tickMs)
+    this.#buckets = new BucketedDeadlines(tickMs)
+    this.#sweeper = setInterval(() => this.#sweep(), tickMs)
     // The sweep must never keep the process alive on its own.
     this.#sweeper.unref()
     driver.onStateChange((state, error) => {
@@ -98,7 +97,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   #send(args: (string | Buffer)[], command: Command, options: CallOptions | undefined): Promise<Reply> {
-    const deadline = this.#clock + (options?.timeoutMs ?? this.options.commandTimeoutMs)
+    const deadline = this.#clock.deadline(options?.timeoutMs ?? this.options.commandTimeoutMs)
     const buffers = options?.buffers === true
     if (this.mode === 'standalone') {
       // The hot path: no allocation beyond the driver's own (see OrderedInFlight).
@@ -115,7 +114,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       },
       (error: unknown) => {
         this.#buckets.done(tick)
-        throw translateError(error, command, this.#buckets.isOverdue(tick, Date.now()))
+        throw translateError(error, command, this.#buckets.isOverdue(tick, this.#clock.now))
       },
     )
   }
@@ -164,7 +163,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
             | Buffer
             | undefined)
         : undefined
-    const tick = this.#buckets.track(this.#clock + timeoutMs)
+    const tick = this.#buckets.track(this.#clock.deadline(timeoutMs))
     try {
       return await settleBatch(
         commands,
@@ -173,7 +172,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
           translateError(
             error,
             options?.atomic ? ['MULTI'] : first,
-            this.#buckets.isOverdue(tick, Date.now()),
+            this.#buckets.isOverdue(tick, this.#clock.now),
           ),
       )
     } finally {
@@ -195,7 +194,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   ): Promise<Reply[]> {
     // One deadline for the whole batch, and no wrapper per command: a large pipeline would
     // otherwise double its garbage.
-    const tick = this.#buckets.track(this.#clock + (options?.timeoutMs ?? this.options.commandTimeoutMs))
+    const tick = this.#buckets.track(
+      this.#clock.deadline(options?.timeoutMs ?? this.options.commandTimeoutMs),
+    )
     const buffers = options?.buffers === true
     const clustered = this.mode === 'cluster'
     const sends: Promise<Reply>[] = new Array(wire.length)
@@ -208,7 +209,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     }
     try {
       return await pipelineReplies(sends, commands, (error, command) =>
-        translateError(error, command, this.#buckets.isOverdue(tick, Date.now())),
+        translateError(error, command, this.#buckets.isOverdue(tick, this.#clock.now)),
       )
     } finally {
       this.#buckets.done(tick)
@@ -323,7 +324,8 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   async masters(): Promise<NodeExecutor[]> {
     const senders = await this.#driver.masters()
     return senders.map(
-      (sender) => new NodeExecutor(sender, this.#buckets, this.options.commandTimeoutMs, this.#gate),
+      (sender) =>
+        new NodeExecutor(sender, this.#buckets, this.#clock, this.options.commandTimeoutMs, this.#gate),
     )
   }
 
@@ -361,8 +363,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   #sweep(): void {
-    const now = Date.now()
-    this.#clock = now + this.#tickMs
+    const now = this.#clock.advance()
     if (!this.#flight.sweep(now) && !this.#buckets.sweep(now)) return
     // Replies are ordered: a command past its deadline means the connection is stuck (a
     // half-open socket, a server paused or overloaded). Start over on a fresh one; the old

@@ -43,3 +43,39 @@ export class BucketedDeadlines {
 export function tickFor(timeoutMs: number): number {
   return Math.min(250, Math.max(5, Math.round(timeoutMs / 20)))
 }
+
+/**
+ * Time as commands experience it: wall time, except that a stretch in which this process's
+ * event loop did not turn counts as two ticks at most. Replies that arrived meanwhile sit
+ * unread in the socket, so a process that was busy (a long synchronous loop, a GC pause)
+ * must not blame the server and time out commands it has not had the chance to read.
+ * Advanced once per tick by the client's sweep; reading it costs no clock call.
+ */
+export class LoopClock {
+  readonly tickMs: number
+  #now: number
+  #last: number
+
+  constructor(tickMs: number) {
+    this.tickMs = tickMs
+    this.#now = Date.now()
+    this.#last = this.#now
+  }
+
+  /** Effective now, as of the last sweep (at most one tick behind). */
+  get now(): number {
+    return this.#now
+  }
+
+  /** A deadline `ms` from now, one tick late rather than ever early. */
+  deadline(ms: number): number {
+    return this.#now + this.tickMs + ms
+  }
+
+  advance(): number {
+    const wall = Date.now()
+    this.#now += Math.min(Math.max(0, wall - this.#last), 2 * this.tickMs)
+    this.#last = wall
+    return this.#now
+  }
+}

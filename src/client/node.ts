@@ -1,4 +1,4 @@
-import type { BucketedDeadlines } from './deadlines.js'
+import type { BucketedDeadlines, LoopClock } from './deadlines.js'
 import type { NodeSender } from './driver.js'
 import { translateError } from './errors.js'
 import type { GuardGate } from './gate.js'
@@ -14,24 +14,32 @@ export class NodeExecutor implements Executor {
   readonly address: string
   readonly #sender: NodeSender
   readonly #deadlines: BucketedDeadlines
+  readonly #clock: LoopClock
   readonly #timeoutMs: number
   readonly #gate: GuardGate
 
-  constructor(sender: NodeSender, deadlines: BucketedDeadlines, timeoutMs: number, gate: GuardGate) {
+  constructor(
+    sender: NodeSender,
+    deadlines: BucketedDeadlines,
+    clock: LoopClock,
+    timeoutMs: number,
+    gate: GuardGate,
+  ) {
     this.address = sender.address
     this.#sender = sender
     this.#deadlines = deadlines
+    this.#clock = clock
     this.#timeoutMs = timeoutMs
     this.#gate = gate
   }
 
   async call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     const args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
-    const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
+    const tick = this.#deadlines.track(this.#clock.deadline(options?.timeoutMs ?? this.#timeoutMs))
     try {
       return (await this.#sender.send(args, options?.buffers === true)) as T
     } catch (error) {
-      throw translateError(error, command, this.#deadlines.isOverdue(tick, Date.now()))
+      throw translateError(error, command, this.#deadlines.isOverdue(tick, this.#clock.now))
     } finally {
       this.#deadlines.done(tick)
     }
@@ -42,8 +50,8 @@ export class NodeExecutor implements Executor {
       ? this.#gate.batch(commands, options?.atomic === true, options?.allow)
       : commands
     const wire = checked.map(wireArgs)
-    const tick = this.#deadlines.track(Date.now() + (options?.timeoutMs ?? this.#timeoutMs))
-    const overdue = () => this.#deadlines.isOverdue(tick, Date.now())
+    const tick = this.#deadlines.track(this.#clock.deadline(options?.timeoutMs ?? this.#timeoutMs))
+    const overdue = () => this.#deadlines.isOverdue(tick, this.#clock.now)
     try {
       if (options?.atomic !== true) {
         // A pipeline: commands issued back to back leave in one write; no MULTI machinery.

@@ -73,6 +73,27 @@ describe('outages', () => {
     expect(await eventually(() => db.call(['PING']), 3000)).toBe('PONG')
   })
 
+  it('a busy process (event loop blocked past the timeout) does not time out its own commands', async () => {
+    await eventually(() => db.call(['PING']), 3000)
+    let timeouts = 0
+    const count = () => timeouts++
+    db.on('timeout', count)
+    try {
+      const before = Array.from({ length: 50 }, () => db.call(['PING']))
+      const blockedUntil = Date.now() + 1200 // three times the 400 ms timeout, synchronously
+      while (Date.now() < blockedUntil) {
+        // busy: no timer, no I/O turns
+      }
+      const after = Array.from({ length: 50 }, () => db.call(['PING']))
+      const results = await Promise.allSettled([...before, ...after])
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+      await new Promise((r) => setTimeout(r, 200))
+      expect(timeouts).toBe(0)
+    } finally {
+      db.off('timeout', count)
+    }
+  })
+
   it('a per-call timeout covers a legitimately slow command', async () => {
     await eventually(() => db.call(['PING']), 3000)
     expect(await db.call(['BLPOP', 'empty-list', '0.6'], { timeoutMs: 1500 })).toBeNull()
