@@ -9,11 +9,19 @@ import { cpus, totalmem } from 'node:os'
 import { startRedis } from '../src/testing/index.js'
 import { measure, renderTable, type Suite } from './harness.js'
 import { auditSuite } from './suites/audit.js'
+import { cacheSuites } from './suites/cache.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { guardSuite } from './suites/guard.js'
 import { structureSuites } from './suites/structures.js'
 
-const SUITES: readonly Suite[] = [pipelinedSuite, concurrentSuite, guardSuite, ...structureSuites, auditSuite]
+const SUITES: readonly Suite[] = [
+  pipelinedSuite,
+  concurrentSuite,
+  guardSuite,
+  ...cacheSuites,
+  ...structureSuites,
+  auditSuite,
+]
 
 function argValue(flag: string): string | undefined {
   const at = process.argv.indexOf(flag)

@@ -1,17 +1,11 @@
 /**
- * The cache tour (run by `npm start` after the quickstart, or `npx tsx examples/cache-tour.ts`):
- * a hit and a miss, a 1000-caller stampede that loads once, stale-if-error, a tag
- * invalidation, and what the cache says about itself. Uses REDIS_URL or an ephemeral server.
+ * The cache tour, part of `npm start`: a hit and a miss, a 1000-caller stampede that loads
+ * once, stale-if-error, a tag invalidation, and what the cache says about itself.
  */
-import { connect } from 'redis-expert'
+import type { RedisExpertClient } from 'redis-expert'
 import { cacheStatusHeader, createCache } from 'redis-expert/cache'
-import { startRedis } from 'redis-expert/testing'
 import { type Product, shop } from './shop/keys.js'
 
-const external = process.env.REDIS_URL
-const server = external ? null : await startRedis()
-const url = external ?? (server as NonNullable<typeof server>).url
-const db = await connect({ url, keyspaces: [shop] })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The "catalogue service": slow, and sometimes down. */
@@ -24,7 +18,7 @@ async function fetchProduct(id: string): Promise<Product | null> {
   return id === 'missing' ? null : { id, name: `Product ${id}`, priceCents: 1999, tags: ['demo'] }
 }
 
-try {
+export async function cacheTour(db: RedisExpertClient): Promise<void> {
   const products = await createCache(db, shop.product, {
     ttl: '1s',
     grace: '1h',
@@ -73,7 +67,4 @@ try {
   console.log(counters)
   for (const warning of warnings) console.log(`warning: ${warning}`)
   await products.close()
-} finally {
-  await db.close()
-  await server?.stop()
 }

@@ -5,6 +5,7 @@
 import { connect, isGuardError, renderSchema } from 'redis-expert'
 import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
+import { cacheTour } from './cache-tour.js'
 import { shop } from './shop/keys.js'
 import { structuresTour } from './structures-tour.js'
 
@@ -53,6 +54,9 @@ try {
   let seen = 0
   for await (const _ of db.scan({ match: shop.user.match })) seen++
   console.log(`\ndb.scan({ match: '${shop.user.match}' }) found ${seen} key(s) without KEYS`)
+
+  console.log('\n# Caching that does not stampede')
+  await cacheTour(db)
 
   console.log('\n# Real-time structures\n')
   await structuresTour(db)

@@ -37,6 +37,12 @@ export type ErrorCode =
   | 'SCRIPT_ERROR'
   | 'SCRIPT_INVALID'
   | 'TX_CONFLICT'
+  // cache/
+  | 'CACHE_ENTRY_INVALID'
+  | 'CACHE_LOAD_TIMEOUT'
+  | 'CACHE_LEASE_TIMEOUT'
+  | 'CACHE_WRITE_FAILED'
+  | 'CACHE_CLOSED'
   // structures/
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_NOT_HELD'
