@@ -58,7 +58,10 @@ describe('msgpack codec', () => {
   })
 
   it('keeps a "__proto__" key as a field, never as the prototype', () => {
-    const hostile = JSON.parse('{"__proto__":{"polluted":true},"a":[{"__proto__":1}]}') as Record<string, unknown>
+    const hostile = JSON.parse('{"__proto__":{"polluted":true},"a":[{"__proto__":1}]}') as Record<
+      string,
+      unknown
+    >
     const decoded = msgpack.decode(msgpack.encode(hostile) as Buffer) as Record<string, unknown>
     expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype)
     expect(Object.hasOwn(decoded, '__proto__')).toBe(true)
