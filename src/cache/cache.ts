@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../client/client.js'
+import type { ChannelSubscriber } from '../client/subscriber.js'
 import type { Codec } from '../codec/types.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
@@ -18,7 +19,6 @@ import { type CallPolicy, callPolicy, normalizeTags, type ResolvedCacheOptions }
 import { shouldRefreshEarly } from './refresh.js'
 import { absent, l1Entry, metaOf, type Served, served, tagsOf } from './served.js'
 import { type ReadResult, RedisTier } from './store.js'
-import type { ChannelSubscriber } from './subscriber.js'
 import type {
   CacheEvents,
   CacheParams,

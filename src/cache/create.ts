@@ -8,7 +8,6 @@ import { cacheError } from './errors.js'
 import { cacheKeys } from './keys.js'
 import { resolveCacheOptions } from './options.js'
 import { CACHE_SCRIPTS } from './scripts.js'
-import { ChannelSubscriber, type SubscriberTarget } from './subscriber.js'
 import type { CacheOptions } from './types.js'
 
 /**
@@ -36,7 +35,7 @@ export async function createCache<D extends EntryDeclaration>(
   })
   declareOnce(db, keys.keyspace)
   const cache = new Cache<D>(db, entry, resolved, keys)
-  const subscriber = new ChannelSubscriber(subscriberTarget(db), keys.channel, {
+  const subscriber = db.subscribe(keys.channel, {
     message: (text) => cache.onChannelMessage(text),
     up: () => cache.onChannelState(true),
     down: () => cache.onChannelState(false),
@@ -123,14 +122,4 @@ async function prepare(db: RedisExpertClient, clock: ServerClock, timeoutMs: num
     .catch(() => warnings.push('could not read the eviction policy (probe failed)'))
   await Promise.all([time, scripts, probe])
   return warnings
-}
-
-function subscriberTarget(db: RedisExpertClient): SubscriberTarget {
-  const target = db.options.target
-  return {
-    urls: target.kind === 'standalone' ? [target.url] : target.rootNodes,
-    username: db.options.username,
-    password: db.options.password,
-    tls: db.options.tls,
-  }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { Pipeline } from '../atomic/pipeline.js'
 import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
-import { RedisExpertError } from '../errors.js'
+import { invalidArgument, RedisExpertError } from '../errors.js'
 import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
@@ -16,6 +16,7 @@ import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
+import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
@@ -318,6 +319,27 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   zscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
     checkScanOptions(options)
     return scanKey(this, 'ZSCAN', key, options)
+  }
+
+  /**
+   * A dedicated connection subscribed to `channel`: `handlers.message` for each message,
+   * `up` once subscribed (again, after a reconnect) and `down` when messages may be missed.
+   * Start it with `start(waitMs)`; `close()` ends it.
+   */
+  subscribe(channel: string, handlers: SubscriberHandlers): ChannelSubscriber {
+    if (typeof channel !== 'string' || channel === '')
+      throw invalidArgument('subscribe: channel must be a non-empty string')
+    const target = this.options.target
+    return new ChannelSubscriber(
+      {
+        urls: target.kind === 'standalone' ? [target.url] : target.rootNodes,
+        username: this.options.username,
+        password: this.options.password,
+        tls: this.options.tls,
+      },
+      channel,
+      handlers,
+    )
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */

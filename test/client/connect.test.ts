@@ -96,6 +96,29 @@ describe('connect() and call()', () => {
     await expect(connect({ cluster: { rootNodes: [] } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
+  it('subscribe() delivers messages on a connection of its own, and says when it is up', async () => {
+    const messages: string[] = []
+    let ups = 0
+    const subscriber = db.subscribe('news', {
+      message: (m) => messages.push(m),
+      up: () => ups++,
+      down: () => {},
+    })
+    try {
+      expect(await subscriber.start(3000)).toBe(true)
+      expect(ups).toBe(1)
+      expect(await db.call(['PUBLISH', 'news', 'hello'])).toBe(1)
+      const deadline = Date.now() + 2000
+      while (messages.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      expect(messages).toEqual(['hello'])
+    } finally {
+      await subscriber.close()
+    }
+    expect(() => db.subscribe('', { message: () => {}, up: () => {}, down: () => {} })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    )
+  })
+
   it('fails with CONNECTION_CLOSED after close()', async () => {
     const client = await connect({ url: authUrl('admin', 'admin-pass') })
     await client.close()

@@ -3,13 +3,12 @@ import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import { encodeCommand, RespError, RespReader, type RespValue } from './resp.js'
 
 /**
- * The cache's subscriber: one dedicated connection SUBSCRIBEd to the cache's channel.
- *
- * Why a connection of its own, speaking RESP2 itself: a subscribed connection can run nothing
- * else, the client's connection is shared and multiplexed, and node-redis stays behind the
- * client/ boundary. (When the client grows `db.subscribe(channel, onMessage)`, this file is the
- * one to replace.) On a Cluster, classic PUBLISH reaches every node over the cluster bus, so
- * one subscription to any node hears the whole Cluster.
+ * One dedicated connection SUBSCRIBEd to one channel (`db.subscribe`): a subscribed
+ * connection can run nothing else, and the client's own connection is shared and
+ * multiplexed. It speaks RESP2 itself because what it needs — to know exactly when it is
+ * subscribed (up) and when messages may be missed (down) — is what coherence protocols such
+ * as the cache's L1 depend on. On a Cluster, classic PUBLISH reaches every node over the
+ * cluster bus, so one subscription to any node hears the whole Cluster.
  *
  * The connection reconnects with capped, jittered backoff, and PINGs every few seconds so that
  * a half-open socket is noticed: while it is down the cache bypasses its L1 (coherence is not
