@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'CACHE_LEASE_TIMEOUT'
   | 'CACHE_WRITE_FAILED'
   | 'CACHE_CLOSED'
+  // messaging/
+  | 'PUBSUB_OVERFLOW'
   // structures/
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_NOT_HELD'

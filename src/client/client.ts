@@ -17,6 +17,7 @@ import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptio
 import { buildNodeProbe } from './probe.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
+import { openSubscriber, type SubscriberPort } from './subscriptions.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
@@ -340,6 +341,14 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       channel,
       handlers,
     )
+  }
+
+  /**
+   * A dedicated pub/sub connection on the driver, for channels, patterns and (on a Cluster)
+   * sharded channels; it resubscribes after a reconnect and reports up/down.
+   */
+  subscriber(): Promise<SubscriberPort> {
+    return openSubscriber(this.options)
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */

@@ -1,0 +1,1 @@
+export type { RawListener, SubscriberPort, SubscriptionKind } from '../../client/subscriptions.js'

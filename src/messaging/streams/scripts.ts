@@ -1,0 +1,22 @@
+import { defineScript } from '../../atomic/script.js'
+
+const here = (file: string) => new URL(`./${file}`, import.meta.url)
+
+export const RECLAIM = defineScript({
+  name: 'stream-reclaim',
+  file: here('reclaim.lua'),
+  keys: ['stream', 'dead'],
+  args: ['group', 'consumer', 'minIdleMs', 'cursor', 'count', 'maxDeliveries', 'deadMaxLen'],
+})
+export const DEAD_LETTER = defineScript({
+  name: 'stream-dead-letter',
+  file: here('dead-letter.lua'),
+  keys: ['stream', 'dead'],
+  args: ['group', 'consumer', 'id', 'error', 'deadMaxLen'],
+})
+export const PRUNE = defineScript({
+  name: 'stream-prune-consumers',
+  file: here('prune.lua'),
+  keys: ['stream'],
+  args: ['group', 'idleMs', 'consumer'],
+})

@@ -1,0 +1,16 @@
+/**
+ * redis-expert/queue — a reliable job queue: at-least-once, leases with recovery of a crashed
+ * worker's jobs, retries with backoff, dead jobs, per-job timeouts, priorities, delays and
+ * idempotent adds. Every key of a queue shares the hash tag `{<queue>}`. See docs/messaging.md.
+ */
+export { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
+export type { Backoff, JobOptions } from './options.js'
+export {
+  type AddedJob,
+  type JobInfo,
+  type JobState,
+  Queue,
+  type QueueCounts,
+  type QueueOptions,
+} from './queue.js'
+export { type Job, type JobHandler, Worker, type WorkerOptions, type WorkerStats } from './worker.js'

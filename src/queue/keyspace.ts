@@ -1,0 +1,82 @@
+import { t } from '../keyspace/types.js'
+import { structureKeyspace } from '../structures/common/keyspace.js'
+
+/**
+ * Every key of one queue carries the hash tag `{<queue>}`: each check-then-act is one script
+ * over several of them, which a Cluster only runs when they share a slot. Everything is
+ * `persistent`: a waiting job that expired would be a lost job. Completed jobs' hashes are the
+ * exception — the finishing script gives them the result TTL.
+ */
+export function queueKeyspace(namespace: string) {
+  return structureKeyspace(namespace, {
+    job: {
+      pattern: '{<queue>}:job:<id>',
+      type: t.hash(),
+      role: 'queue',
+      ttl: 'persistent',
+      maxItems: 16,
+      description: 'one job: name, data, options, attempts, state, result/error; completed ones expire',
+    },
+    wait: {
+      pattern: '{<queue>}:wait',
+      type: t.zset(),
+      role: 'queue',
+      ttl: 'persistent',
+      description: 'waiting job ids, score priority·2^42 + sequence: lowest priority first, FIFO within one',
+    },
+    delayed: {
+      pattern: '{<queue>}:delayed',
+      type: t.zset(),
+      role: 'queue',
+      ttl: 'persistent',
+      description: 'delayed and backing-off job ids, score = due time (ms)',
+    },
+    active: {
+      pattern: '{<queue>}:active',
+      type: t.zset(),
+      role: 'queue',
+      ttl: 'persistent',
+      description: 'running job ids, score = lease deadline (ms): past it, the job is recovered',
+    },
+    dead: {
+      pattern: '{<queue>}:dead',
+      type: t.zset(),
+      role: 'queue',
+      ttl: 'persistent',
+      description: 'job ids that failed their last attempt, score = time of death',
+    },
+    seq: {
+      pattern: '{<queue>}:seq',
+      type: t.counter(),
+      role: 'counter',
+      ttl: 'persistent',
+      description: 'FIFO sequence within a priority',
+    },
+    completed: {
+      pattern: '{<queue>}:completed',
+      type: t.counter(),
+      role: 'counter',
+      ttl: 'persistent',
+      description: 'jobs completed, ever',
+    },
+  })
+}
+
+export type QueueKeyspace = ReturnType<typeof queueKeyspace>
+
+/** The keys of one queue. */
+export function queueKeys(keyspace: QueueKeyspace, queue: string) {
+  const sample = keyspace.job.key({ queue, id: 'x' })
+  return {
+    jobPrefix: sample.slice(0, -1),
+    job: (id: string) => keyspace.job.key({ queue, id }),
+    wait: keyspace.wait.key({ queue }),
+    delayed: keyspace.delayed.key({ queue }),
+    active: keyspace.active.key({ queue }),
+    dead: keyspace.dead.key({ queue }),
+    seq: keyspace.seq.key({ queue }),
+    completed: keyspace.completed.key({ queue }),
+  }
+}
+
+export type QueueKeys = ReturnType<typeof queueKeys>

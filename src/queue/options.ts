@@ -1,0 +1,62 @@
+import { invalidArgument } from '../errors.js'
+import { durationMs, plainOptions, positiveInt } from '../structures/common/validate.js'
+
+export interface Backoff {
+  readonly type: 'fixed' | 'exponential'
+  /** Fixed: every retry waits this long; exponential: the first, doubling after. With ±50 % jitter. */
+  readonly delayMs: number
+}
+
+export interface JobOptions {
+  /** Your id for the job: adding the same id again yields the existing job (idempotency). */
+  readonly jobId?: string
+  /** Run no earlier than this many ms from now. */
+  readonly delayMs?: number
+  /** 0 (default) runs first; higher numbers wait for lower ones. At most 1000. */
+  readonly priority?: number
+  /** Attempts before the job is dead, default 1. */
+  readonly attempts?: number
+  readonly backoff?: Backoff
+  /** An attempt running longer than this fails (the handler's AbortSignal fires). */
+  readonly timeoutMs?: number
+}
+
+export interface ResolvedJobOptions {
+  readonly jobId: string | undefined
+  readonly delayMs: number
+  readonly priority: number
+  readonly attempts: number
+  readonly backoff: Backoff
+  readonly timeoutMs: number
+}
+
+/** Ids become key parameters that the scripts rebuild keys from: unreserved characters only. */
+const JOB_ID = /^[A-Za-z0-9._~-]{1,128}$/
+
+export function resolveJobOptions(value: unknown, defaults: Partial<JobOptions> = {}): ResolvedJobOptions {
+  const o = { ...defaults, ...plainOptions('job options', value) } as Record<string, unknown>
+  if (o.jobId !== undefined && (typeof o.jobId !== 'string' || !JOB_ID.test(o.jobId)))
+    throw invalidArgument('jobId must be 1–128 characters of A-Z a-z 0-9 . _ ~ -', { jobId: o.jobId })
+  const delayMs = o.delayMs === undefined || o.delayMs === 0 ? 0 : durationMs('delayMs', o.delayMs)
+  const priority =
+    o.priority === undefined || o.priority === 0 ? 0 : positiveInt('priority', o.priority, 0, 1000)
+  const backoff = plainOptions('backoff', o.backoff ?? { type: 'fixed', delayMs: 0 })
+  if (backoff.type !== 'fixed' && backoff.type !== 'exponential')
+    throw invalidArgument("backoff.type must be 'fixed' or 'exponential'", { backoff })
+  const backoffMs = backoff.delayMs === 0 ? 0 : durationMs('backoff.delayMs', backoff.delayMs)
+  return {
+    jobId: o.jobId as string | undefined,
+    delayMs,
+    priority,
+    attempts: positiveInt('attempts', o.attempts, 1, 1000),
+    backoff: { type: backoff.type, delayMs: backoffMs },
+    timeoutMs: o.timeoutMs === undefined ? 0 : durationMs('timeoutMs', o.timeoutMs),
+  }
+}
+
+/** The wait before retry `attemptsMade + 1`: fixed or doubling, with ±50 % jitter so retries spread. */
+export function backoffDelay(type: string, delayMs: number, attemptsMade: number): number {
+  if (delayMs <= 0) return 0
+  const base = type === 'exponential' ? delayMs * 2 ** Math.min(attemptsMade - 1, 30) : delayMs
+  return Math.round(base * (0.5 + Math.random()))
+}

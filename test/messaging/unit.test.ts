@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { Inbox } from '../../src/messaging/pubsub/inbox.js'
+import { Slots } from '../../src/messaging/slots.js'
+import { parseReadGroup } from '../../src/messaging/streams/entry.js'
+
+describe('Inbox (pure)', () => {
+  it('drop-oldest keeps the newest `limit` waiting, in order, and counts drops', async () => {
+    const handled: number[] = []
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const inbox = new Inbox<number>(
+      3,
+      'drop-oldest',
+      async (n) => {
+        handled.push(n)
+        await gate
+      },
+      () => {},
+      () => {},
+    )
+    for (let n = 0; n < 10; n++) inbox.push(n)
+    expect(inbox.waiting).toBe(3)
+    expect(inbox.dropped).toBe(6)
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(handled).toEqual([0, 7, 8, 9])
+  })
+
+  it('disconnect calls onOverflow once and then ignores pushes', () => {
+    let overflows = 0
+    const inbox = new Inbox<number>(
+      1,
+      'disconnect',
+      () => new Promise(() => {}),
+      () => {},
+      () => overflows++,
+    )
+    for (let n = 0; n < 5; n++) inbox.push(n)
+    expect(overflows).toBe(1)
+    expect(inbox.waiting).toBe(0)
+  })
+})
+
+describe('Slots (pure)', () => {
+  it('waitFree resolves when a slot frees; drained when none is used', async () => {
+    const slots = new Slots(1)
+    slots.take()
+    let free = false
+    void slots.waitFree().then(() => {
+      free = true
+    })
+    await Promise.resolve()
+    expect(free).toBe(false)
+    slots.release()
+    await slots.drained()
+    await Promise.resolve()
+    expect(free).toBe(true)
+  })
+})
+
+describe('stream replies (pure)', () => {
+  it('parses XREADGROUP replies, nil and deleted entries', () => {
+    expect(parseReadGroup(null)).toEqual([])
+    expect(
+      parseReadGroup([
+        [
+          'k',
+          [
+            ['1-0', ['d', '1']],
+            ['2-0', null],
+          ],
+        ],
+      ]),
+    ).toEqual([
+      { id: '1-0', fields: ['d', '1'] },
+      { id: '2-0', fields: [] },
+    ])
+  })
+})

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ConnectOptions, connect, type RedisExpertClient } from '../../src/client/index.js'
+import { type Job, Queue, Worker } from '../../src/queue/index.js'
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
+import { codeOf, commandsOnMasters, sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+
+let server: RedisServer
+let cluster: RedisCluster
+const targets: Record<string, ConnectOptions> = {}
+const clients: RedisExpertClient[] = []
+const workers: Worker<never, never>[] = []
+
+beforeAll(async () => {
+  ;[server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3, replicasPerMaster: 0 })])
+  targets.standalone = { url: server.url }
+  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
+}, 60_000)
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()))
+  await Promise.all(clients.map((c) => c.close()))
+  await Promise.all([server?.stop(), cluster?.stop()])
+})
+
+describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
+  let db: RedisExpertClient
+  beforeAll(async () => {
+    db = await connect(targets[kind]!)
+    clients.push(db)
+  })
+  function worker<T, R>(queue: string, handler: (job: Job<T>) => R | Promise<R>, options = {}) {
+    const w = new Worker<T, R>(db, queue, handler, { pollMs: 20, ...options })
+    workers.push(w as unknown as Worker<never, never>)
+    w.start()
+    return w
+  }
+
+  it('add is one script; the job runs, its result is kept with a TTL, counts follow', async () => {
+    const q = new Queue<{ to: string }>(db, `mail-${kind}`)
+    expect(q.keys.wait).toBe(`queue:{mail-${kind}}:wait`)
+    await q.add('warm-up', { to: 'x' }, { jobId: 'warm-up' })
+    let added = { id: '', added: false }
+    const commands = await commandsOnMasters(db, async () => {
+      added = await q.add('send', { to: 'a@b' })
+    })
+    // One script (on a warm server) and what it ran inside: nothing else.
+    const { EVALSHA = 0, EVAL = 0, ...inside } = commands
+    expect(EVALSHA + EVAL).toBe(1)
+    expect(inside).toEqual({ EXISTS: 1, HSET: 1, INCR: 1, ZADD: 1 })
+    expect(added.added).toBe(true)
+    expect(await q.getJob(added.id)).toMatchObject({ name: 'send', data: { to: 'a@b' }, state: 'wait' })
+    worker<{ to: string }, string>(q.name, (job) => `sent to ${job.data.to}`, { resultTtlMs: 60_000 })
+    await waitFor('completed', async () => (await q.getJob(added.id))?.state === 'completed')
+    expect((await q.getJob(added.id))?.result).toBe('sent to a@b')
+    const ttl = Number(await db.call(['PTTL', q.keys.job(added.id)]))
+    expect(ttl).toBeGreaterThan(50_000)
+    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 2 })
+  })
+
+  it('idempotency: the same jobId twice is one job', async () => {
+    const q = new Queue(db, `idem-${kind}`)
+    const [a, b] = await q.addBulk([
+      { name: 'x', data: 1, options: { jobId: 'order-42' } },
+      { name: 'x', data: 2, options: { jobId: 'order-42' } },
+    ])
+    expect(a).toEqual({ id: 'order-42', added: true })
+    expect(b).toEqual({ id: 'order-42', added: false })
+    expect((await q.add('x', 3, { jobId: 'order-42' })).added).toBe(false)
+    expect((await q.counts()).wait).toBe(1)
+    expect((await q.getJob('order-42'))?.data).toBe(1)
+  })
+
+  it('addBulk on a cold server (after SCRIPT FLUSH) loads the script and adds every job once', async () => {
+    const q = new Queue(db, `cold-${kind}`)
+    for (const master of await db.masters()) await master.call(['SCRIPT', 'FLUSH'])
+    const added = await q.addBulk([1, 2, 3].map((n) => ({ name: 'x', data: n })))
+    expect(added.every((a) => a.added)).toBe(true)
+    expect((await q.counts()).wait).toBe(3)
+  })
+
+  it('priorities: lower first, FIFO within one; delays: not before they are due', async () => {
+    const q = new Queue<string>(db, `prio-${kind}`)
+    const t0 = Date.now()
+    await q.addBulk([
+      { name: 'j', data: 'p5', options: { priority: 5 } },
+      { name: 'j', data: 'p0-a' },
+      { name: 'j', data: 'p1', options: { priority: 1 } },
+      { name: 'j', data: 'p0-b' },
+      { name: 'j', data: 'late', options: { delayMs: 300 } },
+    ])
+    const order: [string, number][] = []
+    worker<string, void>(q.name, (job) => void order.push([job.data, Date.now() - t0]))
+    await waitFor('all five', () => order.length === 5)
+    expect(order.map(([d]) => d)).toEqual(['p0-a', 'p0-b', 'p1', 'p5', 'late'])
+    expect(order[4]![1]).toBeGreaterThanOrEqual(250)
+  })
+
+  it('retries with backoff, then dead after the last attempt; per-job timeout', async () => {
+    const q = new Queue<string>(db, `retry-${kind}`)
+    const times = new Map<string, number[]>()
+    let aborted = false
+    const { id: flaky } = await q.add('j', 'flaky', {
+      attempts: 3,
+      backoff: { type: 'exponential', delayMs: 60 },
+    })
+    const { id: doomed } = await q.add('j', 'doomed', { attempts: 2 })
+    const { id: slow } = await q.add('j', 'slow', { timeoutMs: 100 })
+    worker<string, string>(
+      q.name,
+      async (job) => {
+        times.set(job.data, [...(times.get(job.data) ?? []), Date.now()])
+        if (job.data === 'slow') {
+          await new Promise((resolve) => job.signal.addEventListener('abort', resolve))
+          aborted = true
+          await sleep(1000)
+        }
+        if (job.data === 'doomed' || (job.data === 'flaky' && job.attempt < 3))
+          throw new Error(`fail ${job.attempt}`)
+        return 'ok'
+      },
+      { concurrency: 3 },
+    )
+    await waitFor('outcomes', async () => {
+      const jobs = await Promise.all([flaky, doomed, slow].map((id) => q.getJob(id)))
+      return jobs.map((j) => j?.state).join() === 'completed,dead,dead'
+    })
+    const [f, d, s] = await Promise.all([flaky, doomed, slow].map((id) => q.getJob(id)))
+    expect(f).toMatchObject({ attemptsMade: 3, result: 'ok' })
+    expect(d).toMatchObject({ attemptsMade: 2, error: 'fail 2' })
+    expect(s).toMatchObject({ attemptsMade: 1, error: 'timed out after 100 ms' })
+    expect(aborted).toBe(true)
+    // Exponential with ±50 % jitter: ≥ 30 ms, then ≥ 60 ms.
+    const [t1, t2, t3] = times.get('flaky')!
+    expect(t2! - t1!).toBeGreaterThanOrEqual(25)
+    expect(t3! - t2!).toBeGreaterThanOrEqual(55)
+    expect((await q.counts()).dead).toBe(2)
+  })
+
+  it('a worker killed with SIGKILL mid-job: the job runs again elsewhere and completes', async () => {
+    const q = new Queue<number>(db, `crash-${kind}`)
+    const { id } = await q.add('j', 7, { attempts: 3 })
+    const child = spawnFixture('../../queue/fixtures/hanging-worker.ts', [
+      JSON.stringify(targets[kind]),
+      q.name,
+    ])
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+    })
+    await waitFor('the child to start it', () => out.includes(`started ${id}`), 20_000)
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    expect((await q.getJob(id))?.state).toBe('active')
+    const attempts: number[] = []
+    worker<number, number>(q.name, (job) => {
+      attempts.push(job.attempt)
+      return job.data * 2
+    })
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    expect(attempts).toEqual([2])
+    expect((await q.getJob(id))?.result).toBe(14)
+  }, 30_000)
+})
+
+describe('bad input', () => {
+  it('is refused with INVALID_ARGUMENT', async () => {
+    const db = await connect(targets.standalone!)
+    clients.push(db)
+    const q = new Queue(db, 'bad')
+    expect(await codeOf(() => new Queue(db, ''))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new Queue({} as never, 'x'))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('', 1))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('x', 1, { jobId: 'a:b' }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('x', 1, { priority: 1001 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('x', 1, { attempts: 0 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('x', 1, { backoff: { type: 'linear' as never, delayMs: 1 } }))).toBe(
+      'INVALID_ARGUMENT',
+    )
+    expect(await codeOf(() => q.add('x', 1, { delayMs: -1 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => q.add('x', 10n))).toBe('ENCODE_FAILED')
+    expect(await codeOf(() => new Worker(db, 'x', 'no' as never))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new Worker(db, 'x', () => {}, { concurrency: 0 }))).toBe('INVALID_ARGUMENT')
+    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 0 })
+  })
+})
