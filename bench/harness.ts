@@ -110,7 +110,8 @@ export function renderTable(suite: Suite, results: readonly CaseResult[]): strin
     const isBase = r.name === suite.baseline
     const ratio = isBase ? '1.00 (baseline)' : (m / baseMedian).toFixed(2)
     // As throughput: the baseline's CPU per op over this case's, so higher is better in both columns.
-    const cpuRatio = Number.isNaN(cpu) ? '–' : isBase ? '1.00' : (baseCpu / cpu).toFixed(2)
+    const cpuRatio =
+      Number.isNaN(cpu) || Number.isNaN(baseCpu) ? '–' : isBase ? '1.00' : (baseCpu / cpu).toFixed(2)
     const cpuText = Number.isNaN(cpu) ? '–' : cpu.toFixed(2)
     lines.push(
       `| ${r.name} | ${fmt(m)} | ${fmt(Math.min(...r.samples))} | ${fmt(Math.max(...r.samples))} | ${ratio} | ${cpuText} | ${cpuRatio} |`,
