@@ -1,5 +1,5 @@
+import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import { durationMs, plainOptions, positiveInt } from '../structures/common/validate.js'
 
 export interface Backoff {
   readonly type: 'fixed' | 'exponential'

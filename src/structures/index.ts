@@ -3,6 +3,8 @@
  * own keyspace, one round trip per operation, and Cluster-ready (keys used together share a
  * hash tag). See docs/structures.md.
  */
+
+export type { Duration } from '../common/validate.js'
 export {
   type Activity,
   type ActivityOptions,
@@ -11,7 +13,6 @@ export {
 } from './activity/activity.js'
 export { type StructureCode, structureError } from './common/errors.js'
 export { dayId, monthId, type Period, weekId } from './common/periods.js'
-export type { Duration } from './common/validate.js'
 export {
   type CompactMap,
   type CompactMapOptions,

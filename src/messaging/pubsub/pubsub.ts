@@ -1,7 +1,7 @@
 import type { RedisExpertClient } from '../../client/client.js'
+import { plainOptions, positiveInt } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { KeyArgs, ParsedParams } from '../../keyspace/define.js'
-import { plainOptions, positiveInt } from '../../structures/common/validate.js'
 import { messagingError } from '../errors.js'
 import type { Channel, ChannelDeclarations, Channels, MessageOf } from './channels.js'
 import { Inbox, type OverflowPolicy } from './inbox.js'

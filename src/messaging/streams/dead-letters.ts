@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import { declareOn } from '../../structures/common/keyspace.js'
-import { identifier, plainOptions, positiveInt } from '../../structures/common/validate.js'
+import { declareOn } from '../../common/keyspace.js'
+import { identifier, plainOptions, positiveInt } from '../../common/validate.js'
 import { decodeEntry, fieldOf, parseEntries, text } from './entry.js'
 import { streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'

@@ -1,6 +1,6 @@
 import { type Codec, type CodecName, resolveCodec } from '../../codec/index.js'
+import { namespaceName } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
-import { namespaceName } from '../../structures/common/validate.js'
 
 /** Options shared by the producer and the worker: where the stream lives and how messages are stored. */
 export interface StreamCommonOptions<T> {

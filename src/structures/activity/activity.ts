@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
-import { invalidArgument } from '../../errors.js'
-import type { Keyspace } from '../../keyspace/define.js'
-import { t } from '../../keyspace/types.js'
-import { unboundedError } from '../common/errors.js'
-import { declareOn, keyOf, structureKeyspace } from '../common/keyspace.js'
-import { dayId, periodBounds, toDate } from '../common/periods.js'
-import { int } from '../common/round-trip.js'
+import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -15,7 +9,13 @@ import {
   oneOf,
   plainOptions,
   positiveInt,
-} from '../common/validate.js'
+} from '../../common/validate.js'
+import { invalidArgument } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { t } from '../../keyspace/types.js'
+import { unboundedError } from '../common/errors.js'
+import { dayId, periodBounds, toDate } from '../common/periods.js'
+import { int } from '../common/round-trip.js'
 import { CHECK, MARK } from './scripts.js'
 
 type When = Date | number | string

@@ -1,12 +1,7 @@
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command, Reply } from '../../client/types.js'
 import { type Codec, type CodecName, resolveCodec } from '../../codec/index.js'
-import { invalidArgument, RedisExpertError } from '../../errors.js'
-import type { Keyspace } from '../../keyspace/define.js'
-import { keySlot } from '../../keyspace/slot.js'
-import { t } from '../../keyspace/types.js'
-import { declareOn, keyOf, structureKeyspace } from '../common/keyspace.js'
-import { int } from '../common/round-trip.js'
+import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -14,7 +9,12 @@ import {
   oneOf,
   plainOptions,
   positiveInt,
-} from '../common/validate.js'
+} from '../../common/validate.js'
+import { invalidArgument, RedisExpertError } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { keySlot } from '../../keyspace/slot.js'
+import { t } from '../../keyspace/types.js'
+import { int } from '../common/round-trip.js'
 import { integerLayout, type Layout, stringLayout } from './layout.js'
 
 export interface CompactMapOptions {

@@ -1,7 +1,7 @@
+import { durationMs } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import { structureError } from '../common/errors.js'
 import { sleep } from '../common/round-trip.js'
-import { durationMs } from '../common/validate.js'
 
 /** What a lock and a semaphore have in common: a lease that is extended, released, and may be lost. */
 export interface Lease {

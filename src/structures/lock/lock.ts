@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
+import { declareOn, structureKeyspace } from '../../common/keyspace.js'
+import { type Duration, durationMs, identifier, namespaceName, plainOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
 import { structureError } from '../common/errors.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
 import { int } from '../common/round-trip.js'
-import { type Duration, durationMs, identifier, namespaceName, plainOptions } from '../common/validate.js'
 import {
   type AcquireOptions,
   acquireCall,

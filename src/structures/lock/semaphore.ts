@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
-import { invalidArgument } from '../../errors.js'
-import type { Keyspace } from '../../keyspace/define.js'
-import { t } from '../../keyspace/types.js'
-import { structureError } from '../common/errors.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
-import { int } from '../common/round-trip.js'
+import { declareOn, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -13,7 +8,12 @@ import {
   namespaceName,
   plainOptions,
   positiveInt,
-} from '../common/validate.js'
+} from '../../common/validate.js'
+import { invalidArgument } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { t } from '../../keyspace/types.js'
+import { structureError } from '../common/errors.js'
+import { int } from '../common/round-trip.js'
 import {
   type AcquireOptions,
   acquireCall,

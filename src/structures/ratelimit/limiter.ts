@@ -1,8 +1,5 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import { invalidArgument } from '../../errors.js'
-import type { Keyspace } from '../../keyspace/define.js'
-import { t } from '../../keyspace/types.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
+import { declareOn, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -11,7 +8,10 @@ import {
   oneOf,
   plainOptions,
   positiveInt,
-} from '../common/validate.js'
+} from '../../common/validate.js'
+import { invalidArgument } from '../../errors.js'
+import type { Keyspace } from '../../keyspace/define.js'
+import { t } from '../../keyspace/types.js'
 import { ALGORITHMS, type Algorithm, SCRIPTS } from './scripts.js'
 
 export type { Algorithm } from './scripts.js'

@@ -2,12 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command, Reply } from '../../client/types.js'
 import { type Codec, json } from '../../codec/index.js'
-import { invalidArgument, RedisExpertError } from '../../errors.js'
-import { encodeParam } from '../../keyspace/escape.js'
-import { t } from '../../keyspace/types.js'
-import { unboundedError } from '../common/errors.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
-import { int, together } from '../common/round-trip.js'
+import { declareOn, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -15,7 +10,12 @@ import {
   namespaceName,
   plainOptions,
   positiveInt,
-} from '../common/validate.js'
+} from '../../common/validate.js'
+import { invalidArgument, RedisExpertError } from '../../errors.js'
+import { encodeParam } from '../../keyspace/escape.js'
+import { t } from '../../keyspace/types.js'
+import { unboundedError } from '../common/errors.js'
+import { int, together } from '../common/round-trip.js'
 import { settle } from './callback.js'
 import { DESTROY, INDEX, SET } from './scripts.js'
 import { sessionTtl } from './ttl.js'

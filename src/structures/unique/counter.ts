@@ -1,12 +1,12 @@
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command } from '../../client/types.js'
+import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
+import { type Duration, durationMs, namespaceName, oneOf, plainOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
-import { declareOn, keyOf, structureKeyspace } from '../common/keyspace.js'
 import { dayId, daysOf, PERIODS, type Period, periodBounds, periodId, toDate } from '../common/periods.js'
 import { int } from '../common/round-trip.js'
-import { type Duration, durationMs, namespaceName, oneOf, plainOptions } from '../common/validate.js'
 
 /** HyperLogLog's standard error with Redis's 16384 registers: 1.04 / √16384. */
 export const HLL_STANDARD_ERROR = 0.0081

@@ -1,6 +1,6 @@
-import type { RedisExpertClient } from '../../client/client.js'
-import { invalidArgument, RedisExpertError } from '../../errors.js'
-import { defineKeyspace, type EntryDeclarations, type Keyspace } from '../../keyspace/define.js'
+import type { RedisExpertClient } from '../client/client.js'
+import { invalidArgument, RedisExpertError } from '../errors.js'
+import { defineKeyspace, type EntryDeclarations, type Keyspace } from '../keyspace/define.js'
 
 /**
  * Each structure declares its keys in its own keyspace, so that they appear in the Key Schema
