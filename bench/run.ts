@@ -12,6 +12,7 @@ import { auditSuite } from './suites/audit.js'
 import { cacheSuites } from './suites/cache.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { guardSuite } from './suites/guard.js'
+import { queueSuite } from './suites/queue.js'
 import { structureSuites } from './suites/structures.js'
 
 const SUITES: readonly Suite[] = [
@@ -20,6 +21,7 @@ const SUITES: readonly Suite[] = [
   guardSuite,
   ...cacheSuites,
   ...structureSuites,
+  queueSuite,
   auditSuite,
 ]
 

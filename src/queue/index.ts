@@ -1,8 +1,9 @@
 /**
  * redis-expert/queue — a reliable job queue: at-least-once, leases with recovery of a crashed
  * worker's jobs, retries with backoff, dead jobs, per-job timeouts, priorities, delays and
- * idempotent adds. Every key of a queue shares the hash tag `{<queue>}`. See docs/messaging.md.
+ * idempotent adds, pause/resume, progress and a capped events stream. Every key of a queue shares the hash tag `{<queue>}`. See docs/messaging.md.
  */
+export { type QueueEvent, QueueEvents, type QueueEventsOptions } from './events.js'
 export { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
 export type { Backoff, JobOptions } from './options.js'
 export {

@@ -59,6 +59,21 @@ export function queueKeyspace(namespace: string) {
       ttl: 'persistent',
       description: 'jobs completed, ever',
     },
+    paused: {
+      pattern: '{<queue>}:paused',
+      type: t.string(),
+      role: 'queue',
+      ttl: 'persistent',
+      description: 'present while the queue is paused: workers take no jobs',
+    },
+    events: {
+      pattern: '{<queue>}:events',
+      type: t.stream(),
+      role: 'queue',
+      ttl: 'persistent',
+      description:
+        'job events (completed, failed, progress), capped with MAXLEN ~ by the scripts that write them',
+    },
   })
 }
 
@@ -76,6 +91,8 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     dead: keyspace.dead.key({ queue }),
     seq: keyspace.seq.key({ queue }),
     completed: keyspace.completed.key({ queue }),
+    paused: keyspace.paused.key({ queue }),
+    events: keyspace.events.key({ queue }),
   }
 }
 

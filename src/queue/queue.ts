@@ -33,6 +33,8 @@ export interface JobInfo<T> {
   readonly attempts: number
   readonly result: unknown
   readonly error: string | null
+  /** The last value the handler passed to `job.updateProgress`, or null. */
+  readonly progress: unknown
 }
 
 export interface QueueCounts {
@@ -57,6 +59,9 @@ export class Queue<T = unknown> {
   readonly keys: QueueKeys
   readonly #db: RedisExpertClient
   readonly #defaults: JobOptions
+  /** Generated ids: a random prefix per Queue object and a counter (one CSPRNG call, not one per job). */
+  readonly #idPrefix = randomBytes(12).toString('base64url')
+  #idSeq = 0
 
   constructor(db: RedisExpertClient, name: string, options?: QueueOptions) {
     if (typeof db?.call !== 'function') throw invalidArgument('new Queue: db must be a client from connect()')
@@ -114,6 +119,7 @@ export class Queue<T = unknown> {
       attempts: Number(h.attempts ?? 1),
       result: h.result === undefined ? undefined : json.decode(h.result),
       error: h.error ?? null,
+      progress: h.progress === undefined ? null : json.decode(h.progress),
     }
   }
 
@@ -136,11 +142,24 @@ export class Queue<T = unknown> {
     }
   }
 
+  /** Workers take no job while the queue is paused (running ones finish). One SET; survives restarts. */
+  async pause(): Promise<void> {
+    await this.#db.call(['SET', this.keys.paused, '1'])
+  }
+
+  async resume(): Promise<void> {
+    await this.#db.call(['DEL', this.keys.paused])
+  }
+
+  async isPaused(): Promise<boolean> {
+    return Number(await this.#db.call(['EXISTS', this.keys.paused])) === 1
+  }
+
   #addCall(name: unknown, data: T, options: JobOptions | undefined) {
     if (typeof name !== 'string' || name === '')
       throw invalidArgument('a job needs a name (a non-empty string)')
     const o = resolveJobOptions(options, this.#defaults)
-    const id = o.jobId ?? randomBytes(12).toString('base64url')
+    const id = o.jobId ?? `${this.#idPrefix}-${(this.#idSeq++).toString(36)}`
     let encoded: string
     try {
       encoded = json.encode(data) as string

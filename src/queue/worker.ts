@@ -8,7 +8,7 @@ import { Slots } from '../messaging/slots.js'
 import type { QueueKeys } from './keyspace.js'
 import { backoffDelay } from './options.js'
 import { openQueue } from './queue.js'
-import { EXTEND, FINISH, TAKE } from './scripts.js'
+import { EXTEND, FINISH, PROGRESS, TAKE } from './scripts.js'
 
 export interface Job<T> {
   readonly id: string
@@ -19,6 +19,11 @@ export interface Job<T> {
   readonly attempts: number
   /** Fires when the job's timeout passes or the worker is closed with a deadline. */
   readonly signal: AbortSignal
+  /**
+   * Records progress (any JSON value, e.g. a percentage) on the job and appends a 'progress'
+   * event: one round trip. Resolves false when this worker no longer holds the job's lease.
+   */
+  updateProgress(progress: unknown): Promise<boolean>
 }
 
 export type JobHandler<T, R> = (job: Job<T>) => Promise<R> | R
@@ -36,6 +41,8 @@ export interface WorkerOptions {
   readonly pollMs?: number
   /** How long a completed job (and its result) is kept, default 24 h. */
   readonly resultTtlMs?: number
+  /** MAXLEN (~) of the queue's events stream, default 10 000; 0 writes no events. */
+  readonly eventsMaxLen?: number
   readonly onError?: (error: unknown, job?: { id: string; name: string }) => void
 }
 
@@ -70,6 +77,7 @@ export class Worker<T = unknown, R = unknown> {
   readonly #leaseMs: number
   readonly #pollMs: number
   readonly #resultTtlMs: number
+  readonly #eventsMaxLen: number
   readonly #onError: (error: unknown, job?: { id: string; name: string }) => void
   readonly #running = new Map<string, Taken>()
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
@@ -92,6 +100,10 @@ export class Worker<T = unknown, R = unknown> {
     this.#leaseMs = durationMs('leaseMs', o.leaseMs, 30_000)
     this.#pollMs = durationMs('pollMs', o.pollMs, 1000)
     this.#resultTtlMs = durationMs('resultTtlMs', o.resultTtlMs, 86_400_000)
+    this.#eventsMaxLen =
+      o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
+    if (o.onError !== undefined && typeof o.onError !== 'function')
+      throw invalidArgument('onError must be a function')
     this.#onError = o.onError ?? (() => {})
   }
 
@@ -127,9 +139,9 @@ export class Worker<T = unknown, R = unknown> {
     while (this.#state === 'running') {
       await this.#slots.waitFree()
       if (this.#state !== 'running') break
-      let taken: Taken | number
+      let taken: Taken[] | number
       try {
-        taken = await this.#take()
+        taken = await this.#take(this.#slots.free)
       } catch (error) {
         this.#onError(error)
         await this.#sleep(this.#pollMs)
@@ -142,30 +154,31 @@ export class Worker<T = unknown, R = unknown> {
         continue
       }
       idleMs = FIRST_POLL_MS
-      this.#run(taken)
+      for (const job of taken) this.#run(job)
     }
   }
 
-  async #take(): Promise<Taken | number> {
+  /** One script hands over up to `count` jobs (the free slots), or says how long to wait. */
+  async #take(count: number): Promise<Taken[] | number> {
     const k = this.keys
     const token = randomBytes(9).toString('base64url')
     const reply = (await TAKE.run(
       this.#db,
-      { wait: k.wait, delayed: k.delayed, active: k.active, dead: k.dead, seq: k.seq },
-      { now: Date.now(), leaseMs: this.#leaseMs, token, jobPrefix: k.jobPrefix },
+      { wait: k.wait, delayed: k.delayed, active: k.active, dead: k.dead, seq: k.seq, paused: k.paused },
+      { now: Date.now(), leaseMs: this.#leaseMs, token, jobPrefix: k.jobPrefix, count: Math.max(1, count) },
     )) as Reply[]
-    if (reply[0] === null || reply[0] === undefined) return Number(reply[1])
-    return {
-      id: String(reply[0]),
-      name: String(reply[1]),
-      data: String(reply[2]),
-      attempt: Number(reply[3]),
-      attempts: Number(reply[4]),
-      backoffType: String(reply[5]),
-      backoffMs: Number(reply[6]),
-      timeoutMs: Number(reply[7]),
+    if (!Array.isArray(reply[0])) return Number(reply[1])
+    return (reply as Reply[][]).map((r) => ({
+      id: String(r[0]),
+      name: String(r[1]),
+      data: String(r[2]),
+      attempt: Number(r[3]),
+      attempts: Number(r[4]),
+      backoffType: String(r[5]),
+      backoffMs: Number(r[6]),
+      timeoutMs: Number(r[7]),
       token,
-    }
+    }))
   }
 
   #run(taken: Taken): void {
@@ -180,7 +193,16 @@ export class Worker<T = unknown, R = unknown> {
   }
 
   async #attempt(taken: Taken): Promise<void> {
-    const abort = new AbortController()
+    // Created on first use: an AbortController per job costs more than a trivial handler.
+    let abort: AbortController | undefined
+    let abortedWith: Error | undefined
+    const signal = () => {
+      if (!abort) {
+        abort = new AbortController()
+        if (abortedWith) abort.abort(abortedWith)
+      }
+      return abort.signal
+    }
     let timer: NodeJS.Timeout | undefined
     let outcome: { ok: true; value: string } | { ok: false; error: string }
     try {
@@ -190,7 +212,10 @@ export class Worker<T = unknown, R = unknown> {
         data: json.decode(taken.data) as T,
         attempt: taken.attempt,
         attempts: taken.attempts,
-        signal: abort.signal,
+        get signal() {
+          return signal()
+        },
+        updateProgress: (progress) => this.#progress(taken, progress),
       }
       const run = Promise.resolve(this.#handler(job))
       const result =
@@ -200,7 +225,8 @@ export class Worker<T = unknown, R = unknown> {
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => {
                   const error = new Error(`timed out after ${taken.timeoutMs} ms`)
-                  abort.abort(error)
+                  abortedWith = error
+                  abort?.abort(error)
                   reject(error)
                 }, taken.timeoutMs)
               }),
@@ -224,6 +250,7 @@ export class Worker<T = unknown, R = unknown> {
         dead: k.dead,
         seq: k.seq,
         completed: k.completed,
+        events: k.events,
       },
       {
         id: taken.id,
@@ -233,6 +260,7 @@ export class Worker<T = unknown, R = unknown> {
         now: Date.now(),
         resultTtlMs: this.#resultTtlMs,
         retryDelayMs: outcome.ok ? 0 : backoffDelay(taken.backoffType, taken.backoffMs, taken.attempt),
+        eventsMaxLen: this.#eventsMaxLen,
       },
     )
     if (reply === 'completed') this.#stats.completed++
@@ -241,6 +269,21 @@ export class Worker<T = unknown, R = unknown> {
       this.#stats.failed++
       this.#stats.dead++
     }
+  }
+
+  async #progress(taken: Taken, progress: unknown): Promise<boolean> {
+    let encoded: string
+    try {
+      encoded = json.encode(progress === undefined ? null : progress) as string
+    } catch (error) {
+      throw invalidArgument(`updateProgress: the value is not JSON: ${(error as Error).message}`)
+    }
+    const reply = await PROGRESS.run(
+      this.#db,
+      { job: this.keys.job(taken.id), events: this.keys.events },
+      { id: taken.id, token: taken.token, progress: encoded, eventsMaxLen: this.#eventsMaxLen },
+    )
+    return Number(reply) === 1
   }
 
   #renew(): void {

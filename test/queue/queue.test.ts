@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ConnectOptions, connect, type RedisExpertClient } from '../../src/client/index.js'
-import { type Job, Queue, Worker } from '../../src/queue/index.js'
+import { type Job, Queue, type QueueEvent, QueueEvents, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { codeOf, commandsOnMasters, sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
 
@@ -9,6 +9,7 @@ let cluster: RedisCluster
 const targets: Record<string, ConnectOptions> = {}
 const clients: RedisExpertClient[] = []
 const workers: Worker<never, never>[] = []
+const readers: QueueEvents[] = []
 
 beforeAll(async () => {
   ;[server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3, replicasPerMaster: 0 })])
@@ -17,6 +18,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()))
+  await Promise.all(readers.map((r) => r.close()))
   await Promise.all(clients.map((c) => c.close()))
   await Promise.all([server?.stop(), cluster?.stop()])
 })
@@ -135,6 +137,106 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect((await q.counts()).dead).toBe(2)
   })
 
+  it('pause: workers take nothing until resume; progress and events (completed, failed, progress)', async () => {
+    const q = new Queue<number>(db, `pause-${kind}`)
+    const seen: QueueEvent[] = []
+    const events = new QueueEvents(db, q.name, (e) => void seen.push(e), { blockMs: 200 })
+    readers.push(events)
+    await events.start()
+    await q.pause()
+    expect(await q.isPaused()).toBe(true)
+    const { id: ok } = await q.add('j', 1)
+    const { id: failing } = await q.add('j', 2, { attempts: 2 })
+    const ran: number[] = []
+    worker<number, number>(q.name, async (job) => {
+      ran.push(job.data)
+      expect(await job.updateProgress(50)).toBe(true)
+      await job.updateProgress({ step: 'done' })
+      if (job.data === 2) throw new Error(`no ${job.attempt}`)
+      return job.data * 10
+    })
+    await sleep(300)
+    expect(ran).toEqual([])
+    expect(await q.counts()).toMatchObject({ wait: 2, active: 0, completed: 0 })
+    await q.resume()
+    expect(await q.isPaused()).toBe(false)
+    await waitFor('outcomes', async () => {
+      const jobs = await Promise.all([ok, failing].map((id) => q.getJob(id)))
+      return jobs.map((j) => j?.state).join() === 'completed,dead'
+    })
+    expect((await q.getJob(ok))?.progress).toEqual({ step: 'done' })
+    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 1, completed: 1 })
+    // 3 events for the job that completed, 2 × 3 for the one that failed twice.
+    await waitFor('events', () => seen.length >= 9)
+    const strip = (e: QueueEvent) => {
+      const { streamId: _, ...rest } = e
+      return rest
+    }
+    expect(seen.filter((e) => e.jobId === ok).map(strip)).toEqual([
+      { event: 'progress', jobId: ok, progress: 50 },
+      { event: 'progress', jobId: ok, progress: { step: 'done' } },
+      { event: 'completed', jobId: ok, result: 10 },
+    ])
+    expect(seen.filter((e) => e.jobId === failing && e.event === 'failed').map(strip)).toEqual([
+      { event: 'failed', jobId: failing, error: 'no 1', attempt: 1, final: false },
+      { event: 'failed', jobId: failing, error: 'no 2', attempt: 2, final: true },
+    ])
+    // A reader from '0' replays what the capped stream retains; lastId resumes after it.
+    const replay: QueueEvent[] = []
+    const again = new QueueEvents(db, q.name, (e) => void replay.push(e), { from: '0', blockMs: 200 })
+    readers.push(again)
+    await again.start()
+    await waitFor('replay', () => replay.length === 9)
+    expect(again.lastId).toBe(seen[8]!.streamId)
+    await again.close()
+  })
+
+  it('updateProgress is one script: token check, HSET, XADD', async () => {
+    // Stop the earlier tests' workers and readers: INFO commandstats counts every client's commands.
+    await Promise.all(workers.splice(0).map((w) => w.close()))
+    await Promise.all(readers.splice(0).map((r) => r.close()))
+    const q = new Queue<number>(db, `progress-${kind}`)
+    let commands: Record<string, number> = {}
+    await q.add('j', 1)
+    let done = false
+    worker<number, void>(q.name, async (job) => {
+      await job.updateProgress(1) // loads the script
+      commands = await commandsOnMasters(db, () => job.updateProgress(2))
+      done = true
+    })
+    await waitFor('progress', () => done)
+    const { EVALSHA = 0, EVAL = 0, ...inside } = commands
+    expect(EVALSHA + EVAL).toBe(1)
+    expect(inside).toEqual({ HGET: 1, HSET: 1, XADD: 1 })
+  })
+
+  it('one take script hands a worker as many jobs as it has free slots', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()))
+    const q = new Queue<number>(db, `batch-${kind}`)
+    await q.addBulk([1, 2, 3, 4, 5, 6, 7].map((n) => ({ name: 'j', data: n })))
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const started: number[] = []
+    const commands = await commandsOnMasters(db, async () => {
+      worker<number, void>(
+        q.name,
+        async (job) => {
+          started.push(job.data)
+          await gate
+        },
+        { concurrency: 5 },
+      )
+      await waitFor('five running', () => started.length === 5)
+      await sleep(50)
+    })
+    expect(started).toEqual([1, 2, 3, 4, 5])
+    expect(commands.ZPOPMIN).toBe(1)
+    release()
+    await waitFor('all done', async () => (await q.counts()).completed === 7)
+  })
+
   it('a worker killed with SIGKILL mid-job: the job runs again elsewhere and completes', async () => {
     const q = new Queue<number>(db, `crash-${kind}`)
     const { id } = await q.add('j', 7, { attempts: 3 })
@@ -179,6 +281,14 @@ describe('bad input', () => {
     expect(await codeOf(() => q.add('x', 10n))).toBe('ENCODE_FAILED')
     expect(await codeOf(() => new Worker(db, 'x', 'no' as never))).toBe('INVALID_ARGUMENT')
     expect(await codeOf(() => new Worker(db, 'x', () => {}, { concurrency: 0 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new Worker(db, 'x', () => {}, { eventsMaxLen: -1 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new Worker(db, 'x', () => {}, { onError: 1 as never }))).toBe(
+      'INVALID_ARGUMENT',
+    )
+    expect(await codeOf(() => new QueueEvents(db, 'x', 'no' as never))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new QueueEvents(db, 'x', () => {}, { from: 'abc' }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new QueueEvents(db, 'x', () => {}, { count: 5000 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(() => new QueueEvents({} as never, 'x', () => {}))).toBe('INVALID_ARGUMENT')
     expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 0 })
   })
 })

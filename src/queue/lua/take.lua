@@ -10,12 +10,14 @@ KEYS[2]  delayed jobs (zset: due time)
 KEYS[3]  active jobs (zset: lease deadline)
 KEYS[4]  dead jobs (zset: time of death)
 KEYS[5]  the sequence counter
+KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 ARGV[1]  now, ms
 ARGV[2]  lease, ms
 ARGV[3]  the lease token for this hand-over
 ARGV[4]  job hash key prefix
-Returns { id, name, data, attemptsMade, attempts, backoffType, backoffMs, timeoutMs } or
-{ false, <ms until the next delayed job is due, or -1> }.
+ARGV[5]  how many jobs to hand over at most (the worker's free slots)
+Returns { { id, name, data, attemptsMade, attempts, backoffType, backoffMs, timeoutMs }, ... } or
+{ false, <ms until the next delayed job is due, or -1 (none, or the queue is paused)> }.
 ]]
 local now = tonumber(ARGV[1])
 local prefix = ARGV[4]
@@ -45,16 +47,22 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0
   end
 end
 
-local popped = redis.call('ZPOPMIN', KEYS[1])
+if redis.call('EXISTS', KEYS[6]) == 1 then return { false, -1 } end
+local popped = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[5]))
 if not popped[1] then
   local next = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if next[2] then return { false, math.max(0, tonumber(next[2]) - now) } end
   return { false, -1 }
 end
-local id = popped[1]
-local job = prefix .. id
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
-local made = redis.call('HINCRBY', job, 'attemptsMade', 1)
-redis.call('HSET', job, 'state', 'active', 'token', ARGV[3], 'startedAt', now)
-local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'backoffType', 'backoffMs', 'timeoutMs')
-return { id, f[1], f[2], made, f[3], f[4], f[5], f[6] }
+local deadline = now + tonumber(ARGV[2])
+local taken = {}
+for i = 1, #popped, 2 do
+  local id = popped[i]
+  local job = prefix .. id
+  redis.call('ZADD', KEYS[3], deadline, id)
+  local made = redis.call('HINCRBY', job, 'attemptsMade', 1)
+  redis.call('HSET', job, 'state', 'active', 'token', ARGV[3], 'startedAt', now)
+  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'backoffType', 'backoffMs', 'timeoutMs')
+  taken[#taken + 1] = { id, f[1], f[2], made, f[3], f[4], f[5], f[6] }
+end
+return taken
