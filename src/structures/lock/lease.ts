@@ -102,6 +102,29 @@ export function renewWhile(lease: Lease, abort: AbortController): () => void {
   }
 }
 
+/** A lease just taken, with the controller that aborts its signal when it is lost. */
+export interface Held<L extends Lease> {
+  readonly lease: L
+  readonly abort: AbortController
+}
+
+/**
+ * withLock / withPermit: acquire (waiting as the options say), run `fn` under the lease, give
+ * it back. LOCK_NOT_ACQUIRED, with `refusal`'s message, when the wait ran out.
+ */
+export async function takeAndRun<T, L extends Lease>(
+  take: (name: string, options?: AcquireOptions) => Promise<Held<L> | null>,
+  name: string,
+  fn: (lease: L) => Promise<T> | T,
+  options: WithLeaseOptions | undefined,
+  names: { readonly call: string; refusal(waitMs: number | string): string },
+): Promise<T> {
+  if (typeof fn !== 'function') throw invalidArgument(`${names.call} needs a function to run`)
+  const held = await take(name, options)
+  if (!held) throw structureError('LOCK_NOT_ACQUIRED', names.refusal(options?.waitMs ?? 0), { name })
+  return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+}
+
 /** Runs `fn` under a lease: renewal, release, and LOCK_LOST when exclusion may have been broken. */
 export async function runWithLease<T, L extends Lease>(
   lease: L,

@@ -10,9 +10,10 @@ import { int } from '../common/round-trip.js'
 import {
   type AcquireOptions,
   acquireCall,
+  type Held,
   type Lease,
   retryUntil,
-  runWithLease,
+  takeAndRun,
   type WithLeaseOptions,
 } from './lease.js'
 import { ACQUIRE, EXTEND, RELEASE } from './scripts.js'
@@ -84,13 +85,13 @@ export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
       )
   }
 
-  const take = async (rawName: string, options?: AcquireOptions): Promise<Held | null> => {
+  const take = async (rawName: string, options?: AcquireOptions): Promise<Held<LockLease> | null> => {
     const name = identifier('name', rawName)
     const call = acquireCall(options, defaultLeaseMs)
     const lock = keyspace.lock.key({ name })
     const fence = keyspace.fence.key({ name })
     const token = randomBytes(16).toString('base64url')
-    return retryUntil<Held>(call, retryDelayMs, async () => {
+    return retryUntil<Held<LockLease>>(call, retryDelayMs, async () => {
       const [ok, value] = (await ACQUIRE.run(
         db,
         { lock, fence },
@@ -120,18 +121,11 @@ export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
   return Object.freeze({
     keyspace,
     acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
-    async withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions) {
-      if (typeof fn !== 'function') throw invalidArgument('withLock needs a function to run')
-      const held = await take(name, options)
-      if (!held)
-        throw structureError(
-          'LOCK_NOT_ACQUIRED',
-          `lock '${name}' stayed taken for ${options?.waitMs ?? 0} ms`,
-          {
-            name,
-          },
-        )
-      return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+    withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions) {
+      return takeAndRun(take, name, fn, options, {
+        call: 'withLock',
+        refusal: (waitMs) => `lock '${name}' stayed taken for ${waitMs} ms`,
+      })
     },
     release: async (name: string, token: string) => {
       if (typeof token !== 'string' || token === '') throw invalidArgument('token must be a non-empty string')
@@ -139,12 +133,6 @@ export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
       return release(checked, keyspace.lock.key({ name: checked }), token)
     },
   })
-}
-
-/** A lease and the controller that aborts its signal, kept apart from the public lease. */
-interface Held {
-  readonly lease: LockLease
-  readonly abort: AbortController
 }
 
 /** `withLock(db, 'nightly-report', async (lease) => ...)` on the default `lock` namespace. */

@@ -17,9 +17,10 @@ import { int } from '../common/round-trip.js'
 import {
   type AcquireOptions,
   acquireCall,
+  type Held,
   type Lease,
   retryUntil,
-  runWithLease,
+  takeAndRun,
   type WithLeaseOptions,
 } from './lease.js'
 import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND } from './scripts.js'
@@ -67,12 +68,12 @@ export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions
   })
   declareOn(db, keyspace)
 
-  const take = async (rawName: string, options?: AcquireOptions) => {
+  const take = async (rawName: string, options?: AcquireOptions): Promise<Held<Lease> | null> => {
     const name = identifier('name', rawName)
     const call = acquireCall(options, defaultLeaseMs)
     const holders = keyspace.holders.key({ name })
     const token = randomBytes(16).toString('base64url')
-    return retryUntil(call, retryDelayMs, async () => {
+    return retryUntil<Held<Lease>>(call, retryDelayMs, async () => {
       const [ok, value] = (await SEMAPHORE_ACQUIRE.run(
         db,
         { holders },
@@ -112,16 +113,11 @@ export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions
     limit,
     keyspace,
     acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
-    async withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions) {
-      if (typeof fn !== 'function') throw invalidArgument('withPermit needs a function to run')
-      const held = await take(name, options)
-      if (!held)
-        throw structureError(
-          'LOCK_NOT_ACQUIRED',
-          `no permit of '${name}' freed up within ${options?.waitMs ?? 0} ms`,
-          { name },
-        )
-      return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+    withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions) {
+      return takeAndRun(take, name, fn, options, {
+        call: 'withPermit',
+        refusal: (waitMs) => `no permit of '${name}' freed up within ${waitMs} ms`,
+      })
     },
     async holders(name: string) {
       const key = keyspace.holders.key({ name: identifier('name', name) })
