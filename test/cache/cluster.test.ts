@@ -3,6 +3,7 @@ import { type Cache, type CacheStatus, createCache } from '../../src/cache/index
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
 import { keySlot } from '../../src/keyspace/index.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { callsBetween, commandCalls } from '../support/commandstats.js'
 import { CacheProcess } from './fixtures/processes.js'
 import { countingLoader, type Product, product, type ShopProduct, shop, sleep } from './fixtures/shop.js'
 import { codeOf, gate } from './helpers.js'
@@ -38,21 +39,13 @@ afterAll(async () => {
 async function clusterCommands<T>(fn: () => Promise<T>): Promise<Record<string, number>> {
   const snapshot = async () => {
     const total = new Map<string, number>()
-    for (const node of await db.masters()) {
-      const info = String(await node.call(['INFO', 'commandstats']))
-      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-        total.set(m[1]!, (total.get(m[1]!) ?? 0) + Number(m[2]))
-    }
+    for (const node of await db.masters())
+      for (const [name, n] of await commandCalls(node)) total.set(name, (total.get(name) ?? 0) + n)
     return total
   }
   const before = await snapshot()
   await fn()
-  const after = await snapshot()
-  const delta: Record<string, number> = {}
-  for (const [name, n] of after) {
-    const d = n - (before.get(name) ?? 0)
-    if (d > 0 && name !== 'info' && name !== 'cluster') delta[name.toUpperCase()] = d
-  }
+  const { CLUSTER: _gossip, ...delta } = callsBetween(before, await snapshot())
   return delta
 }
 

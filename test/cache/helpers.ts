@@ -1,7 +1,8 @@
 import type { RedisExpertClient } from '../../src/client/index.js'
-import { callsBetween, commandCalls } from '../keyspace/helpers.js'
+import { callsBetween, commandCalls } from '../support/commandstats.js'
 
-export { callsBetween, codeOf, commandCalls } from '../keyspace/helpers.js'
+export { callsBetween, commandCalls } from '../support/commandstats.js'
+export { codeOf } from '../support/errors.js'
 
 /**
  * Runs `fn` and reports its round trips (calls of db.call / db.batch: one each) and the

@@ -1,16 +1,8 @@
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
 import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
-import { commandsBetween } from '../support/commandstats.js'
 
-export { commandCalls } from '../support/commandstats.js'
-
-/** Commands run between two snapshots, upper-cased, INFO itself excluded. */
-export function callsBetween(
-  before: Map<string, number>,
-  after: Map<string, number>,
-): Record<string, number> {
-  return commandsBetween(before, after, { upper: true })
-}
+export { callsBetween, commandCalls } from '../support/commandstats.js'
+export { codeOf } from '../support/errors.js'
 
 /** Counts of each command in a plan's list. */
 export function countCommands(commands: readonly string[]): Record<string, number> {
@@ -34,13 +26,4 @@ export class CountingExecutor implements Executor {
   declare<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void {
     this.inner.declare?.(keyspace)
   }
-}
-
-export async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise)
-  } catch (error) {
-    return (error as { code?: string }).code ?? `no code: ${String(error)}`
-  }
-  return undefined
 }

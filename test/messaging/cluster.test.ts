@@ -9,7 +9,7 @@ import {
   readDeadLetters,
 } from '../../src/messaging/index.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'
-import { commandCalls } from '../keyspace/helpers.js'
+import { commandCalls } from '../support/commandstats.js'
 import { consumerNames, pendingCount, sleep, waitFor } from './helpers.js'
 
 /* Messaging on a real 3-master Cluster: a stream and its dead letters share a hash tag. */

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { RedisExpertClient } from '../../src/client/index.js'
 import type { Executor } from '../../src/client/types.js'
-import { callsBetween, commandCalls } from '../keyspace/helpers.js'
+import { callsBetween, commandCalls } from '../support/commandstats.js'
 
-export { codeOf } from '../keyspace/helpers.js'
+export { codeOf } from '../support/errors.js'
 
 /** The commands `fn` made the server run (scripts' inner commands included), INFO excluded. */
 export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {

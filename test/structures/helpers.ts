@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Executor } from '../../src/client/types.js'
-import { callsBetween, commandCalls } from '../keyspace/helpers.js'
+import { callsBetween, commandCalls } from '../support/commandstats.js'
 
-export { callsBetween, codeOf, commandCalls } from '../keyspace/helpers.js'
+export { callsBetween, commandCalls } from '../support/commandstats.js'
+export { codeOf } from '../support/errors.js'
 
 /** The commands `fn` made the server run (scripts' inner commands included), INFO excluded. */
 export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {

@@ -24,3 +24,11 @@ export function commandsBetween(
   }
   return delta
 }
+
+/** Commands run between two snapshots, upper-cased, INFO itself excluded. */
+export function callsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Record<string, number> {
+  return commandsBetween(before, after, { upper: true })
+}
