@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'CACHE_CLOSED'
   // messaging/
   | 'PUBSUB_OVERFLOW'
+  // celery/ and rq/: Python interop
+  | 'TASK_FAILED'
+  | 'RESULT_TIMEOUT'
+  | 'MESSAGE_INVALID'
   // structures/
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_NOT_HELD'
