@@ -6,6 +6,8 @@
 
 export interface BenchCase {
   readonly name: string
+  /** Untimed set-up before each run (e.g. filling the stream the run consumes). */
+  prepare?(): Promise<void>
   /**
    * Runs the workload once and returns how many operations it did, or, for an external
    * tool that measures itself, its own rate.
@@ -54,10 +56,15 @@ export interface CaseResult {
 }
 
 export async function measure(run: SuiteRun, repetitions: number, warmup = 1): Promise<CaseResult[]> {
-  for (let w = 0; w < warmup; w++) for (const c of run.cases) await c.run()
+  for (let w = 0; w < warmup; w++)
+    for (const c of run.cases) {
+      await c.prepare?.()
+      await c.run()
+    }
   const results: CaseResult[] = run.cases.map((c) => ({ name: c.name, samples: [], cpuPerOp: [] }))
   for (let r = 0; r < repetitions; r++) {
     for (const [i, c] of run.cases.entries()) {
+      await c.prepare?.()
       // Collect the previous case's garbage now, outside the clock, or the next case pays for it.
       collectGarbage()
       const cpu = process.cpuUsage()

@@ -13,6 +13,7 @@ import { cacheSuites } from './suites/cache.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { guardSuite } from './suites/guard.js'
 import { queueSuite } from './suites/queue.js'
+import { streamSuite } from './suites/streams.js'
 import { structureSuites } from './suites/structures.js'
 
 const SUITES: readonly Suite[] = [
@@ -21,6 +22,7 @@ const SUITES: readonly Suite[] = [
   guardSuite,
   ...cacheSuites,
   ...structureSuites,
+  streamSuite,
   queueSuite,
   auditSuite,
 ]

@@ -6,6 +6,7 @@ import { connect, isGuardError, renderSchema } from 'redis-expert'
 import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
 import { cacheTour } from './cache-tour.js'
+import { messagingTour } from './messaging-tour.js'
 import { shop } from './shop/keys.js'
 import { structuresTour } from './structures-tour.js'
 
@@ -60,6 +61,9 @@ try {
 
   console.log('\n# Real-time structures\n')
   await structuresTour(db)
+
+  console.log('\n# Queues and streams\n')
+  await messagingTour(db)
 
   console.log('\n## The audit of this instance, against the declaration\n')
   process.stdout.write(renderReport(await audit(db, { keyspaces: [shop] }), 'text'))
