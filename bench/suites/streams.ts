@@ -18,7 +18,8 @@ const CONCURRENCY = 50
 const FILL_CHUNK = 1000
 const GROUP = 'bench'
 
-type RawClient = ReturnType<typeof createClient>
+const openRaw = (url: string) => createClient({ url, RESP: 2, commandOptions: { timeout: 0 } })
+type RawClient = ReturnType<typeof openRaw>
 
 const message = (i: number) => ({ order: i, sku: 'sku-1', quantity: 2 })
 
@@ -100,7 +101,7 @@ export const streamSuite: Suite = {
   unit: 'entries/s',
   async setup(server) {
     const db = await connect({ url: server.url })
-    const raw = createClient({ url: server.url, RESP: 2, commandOptions: { timeout: 0 } })
+    const raw = openRaw(server.url)
     await raw.connect()
     return {
       cases: [handWritten(db, raw), ours(db)],
