@@ -121,7 +121,7 @@ describe('stream worker', () => {
     expect(w.stats()).toMatchObject({ processed: 50, failed: 0, inFlight: 0 })
   })
 
-  it('commands per entry: one XACK, and one XREADGROUP per batch of up to `concurrency` entries', async () => {
+  it('commands per batch: one XREADGROUP for up to `concurrency` entries, one XACK for the acks of a tick', async () => {
     const producer = createStreamProducer<Job>(db, 'w0')
     await db.call(['XGROUP', 'CREATE', producer.key, 'g', '0', 'MKSTREAM'])
     await producer.addMany(Array.from({ length: 40 }, (_, n) => ({ n })))
@@ -131,7 +131,9 @@ describe('stream worker', () => {
       await w.start()
       await waitFor('40 entries', async () => handled === 40 && (await pendingCount(db, w.key, 'g')) === 0)
     })
-    expect(commands.XACK).toBe(40)
+    // Entries read together finish together here (trivial handler): their acks share an XACK.
+    expect(commands.XACK).toBeGreaterThanOrEqual(1)
+    expect(commands.XACK).toBeLessThanOrEqual(4)
     expect(commands.XREADGROUP).toBeLessThanOrEqual(4)
     expect(commands.EVALSHA ?? 0).toBe(0)
     await w.close()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Inbox } from '../../src/messaging/pubsub/inbox.js'
 import { Slots } from '../../src/messaging/slots.js'
+import { AckBatcher } from '../../src/messaging/streams/acks.js'
 import { parseReadGroup } from '../../src/messaging/streams/entry.js'
 
 describe('Inbox (pure)', () => {
@@ -77,5 +78,25 @@ describe('stream replies (pure)', () => {
       { id: '1-0', fields: ['d', '1'] },
       { id: '2-0', fields: [] },
     ])
+  })
+})
+
+describe('AckBatcher (pure)', () => {
+  it('acks of one tick share one send; a later tick gets its own; a failed send rejects its callers only', async () => {
+    const sent: string[][] = []
+    let fail = false
+    const acks = new AckBatcher(async (ids) => {
+      sent.push([...ids])
+      if (fail) throw new Error('connection lost')
+    })
+    await Promise.all([acks.ack('1-0'), acks.ack('2-0'), acks.ack('3-0')])
+    await acks.ack('4-0')
+    expect(sent).toEqual([['1-0', '2-0', '3-0'], ['4-0']])
+    fail = true
+    const failed = await Promise.allSettled([acks.ack('5-0'), acks.ack('6-0')])
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    fail = false
+    await expect(acks.ack('7-0')).resolves.toBeUndefined()
+    expect(sent.at(-1)).toEqual(['7-0'])
   })
 })

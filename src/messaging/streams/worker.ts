@@ -8,6 +8,7 @@ import { invalidArgument, RedisExpertError } from '../../errors.js'
 import { openSibling } from '../connection.js'
 import { runScript } from '../run-script.js'
 import { Slots } from '../slots.js'
+import { AckBatcher } from './acks.js'
 import { decodeEntry, parseEntries, parseReadGroup, type RawEntry, text } from './entry.js'
 import { type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'
@@ -164,6 +165,7 @@ class Worker<T> implements StreamWorker {
   #cursor = '0-0'
   #reclaiming = false
   #stats = { processed: 0, failed: 0, deadLettered: 0, reclaimed: 0 }
+  readonly #acks = new AckBatcher((ids) => this.#db.call(['XACK', this.key, this.group, ...ids]))
 
   constructor(db: RedisExpertClient, keyspace: StreamKeyspace, name: string, settings: Settings<T>) {
     this.#db = db
@@ -359,7 +361,7 @@ class Worker<T> implements StreamWorker {
       else await this.#retryLater(info.id)
       return
     }
-    await this.#db.call(['XACK', this.key, this.group, info.id])
+    await this.#acks.ack(info.id)
     this.#stats.processed++
   }
 
