@@ -26,6 +26,8 @@ const SELF = fileURLToPath(import.meta.url)
 interface Child {
   readonly process: ChildProcess
   readonly line: (text: string) => Promise<void>
+  /** The CPU µs the child reported (`cpu <µs>`, printed with `done` / `added`), or NaN. */
+  readonly cpu: () => number
 }
 
 function child(library: Library, role: 'producer' | 'worker', url: string, queue: string): Child {
@@ -50,11 +52,19 @@ function child(library: Library, role: 'producer' | 'worker', url: string, queue
   })
   return {
     process: proc,
+    cpu: () => Number(/^cpu (\d+)$/m.exec(out)?.[1] ?? Number.NaN),
     line: (text) =>
       out.includes(`${text}\n`)
         ? Promise.resolve()
         : new Promise((resolve, reject) => waiters.push({ text, resolve, reject })),
   }
+}
+
+/** The server's CPU seconds so far (user + sys, main thread and the rest). */
+async function serverCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const read = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0)
+  return read('used_cpu_user') + read('used_cpu_sys')
 }
 
 async function commandCalls(redis: Redis): Promise<Map<string, number>> {
@@ -75,6 +85,13 @@ function totalBetween(before: Map<string, number>, after: Map<string, number>): 
 }
 
 const perJob: Record<string, Record<string, number>> = {}
+/** CPU µs per job of each repetition: redis-server, the producer process, the worker process. */
+const cpuPerJob: Record<string, { server: number; producer: number; worker: number }[]> = {}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
 
 function libraryCase(library: Library, server: ServerHandle, admin: Redis): BenchCase {
   let runs = 0
@@ -87,18 +104,26 @@ function libraryCase(library: Library, server: ServerHandle, admin: Redis): Benc
       try {
         await Promise.all([worker.line('ready'), producer.line('ready')])
         const before = await commandCalls(admin)
+        const cpuBefore = await serverCpu(admin)
         const started = process.hrtime.bigint()
         worker.process.stdin?.write('go\n')
         producer.process.stdin?.write('go\n')
         await worker.line('done')
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
         const delta = totalBetween(before, await commandCalls(admin))
+        const serverUs = ((await serverCpu(admin)) - cpuBefore) * 1e6
         const total = Object.values(delta).reduce((a, b) => a + b, 0)
         perJob[library] = {
           total: total / JOBS,
           ...Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, v / JOBS])),
         }
         await producer.line('added')
+        cpuPerJob[library] = cpuPerJob[library] ?? []
+        cpuPerJob[library].push({
+          server: serverUs / JOBS,
+          producer: producer.cpu() / JOBS,
+          worker: worker.cpu() / JOBS,
+        })
         return { opsPerSecond: JOBS / seconds }
       } finally {
         worker.process.kill('SIGKILL')
@@ -133,6 +158,13 @@ export const queueSuite: Suite = {
         console.log(
           `Redis commands per job (last repetition; inside scripts included):\n\n| library | commands/job | largest |\n|---|---:|---|\n${lines.join('\n')}\n`,
         )
+        const cpuLines = Object.entries(cpuPerJob).map(([library, runs]) => {
+          const cell = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick)).toFixed(1)
+          return `| ${library} | ${cell((r) => r.server)} | ${cell((r) => r.producer)} | ${cell((r) => r.worker)} | ${cell((r) => r.server + r.producer + r.worker)} |`
+        })
+        console.log(
+          `CPU µs per job (median of the repetitions; process CPU, so time descheduled on a busy machine does not count):\n\n| library | redis-server | producer | worker | total |\n|---|---:|---:|---:|---:|\n${cpuLines.join('\n')}\n`,
+        )
         admin.disconnect()
       },
     }
@@ -141,7 +173,7 @@ export const queueSuite: Suite = {
 
 // ---- child processes ------------------------------------------------------------------------
 
-async function waitForGo(): Promise<void> {
+async function waitForGoLine(): Promise<void> {
   await new Promise<void>((resolve) => {
     let input = ''
     process.stdin.on('data', (chunk: Buffer) => {
@@ -164,7 +196,18 @@ interface BeeQueue {
 type BeeConstructor = new (name: string, settings: Record<string, unknown>) => BeeQueue
 
 async function runChild(library: Library, role: string, url: string, queue: string, jobs: number) {
-  const say = (text: string) => process.stdout.write(`${text}\n`)
+  const say = (text: string) => {
+    if (text === 'done' || text === 'added') {
+      const cpu = process.cpuUsage(cpuStart)
+      process.stdout.write(`cpu ${cpu.user + cpu.system}\n`)
+    }
+    process.stdout.write(`${text}\n`)
+  }
+  let cpuStart = process.cpuUsage()
+  const waitForGo = async () => {
+    await waitForGoLine()
+    cpuStart = process.cpuUsage()
+  }
   const chunks = Array.from({ length: Math.ceil(jobs / CHUNK) }, (_, c) =>
     Array.from({ length: Math.min(CHUNK, jobs - c * CHUNK) }, (_, i) => ({ n: c * CHUNK + i })),
   )

@@ -9,6 +9,10 @@ import { parseReadGroup } from '../messaging/streams/entry.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 
+/**
+ * One event. `streamId` is the id of the stream entry that holds it: the events recorded by one
+ * worker call (a batch of finished jobs) share one entry, hence one id, in order.
+ */
 export type QueueEvent =
   | {
       readonly streamId: string
@@ -38,7 +42,7 @@ export interface QueueEventsOptions {
   readonly from?: string
   /** XREAD BLOCK, default 2000 ms: also the longest `close()` waits. */
   readonly blockMs?: number
-  /** Events per read, default 100 (at most 1000). */
+  /** Stream entries per read (one entry holds one worker call's events), default 100 (at most 1000). */
   readonly count?: number
   readonly onError?: (error: unknown) => void
 }
@@ -49,8 +53,9 @@ const BLOCK_MARGIN_MS = 2000
 /**
  * Reads a queue's events stream (written by the scripts that change a job's state, atomically
  * with the change) on a connection of its own with XREAD BLOCK. Every reader sees every event
- * (no consumer group). The stream is capped (MAXLEN ~, the worker's `eventsMaxLen`): a reader
- * that is away or behind by more than that misses the oldest; `lastId` lets one resume.
+ * (no consumer group). The stream is capped (MAXLEN ~, the worker's `eventsMaxLen` entries; an
+ * entry holds the events of one worker call): a reader that is away or behind by more than that
+ * misses the oldest; `lastId` lets one resume.
  */
 export class QueueEvents {
   readonly name: string
@@ -93,7 +98,7 @@ export class QueueEvents {
     this.#onError = o.onError ?? (() => {})
   }
 
-  /** The id of the last event delivered ('$' or `from` before the first). */
+  /** The id of the last stream entry delivered in full ('$' or `from` before the first). */
   get lastId(): string {
     return this.#lastId
   }
@@ -122,6 +127,14 @@ export class QueueEvents {
     await this.#reader?.close()
   }
 
+  async #deliver(streamId: string, f: Record<string, string>): Promise<void> {
+    try {
+      await this.#listener(toEvent(streamId, f))
+    } catch (error) {
+      this.#onError(error)
+    }
+  }
+
   async #read(): Promise<void> {
     const reader = this.#reader!
     while (this.#state === 'running') {
@@ -138,15 +151,19 @@ export class QueueEvents {
         continue
       }
       for (const entry of parseReadGroup(reply)) {
-        this.#lastId = entry.id
-        const f: Record<string, string> = {}
-        for (let i = 0; i + 1 < entry.fields.length; i += 2)
-          f[String(entry.fields[i])] = String(entry.fields[i + 1])
-        try {
-          await this.#listener(toEvent(entry.id, f))
-        } catch (error) {
-          this.#onError(error)
+        // One entry holds the events of one script call: each starts with its 'event' field.
+        const fields = entry.fields
+        let f: Record<string, string> | null = null
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const name = String(fields[i])
+          if (name === 'event') {
+            if (f) await this.#deliver(entry.id, f)
+            f = {}
+          }
+          if (f) f[name] = String(fields[i + 1])
         }
+        if (f) await this.#deliver(entry.id, f)
+        this.#lastId = entry.id
       }
     }
   }

@@ -72,7 +72,7 @@ export function queueKeyspace(namespace: string) {
       role: 'queue',
       ttl: 'persistent',
       description:
-        'job events (completed, failed, progress), capped with MAXLEN ~ by the scripts that write them',
+        'job events (completed, failed, progress; one entry per worker call), capped with MAXLEN ~ by the scripts that write them',
     },
   })
 }

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Reply } from '../client/types.js'
+import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
 import { declareOn } from '../common/keyspace.js'
 import { identifier, namespaceName, plainOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
-import { type JobOptions, resolveJobOptions } from './options.js'
-import { ADD } from './scripts.js'
+import { type JobOptions, type ResolvedJobOptions, resolveJobOptions } from './options.js'
+import { ADD, batchCommand, runBatch } from './scripts.js'
+
+/** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
+const ADD_BATCH = 1000
 
 export interface QueueOptions {
   /** Keyspace namespace, default `queue`: keys are `queue:{<name>}:...`. */
@@ -59,6 +62,8 @@ export class Queue<T = unknown> {
   readonly keys: QueueKeys
   readonly #db: RedisExpertClient
   readonly #defaults: JobOptions
+  /** `defaultJobOptions` resolved once: the options of every add that passes none. */
+  readonly #resolved: ResolvedJobOptions
   /** Generated ids: a random prefix per Queue object and a counter (one CSPRNG call, not one per job). */
   readonly #idPrefix = randomBytes(12).toString('base64url')
   #idSeq = 0
@@ -72,36 +77,53 @@ export class Queue<T = unknown> {
     this.keys = opened.keys
     this.#db = db
     this.#defaults = plainOptions('defaultJobOptions', o.defaultJobOptions) as JobOptions
-    resolveJobOptions({}, this.#defaults)
+    this.#resolved = resolveJobOptions({}, this.#defaults)
   }
 
-  /** One round trip: one script (EXISTS, HSET, ZADD, and INCR for a ready job). */
+  /** One round trip: the add script with a batch of one (EXISTS, HSET, INCRBY, ZADD). */
   async add(name: string, data: T, options?: JobOptions): Promise<AddedJob> {
-    const { keys, args } = this.#addCall(name, data, options)
-    const reply = (await ADD.run(this.#db, keys, args)) as Reply[]
-    return { id: String(reply[0]), added: reply[1] === 1 }
+    const groups: RedisArg[] = []
+    const id = this.#addGroup(groups, name, data, options)
+    const reply = (await runBatch(this.#db, ADD, this.#addLine(groups, 1))) as Reply[]
+    return { id, added: reply[0] === 1 }
   }
 
-  /** Every job in one pipelined round trip. */
+  /**
+   * Every job in one pipelined round trip: one add script per 1000 jobs (EXISTS and HSET per
+   * job, one INCRBY and one ZADD per script).
+   */
   async addBulk(jobs: readonly { name: string; data: T; options?: JobOptions }[]): Promise<AddedJob[]> {
     if (!Array.isArray(jobs)) throw invalidArgument('addBulk takes an array of { name, data, options }')
     if (jobs.length === 0) return []
-    const calls = jobs.map((job) => this.#addCall(job?.name, job?.data as T, job?.options))
-    const commands = calls.map(({ keys, args }) => ADD.command(keys, args))
+    const ids: string[] = []
+    const commands: Command[] = []
+    for (let start = 0; start < jobs.length; start += ADD_BATCH) {
+      const end = Math.min(jobs.length, start + ADD_BATCH)
+      const groups: RedisArg[] = []
+      for (let i = start; i < end; i++) {
+        const job = jobs[i]
+        ids.push(this.#addGroup(groups, job?.name, job?.data as T, job?.options))
+      }
+      commands.push(this.#addLine(groups, end - start))
+    }
     let replies: Reply[]
     try {
       replies = await this.#db.batch(commands)
     } catch (error) {
-      // NOSCRIPT on a cold server (then no command of the batch ran): the first job goes by EVAL,
-      // which loads the script on the node of this queue's slot, and the rest as a batch again.
+      // NOSCRIPT on a cold server (then no command of the batch ran): the first batch goes by
+      // EVAL, which loads the script on the node of this queue's slot, and the rest as a batch again.
       if (!(error instanceof RedisExpertError) || error.details.redisCode !== 'NOSCRIPT') throw error
-      const first = await ADD.run(this.#db, calls[0]!.keys, calls[0]!.args)
+      const first = await runBatch(this.#db, ADD, commands[0]!)
       replies = [first, ...(commands.length > 1 ? await this.#db.batch(commands.slice(1)) : [])]
     }
-    return replies.map((reply) => {
-      const r = reply as Reply[]
-      return { id: String(r[0]), added: r[1] === 1 }
-    })
+    const added: AddedJob[] = new Array(ids.length)
+    let i = 0
+    for (const reply of replies)
+      for (const flag of reply as Reply[]) {
+        added[i] = { id: ids[i]!, added: flag === 1 }
+        i++
+      }
+    return added
   }
 
   async getJob(id: string): Promise<JobInfo<T> | null> {
@@ -155,10 +177,21 @@ export class Queue<T = unknown> {
     return Number(await this.#db.call(['EXISTS', this.keys.paused])) === 1
   }
 
-  #addCall(name: unknown, data: T, options: JobOptions | undefined) {
+  #addLine(groups: RedisArg[], count: number): Command {
+    const k = this.keys
+    return batchCommand(
+      ADD,
+      { wait: k.wait, delayed: k.delayed, seq: k.seq },
+      { jobPrefix: k.jobPrefix, now: Date.now(), count },
+      groups,
+    )
+  }
+
+  /** Validates one job, appends its ADD_GROUP arguments to `groups`, returns its id. */
+  #addGroup(groups: RedisArg[], name: unknown, data: T, options: JobOptions | undefined): string {
     if (typeof name !== 'string' || name === '')
       throw invalidArgument('a job needs a name (a non-empty string)')
-    const o = resolveJobOptions(options, this.#defaults)
+    const o = options === undefined ? this.#resolved : resolveJobOptions(options, this.#defaults)
     const id = o.jobId ?? `${this.#idPrefix}-${(this.#idSeq++).toString(36)}`
     let encoded: string
     try {
@@ -172,21 +205,17 @@ export class Queue<T = unknown> {
         },
       )
     }
-    const k = this.keys
-    return {
-      keys: { job: k.job(id), wait: k.wait, delayed: k.delayed, seq: k.seq },
-      args: {
-        id,
-        name,
-        data: encoded,
-        priority: o.priority,
-        delayMs: o.delayMs,
-        attempts: o.attempts,
-        backoffType: o.backoff.type,
-        backoffMs: o.backoff.delayMs,
-        timeoutMs: o.timeoutMs,
-        now: Date.now(),
-      },
-    }
+    groups.push(
+      id,
+      name,
+      encoded,
+      o.priority,
+      o.delayMs,
+      o.attempts,
+      o.backoff.type,
+      o.backoff.delayMs,
+      o.timeoutMs,
+    )
+    return id
   }
 }

@@ -1,41 +1,35 @@
-import { defineScript } from '../atomic/script.js'
+import { defineScript, isNoScript, type Script, scriptError } from '../atomic/script.js'
+import type { Command, Executor, RedisArg, Reply } from '../client/types.js'
 
 const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 
+/**
+ * The queue's scripts take a batch: named KEYS and ARGV (checked by `defineScript`), then
+ * repeated groups of arguments (n jobs), appended after the named ones.
+ */
 export const ADD = defineScript({
   name: 'queue-add',
   file: here('add.lua'),
-  keys: ['job', 'wait', 'delayed', 'seq'],
-  args: [
-    'id',
-    'name',
-    'data',
-    'priority',
-    'delayMs',
-    'attempts',
-    'backoffType',
-    'backoffMs',
-    'timeoutMs',
-    'now',
-  ],
+  keys: ['wait', 'delayed', 'seq'],
+  args: ['jobPrefix', 'now', 'count'],
 })
+/** Per job after the named arguments: id, name, data, priority, delayMs, attempts, backoffType, backoffMs, timeoutMs. */
+export const ADD_GROUP = 9
+
 export const TAKE = defineScript({
   name: 'queue-take',
   file: here('take.lua'),
-  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused'],
-  args: ['now', 'leaseMs', 'token', 'jobPrefix', 'count'],
+  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events'],
+  args: ['now', 'leaseMs', 'token', 'jobPrefix', 'count', 'resultTtlMs', 'eventsMaxLen', 'finished'],
 })
-export const FINISH = defineScript({
-  name: 'queue-finish',
-  file: here('finish.lua'),
-  keys: ['job', 'active', 'wait', 'delayed', 'dead', 'seq', 'completed', 'events'],
-  args: ['id', 'token', 'outcome', 'value', 'now', 'resultTtlMs', 'retryDelayMs', 'eventsMaxLen'],
-})
+/** Per finished attempt after the named arguments: id, token, outcome, value, retryDelayMs. */
+export const FINISH_GROUP = 5
+
 export const EXTEND = defineScript({
   name: 'queue-extend',
   file: here('extend.lua'),
-  keys: ['job', 'active'],
-  args: ['id', 'token', 'deadline'],
+  keys: ['active'],
+  args: ['jobPrefix', 'deadline', 'count'],
 })
 export const PROGRESS = defineScript({
   name: 'queue-progress',
@@ -43,3 +37,36 @@ export const PROGRESS = defineScript({
   keys: ['job', 'events'],
   args: ['id', 'token', 'progress', 'eventsMaxLen'],
 })
+
+/** The EVALSHA line of `script` with `groups` (the repeated arguments) appended. */
+export function batchCommand<K extends string, A extends string>(
+  script: Script<K, A>,
+  keys: Readonly<Record<K, string>>,
+  args: Readonly<Record<A, RedisArg>>,
+  groups: readonly RedisArg[],
+): Command {
+  const line = script.command(keys, args) as RedisArg[]
+  for (let i = 0; i < groups.length; i++) line.push(groups[i] as RedisArg)
+  return line
+}
+
+/**
+ * Runs a batch line from `batchCommand`: EVALSHA, and on NOSCRIPT (a cold server, SCRIPT FLUSH,
+ * restart, failover) EVAL with the source once, which also caches it there — as `Script.run`.
+ */
+export async function runBatch<T extends Reply = Reply>(
+  db: Executor,
+  script: Script,
+  line: Command,
+): Promise<T> {
+  try {
+    return await db.call<T>(line)
+  } catch (error) {
+    if (!isNoScript(error)) throw scriptError(script.name, error)
+    try {
+      return await db.call<T>(['EVAL', script.source, ...line.slice(2)])
+    } catch (retryError) {
+      throw scriptError(script.name, retryError)
+    }
+  }
+}

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Reply } from '../client/types.js'
+import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
 import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import { Slots } from '../messaging/slots.js'
 import type { QueueKeys } from './keyspace.js'
 import { backoffDelay } from './options.js'
 import { openQueue } from './queue.js'
-import { EXTEND, FINISH, PROGRESS, TAKE } from './scripts.js'
+import { batchCommand, EXTEND, PROGRESS, runBatch, TAKE } from './scripts.js'
 
 export interface Job<T> {
   readonly id: string
@@ -30,18 +29,25 @@ export type JobHandler<T, R> = (job: Job<T>) => Promise<R> | R
 
 export interface WorkerOptions {
   readonly namespace?: string
-  /** Jobs run at once, default 1. */
+  /** Jobs run at once, default 1. A call takes at most half of them (all below 8); two calls overlap. */
   readonly concurrency?: number
   /**
    * A running job's lease, default 30 s, renewed every third of it while the handler runs. A
    * worker that dies stops renewing: its jobs go back to waiting once the lease passes.
    */
   readonly leaseMs?: number
-  /** Longest pause between polls of an empty queue, default 1000 ms (delayed jobs wake it sooner). */
+  /**
+   * Longest pause between polls of an empty queue, default 1000 ms (delayed jobs wake it sooner,
+   * and so does an attempt ending: the call that records it also takes). Also the pause after a
+   * failed call.
+   */
   readonly pollMs?: number
   /** How long a completed job (and its result) is kept, default 24 h. */
   readonly resultTtlMs?: number
-  /** MAXLEN (~) of the queue's events stream, default 10 000; 0 writes no events. */
+  /**
+   * About how many events the queue's events stream keeps, default 10 000; 0 writes no events.
+   * The events one call records share one entry, capped with MAXLEN ~ eventsMaxLen ÷ its events.
+   */
   readonly eventsMaxLen?: number
   readonly onError?: (error: unknown, job?: { id: string; name: string }) => void
 }
@@ -65,25 +71,56 @@ interface Taken {
   readonly token: string
 }
 
+/** An attempt that ended, waiting for the next take call to record its outcome. */
+interface Finished {
+  readonly taken: Taken
+  readonly outcome: 'completed' | 'failed'
+  /** The encoded result, or the error message. */
+  readonly value: string
+  readonly retryDelayMs: number
+}
+
 /** Polls start this short and double while the queue stays empty (up to pollMs). */
 const FIRST_POLL_MS = 5
+/** Outcomes recorded per take call at most (more wait for the next call, right after). */
+const MAX_FINISH = 1000
+/** Take calls in flight at once, per worker. */
+const MAX_IN_FLIGHT = 2
 
 export class Worker<T = unknown, R = unknown> {
   readonly name: string
   readonly keys: QueueKeys
   readonly #db: RedisExpertClient
   readonly #handler: JobHandler<T, R>
-  readonly #slots: Slots
+  readonly #concurrency: number
   readonly #leaseMs: number
   readonly #pollMs: number
   readonly #resultTtlMs: number
   readonly #eventsMaxLen: number
   readonly #onError: (error: unknown, job?: { id: string; name: string }) => void
-  readonly #running = new Map<string, Taken>()
+  readonly #takeKeys: Readonly<Record<(typeof TAKE.keys)[number], string>>
+  /** Lease tokens: a random prefix per worker and a counter, one per take call. */
+  readonly #tokenPrefix = randomBytes(9).toString('base64url')
+  #tokenSeq = 0
+  /** Jobs taken and not yet recorded as finished: each holds one of the `concurrency` slots. */
+  readonly #held = new Set<Taken>()
+  /** Attempts that ended, for the next take call. */
+  #done: Finished[] = []
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
-  #loop: Promise<void> = Promise.resolve()
   #renewer: NodeJS.Timeout | null = null
-  #wake: (() => void) | null = null
+  /** Take calls in flight (at most MAX_IN_FLIGHT), and the slots they may fill net of those they free. */
+  #inFlight = 0
+  #reserved = 0
+  /** Jobs per take call at most: half the concurrency (all of it below 8), so two calls overlap. */
+  readonly #perCall: number
+  /** The queue was found empty (or the last call failed): no take-only call until the timer. */
+  #resting = false
+  #restTimer: NodeJS.Timeout | null = null
+  #idleMs = FIRST_POLL_MS
+  /** The last call failed: no call at all until pollMs has passed. */
+  #failing = false
+  #poked = false
+  #closed: (() => void) | null = null
   #stats = { completed: 0, failed: 0, dead: 0 }
 
   constructor(db: RedisExpertClient, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
@@ -96,7 +133,8 @@ export class Worker<T = unknown, R = unknown> {
     this.keys = opened.keys
     this.#db = db
     this.#handler = handler
-    this.#slots = new Slots(positiveInt('concurrency', o.concurrency, 1, 10_000))
+    this.#concurrency = positiveInt('concurrency', o.concurrency, 1, 10_000)
+    this.#perCall = this.#concurrency < 8 ? this.#concurrency : Math.ceil(this.#concurrency / 2)
     this.#leaseMs = durationMs('leaseMs', o.leaseMs, 30_000)
     this.#pollMs = durationMs('pollMs', o.pollMs, 1000)
     this.#resultTtlMs = durationMs('resultTtlMs', o.resultTtlMs, 86_400_000)
@@ -105,6 +143,17 @@ export class Worker<T = unknown, R = unknown> {
     if (o.onError !== undefined && typeof o.onError !== 'function')
       throw invalidArgument('onError must be a function')
     this.#onError = o.onError ?? (() => {})
+    const k = this.keys
+    this.#takeKeys = {
+      wait: k.wait,
+      delayed: k.delayed,
+      active: k.active,
+      dead: k.dead,
+      seq: k.seq,
+      paused: k.paused,
+      completed: k.completed,
+      events: k.events,
+    }
   }
 
   start(): void {
@@ -112,87 +161,170 @@ export class Worker<T = unknown, R = unknown> {
     this.#state = 'running'
     this.#renewer = setInterval(() => this.#renew(), Math.max(10, Math.floor(this.#leaseMs / 3)))
     this.#renewer.unref()
-    this.#loop = this.#takeLoop()
+    this.#pump()
   }
 
-  /** Graceful: takes no more jobs, lets running ones finish (their outcomes are recorded). */
+  /** Graceful: takes no more jobs, lets running ones finish and records their outcomes. */
   async close(): Promise<void> {
     if (this.#state !== 'running') {
       this.#state = 'closed'
       return
     }
     this.#state = 'closing'
-    this.#slots.wake()
-    this.#wake?.()
-    await this.#loop
-    await this.#slots.drained()
+    const closed = new Promise<void>((resolve) => {
+      this.#closed = resolve
+    })
+    this.#rest(0)
+    this.#pump()
+    await closed
+    this.#rest(0)
     if (this.#renewer) clearInterval(this.#renewer)
     this.#state = 'closed'
   }
 
   stats(): WorkerStats {
-    return { ...this.#stats, running: this.#slots.used }
+    return { ...this.#stats, running: this.#held.size }
   }
 
-  async #takeLoop(): Promise<void> {
-    let idleMs = FIRST_POLL_MS
-    while (this.#state === 'running') {
-      await this.#slots.waitFree()
-      if (this.#state !== 'running') break
-      let taken: Taken[] | number
-      try {
-        taken = await this.#take(this.#slots.free)
-      } catch (error) {
+  /**
+   * Sends take calls while there is something to send and fewer than MAX_IN_FLIGHT are in
+   * flight. A call records the outcomes of the attempts that ended since the last one and takes
+   * as many jobs as there are free slots (those of the recorded attempts included), at most
+   * #perCall: with two calls in flight the server works on one batch while this process runs
+   * the other. Called on start, when attempts end (once per event-loop turn, so that they share
+   * one call), on every reply, when a rest ends, and on close.
+   */
+  #pump(): void {
+    while (this.#inFlight < MAX_IN_FLIGHT && !this.#failing) {
+      const taking = this.#state === 'running'
+      const batch = this.#done.length <= MAX_FINISH ? this.#done : this.#done.slice(0, MAX_FINISH)
+      const free = this.#concurrency - this.#held.size - this.#reserved + batch.length
+      const count = taking ? Math.max(0, Math.min(this.#perCall, free)) : 0
+      // A call that only takes goes alone (an idle worker polls with one call, not two).
+      if (batch.length === 0 && (count === 0 || this.#resting || this.#inFlight > 0)) break
+      this.#done = batch === this.#done ? [] : this.#done.slice(MAX_FINISH)
+      this.#send(batch, count)
+    }
+    if (this.#state === 'closing' && this.#inFlight === 0 && this.#held.size === 0 && this.#done.length === 0)
+      this.#closed?.()
+  }
+
+  #send(batch: Finished[], count: number): void {
+    const token = `${this.#tokenPrefix}.${(this.#tokenSeq++).toString(36)}`
+    this.#inFlight++
+    this.#reserved += count - batch.length
+    runBatch(this.#db, TAKE, this.#takeLine(batch, count, token)).then(
+      (reply) => {
+        this.#inFlight--
+        this.#reserved -= count - batch.length
+        this.#taken(batch, count, token, reply as Reply[])
+        this.#pump()
+      },
+      (error: unknown) => {
+        this.#inFlight--
+        this.#reserved -= count - batch.length
         this.#onError(error)
-        await this.#sleep(this.#pollMs)
-        continue
+        if (this.#state === 'running') this.#done = batch.concat(this.#done)
+        // Closing: give up on these outcomes; the leases expire and the jobs run again elsewhere.
+        else for (const f of batch) this.#held.delete(f.taken)
+        this.#failing = true
+        setTimeout(() => {
+          this.#failing = false
+          this.#pump()
+        }, this.#pollMs)
+      },
+    )
+  }
+
+  #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[]): void {
+    const outcomes = reply[0] as Reply[]
+    for (let i = 0; i < batch.length; i++) {
+      this.#held.delete(batch[i]!.taken)
+      const outcome = outcomes[i]
+      if (outcome === 'completed') this.#stats.completed++
+      else if (outcome === 'retry') this.#stats.failed++
+      else if (outcome === 'dead') {
+        this.#stats.failed++
+        this.#stats.dead++
       }
-      if (typeof taken === 'number') {
-        // Empty: wait, at most until the next delayed job is due.
-        await this.#sleep(taken >= 0 ? Math.min(taken, idleMs) : idleMs)
-        idleMs = Math.min(idleMs * 2, this.#pollMs)
-        continue
-      }
-      idleMs = FIRST_POLL_MS
-      for (const job of taken) this.#run(job)
+    }
+    if (count === 0) return
+    const jobs = reply[1] as Reply[][]
+    if (jobs.length > 0) {
+      this.#idleMs = FIRST_POLL_MS
+      // Fewer than asked: the queue is empty now, so take-only calls wait a little (a call that
+      // records outcomes still takes).
+      if (jobs.length < count) this.#rest(FIRST_POLL_MS)
+      for (const r of jobs)
+        this.#run({
+          id: String(r[0]),
+          name: String(r[1]),
+          data: String(r[2]),
+          attempt: Number(r[3]),
+          attempts: Number(r[4]),
+          backoffType: String(r[5]),
+          backoffMs: Number(r[6]),
+          timeoutMs: Number(r[7]),
+          token,
+        })
+    } else {
+      // Empty: wait, at most until the next delayed job is due.
+      const due = Number(reply[2])
+      this.#rest(due >= 0 ? Math.max(1, Math.min(due, this.#idleMs)) : this.#idleMs)
+      this.#idleMs = Math.min(this.#idleMs * 2, this.#pollMs)
     }
   }
 
-  /** One script hands over up to `count` jobs (the free slots), or says how long to wait. */
-  async #take(count: number): Promise<Taken[] | number> {
-    const k = this.keys
-    const token = randomBytes(9).toString('base64url')
-    const reply = (await TAKE.run(
-      this.#db,
-      { wait: k.wait, delayed: k.delayed, active: k.active, dead: k.dead, seq: k.seq, paused: k.paused },
-      { now: Date.now(), leaseMs: this.#leaseMs, token, jobPrefix: k.jobPrefix, count: Math.max(1, count) },
-    )) as Reply[]
-    if (!Array.isArray(reply[0])) return Number(reply[1])
-    return (reply as Reply[][]).map((r) => ({
-      id: String(r[0]),
-      name: String(r[1]),
-      data: String(r[2]),
-      attempt: Number(r[3]),
-      attempts: Number(r[4]),
-      backoffType: String(r[5]),
-      backoffMs: Number(r[6]),
-      timeoutMs: Number(r[7]),
-      token,
-    }))
+  /** No take-only call for `ms` (0: end the rest now). */
+  #rest(ms: number): void {
+    if (this.#restTimer) clearTimeout(this.#restTimer)
+    this.#restTimer = null
+    this.#resting = ms > 0
+    if (ms > 0)
+      this.#restTimer = setTimeout(() => {
+        this.#restTimer = null
+        this.#resting = false
+        this.#pump()
+      }, ms)
+  }
+
+  #takeLine(batch: readonly Finished[], count: number, token: string): Command {
+    const groups: RedisArg[] = []
+    for (const f of batch) groups.push(f.taken.id, f.taken.token, f.outcome, f.value, f.retryDelayMs)
+    return batchCommand(
+      TAKE,
+      this.#takeKeys,
+      {
+        now: Date.now(),
+        leaseMs: this.#leaseMs,
+        token,
+        jobPrefix: this.keys.jobPrefix,
+        count,
+        resultTtlMs: this.#resultTtlMs,
+        eventsMaxLen: this.#eventsMaxLen,
+        finished: batch.length,
+      },
+      groups,
+    )
   }
 
   #run(taken: Taken): void {
-    this.#slots.take()
-    this.#running.set(taken.id, taken)
-    this.#attempt(taken)
-      .catch((error: unknown) => this.#onError(error, taken))
-      .finally(() => {
-        this.#running.delete(taken.id)
-        this.#slots.release()
-      })
+    this.#held.add(taken)
+    this.#attempt(taken).then(
+      (finished) => {
+        this.#done.push(finished)
+        this.#poke()
+      },
+      (error: unknown) => {
+        // Not expected (#attempt catches the handler's errors): free the slot; the lease expires.
+        this.#held.delete(taken)
+        this.#onError(error, taken)
+        this.#poke()
+      },
+    )
   }
 
-  async #attempt(taken: Taken): Promise<void> {
+  async #attempt(taken: Taken): Promise<Finished> {
     // Created on first use: an AbortController per job costs more than a trivial handler.
     let abort: AbortController | undefined
     let abortedWith: Error | undefined
@@ -204,7 +336,6 @@ export class Worker<T = unknown, R = unknown> {
       return abort.signal
     }
     let timer: NodeJS.Timeout | undefined
-    let outcome: { ok: true; value: string } | { ok: false; error: string }
     try {
       const job: Job<T> = {
         id: taken.id,
@@ -217,7 +348,7 @@ export class Worker<T = unknown, R = unknown> {
         },
         updateProgress: (progress) => this.#progress(taken, progress),
       }
-      const run = Promise.resolve(this.#handler(job))
+      const run = this.#handler(job)
       const result =
         taken.timeoutMs > 0
           ? await Promise.race([
@@ -232,42 +363,22 @@ export class Worker<T = unknown, R = unknown> {
               }),
             ])
           : await run
-      outcome = { ok: true, value: json.encode(result === undefined ? null : result) as string }
+      return {
+        taken,
+        outcome: 'completed',
+        value: json.encode(result === undefined ? null : result) as string,
+        retryDelayMs: 0,
+      }
     } catch (error) {
       this.#onError(error, taken)
-      outcome = { ok: false, error: error instanceof Error ? error.message : String(error) }
+      return {
+        taken,
+        outcome: 'failed',
+        value: error instanceof Error ? error.message : String(error),
+        retryDelayMs: backoffDelay(taken.backoffType, taken.backoffMs, taken.attempt),
+      }
     } finally {
       if (timer) clearTimeout(timer)
-    }
-    const k = this.keys
-    const reply = await FINISH.run(
-      this.#db,
-      {
-        job: k.job(taken.id),
-        active: k.active,
-        wait: k.wait,
-        delayed: k.delayed,
-        dead: k.dead,
-        seq: k.seq,
-        completed: k.completed,
-        events: k.events,
-      },
-      {
-        id: taken.id,
-        token: taken.token,
-        outcome: outcome.ok ? 'completed' : 'failed',
-        value: outcome.ok ? outcome.value : outcome.error,
-        now: Date.now(),
-        resultTtlMs: this.#resultTtlMs,
-        retryDelayMs: outcome.ok ? 0 : backoffDelay(taken.backoffType, taken.backoffMs, taken.attempt),
-        eventsMaxLen: this.#eventsMaxLen,
-      },
-    )
-    if (reply === 'completed') this.#stats.completed++
-    else if (reply === 'retry') this.#stats.failed++
-    else if (reply === 'dead') {
-      this.#stats.failed++
-      this.#stats.dead++
     }
   }
 
@@ -286,28 +397,35 @@ export class Worker<T = unknown, R = unknown> {
     return Number(reply) === 1
   }
 
+  /** One extend call per renewal round for every job this worker holds (per 1000). */
   #renew(): void {
+    if (this.#held.size === 0) return
     const deadline = Date.now() + this.#leaseMs
-    for (const taken of this.#running.values())
-      EXTEND.run(
-        this.#db,
-        { job: this.keys.job(taken.id), active: this.keys.active },
-        {
-          id: taken.id,
-          token: taken.token,
-          deadline,
-        },
-      ).catch((error: unknown) => this.#onError(error, taken))
+    const held = [...this.#held]
+    for (let start = 0; start < held.length; start += MAX_FINISH) {
+      const groups: RedisArg[] = []
+      const end = Math.min(held.length, start + MAX_FINISH)
+      for (let i = start; i < end; i++) groups.push(held[i]!.id, held[i]!.token)
+      const line = batchCommand(
+        EXTEND,
+        { active: this.keys.active },
+        { jobPrefix: this.keys.jobPrefix, deadline, count: end - start },
+        groups,
+      )
+      runBatch(this.#db, EXTEND, line).catch((error: unknown) => this.#onError(error))
+    }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done() {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.#wake = done
+  /**
+   * An attempt ended: pump on the next turn of the event loop (setImmediate), so that every
+   * attempt ending in this turn — a batch of trivial handlers — shares one call.
+   */
+  #poke(): void {
+    if (this.#poked) return
+    this.#poked = true
+    setImmediate(() => {
+      this.#poked = false
+      this.#pump()
     })
   }
 }

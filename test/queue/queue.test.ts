@@ -47,7 +47,7 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     // One script (on a warm server) and what it ran inside: nothing else.
     const { EVALSHA = 0, EVAL = 0, ...inside } = commands
     expect(EVALSHA + EVAL).toBe(1)
-    expect(inside).toEqual({ EXISTS: 1, HSET: 1, INCR: 1, ZADD: 1 })
+    expect(inside).toEqual({ EXISTS: 1, HSET: 1, INCRBY: 1, ZADD: 1 })
     expect(added.added).toBe(true)
     expect(await q.getJob(added.id)).toMatchObject({ name: 'send', data: { to: 'a@b' }, state: 'wait' })
     worker<{ to: string }, string>(q.name, (job) => `sent to ${job.data.to}`, { resultTtlMs: 60_000 })
@@ -69,6 +69,106 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect((await q.add('x', 3, { jobId: 'order-42' })).added).toBe(false)
     expect((await q.counts()).wait).toBe(1)
     expect((await q.getJob('order-42'))?.data).toBe(1)
+  })
+
+  it('addBulk is one round trip: one script per 1000 jobs, EXISTS + HSET per job, one INCRBY + ZADD per script', async () => {
+    // Stop the earlier tests' workers: INFO commandstats counts every client's commands.
+    await Promise.all(workers.splice(0).map((w) => w.close()))
+    const q = new Queue<number>(db, `bulk-${kind}`)
+    await q.add('warm-up', 0, { jobId: 'warm-up' })
+    let added: { id: string; added: boolean }[] = []
+    const jobs = Array.from({ length: 2500 }, (_, n) => ({
+      name: 'j',
+      data: n,
+      ...(n === 7 ? { options: { jobId: 'warm-up' } } : n === 8 ? { options: { delayMs: 60_000 } } : {}),
+    }))
+    const commands = await commandsOnMasters(db, async () => {
+      added = await q.addBulk(jobs)
+    })
+    expect(commands).toEqual({ EVALSHA: 3, EXISTS: 2500, HSET: 2499, INCRBY: 3, ZADD: 4 })
+    expect(added).toHaveLength(2500)
+    expect(added[7]).toEqual({ id: 'warm-up', added: false })
+    expect(added.filter((a) => a.added)).toHaveLength(2499)
+    expect(new Set(added.map((a) => a.id)).size).toBe(2500)
+    expect(await q.counts()).toMatchObject({ wait: 2499, delayed: 1 })
+    expect((await q.getJob(added[2499]!.id))?.data).toBe(2499)
+  })
+
+  it('a busy worker makes one call per batch: it records the outcomes and takes the next jobs', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()))
+    const q = new Queue<number>(db, `busy-${kind}`)
+    await q.addBulk(Array.from({ length: 20 }, (_, n) => ({ name: 'j', data: n })))
+    let w: Worker<number, number> | undefined
+    const commands = await commandsOnMasters(db, async () => {
+      w = worker<number, number>(q.name, (job) => job.data, { concurrency: 10 })
+      await waitFor('twenty completed', () => w!.stats().completed === 20)
+      await w.close()
+    })
+    // Concurrency 10: up to 5 jobs per call, two calls in flight. Every call that finds jobs
+    // takes 5 (one ZADD of their leases); every call that takes and finds the queue empty reads
+    // the next delayed job (ZRANGE) instead; calls that record outcomes also take, so a busy
+    // worker makes one call per batch, not two per job.
+    const polls = commands.ZRANGE ?? 0
+    expect(commands.ZADD).toBe(4)
+    expect(commands.ZPOPMIN).toBe(4 + polls)
+    expect(commands.EXISTS).toBe(commands.ZPOPMIN)
+    expect(commands.EVALSHA).toBeLessThanOrEqual(commands.ZPOPMIN! + 1)
+    // Per job: HMGET + HSET (take), HGET + HSET + PEXPIRE (finish); per call that records
+    // outcomes: one ZREM of the leases, one INCRBY of the completed counter, one XADD of its events.
+    expect(commands).toMatchObject({ HMGET: 20, HGET: 20, HSET: 40, PEXPIRE: 20 })
+    const recording = commands.XADD ?? 0
+    expect(recording).toBeGreaterThanOrEqual(2)
+    expect(recording).toBeLessThanOrEqual(4)
+    expect(commands).toMatchObject({ ZREM: recording, INCRBY: recording })
+    expect(w!.stats()).toEqual({ completed: 20, failed: 0, dead: 0, running: 0 })
+    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 20 })
+    // One events entry per call that recorded outcomes, holding that call's events in order.
+    expect(Number(await db.call(['XLEN', q.keys.events]))).toBe(recording)
+  })
+
+  it('close() is graceful: running jobs finish and their outcomes are recorded; no new job is taken', async () => {
+    const q = new Queue<number>(db, `close-${kind}`)
+    await q.addBulk(Array.from({ length: 8 }, (_, n) => ({ name: 'j', data: n })))
+    const started: number[] = []
+    const w = worker<number, number>(
+      q.name,
+      async (job) => {
+        started.push(job.data)
+        await sleep(150)
+        return job.data
+      },
+      { concurrency: 3 },
+    )
+    await waitFor('three running', () => started.length === 3)
+    await w.close()
+    expect(started).toEqual([0, 1, 2])
+    expect(w.stats()).toEqual({ completed: 3, failed: 0, dead: 0, running: 0 })
+    expect(await q.counts()).toEqual({ wait: 5, delayed: 0, active: 0, dead: 0, completed: 3 })
+  })
+
+  it('leases are renewed in one call per round while handlers run: a long job runs once', async () => {
+    const q = new Queue<number>(db, `lease-${kind}`)
+    await q.addBulk([1, 2, 3].map((n) => ({ name: 'j', data: n, options: { attempts: 3 } })))
+    const runs: number[] = []
+    let renewals: Record<string, number> = {}
+    const w = worker<number, number>(
+      q.name,
+      async (job) => {
+        runs.push(job.data)
+        await sleep(700)
+        return job.data
+      },
+      { concurrency: 3, leaseMs: 300 },
+    )
+    await waitFor('three running', () => runs.length === 3)
+    // A renewal round every 100 ms: one script, HGET per job, one ZADD XX for the three.
+    renewals = await commandsOnMasters(db, () => sleep(350))
+    await waitFor('completed', async () => (await q.counts()).completed === 3)
+    expect(runs.sort()).toEqual([1, 2, 3])
+    expect(w.stats()).toMatchObject({ completed: 3, failed: 0 })
+    const rounds = renewals.ZADD ?? 0
+    expect(rounds).toBeGreaterThanOrEqual(2)
+    expect(renewals.HGET).toBe(3 * rounds)
   })
 
   it('addBulk on a cold server (after SCRIPT FLUSH) loads the script and adds every job once', async () => {

@@ -1,33 +1,57 @@
 --[[
-Adds a job, or returns the existing one when a job with this id exists (idempotency: the id is
-the caller's key; the window lasts while the job's hash exists, i.e. until its result expires).
-KEYS[1]  the job hash
-KEYS[2]  waiting jobs (zset: priority · 2^42 + sequence, so FIFO within a priority)
-KEYS[3]  delayed jobs (zset: due time, ms)
-KEYS[4]  the sequence counter
-ARGV[1]  job id
-ARGV[2]  job name
-ARGV[3]  encoded data
-ARGV[4]  priority (0 = first)
-ARGV[5]  delay, ms (0: ready now)
-ARGV[6]  max attempts
-ARGV[7]  backoff type ('fixed' | 'exponential')
-ARGV[8]  backoff delay, ms
-ARGV[9]  timeout, ms (0: none)
-ARGV[10] now, ms
-Returns { id, 1 } when added, { id, 0 } when the job already existed.
+Adds a batch of jobs (one or many: `add` is a batch of one, `addBulk` sends batches of up to
+1000 in one pipeline). A job whose id already exists is left alone (idempotency: the id is the
+caller's key; the window lasts while the job's hash exists, i.e. until its result expires).
+Job hashes are `<job prefix><id>`: built here, as the take script does; they share the queue's
+hash tag, so they live in the same Cluster slot as every key below.
+KEYS[1]  waiting jobs (zset: priority · 2^42 + sequence, so FIFO within a priority)
+KEYS[2]  delayed jobs (zset: due time, ms)
+KEYS[3]  the sequence counter
+ARGV[1]  job hash key prefix
+ARGV[2]  now, ms
+ARGV[3]  n, the number of jobs; then n groups of 9 arguments, ARGV[4 + 9·i ...]:
+         id, name, encoded data, priority (0 = first), delay ms (0: ready now), max attempts,
+         backoff type ('fixed' | 'exponential'), backoff delay ms, timeout ms (0: none)
+Per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD for the ready
+jobs (one ZADD for the delayed ones).
+Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
-if redis.call('EXISTS', KEYS[1]) == 1 then return { ARGV[1], 0 } end
-local delay = tonumber(ARGV[5])
-local state = 'wait'
-if delay > 0 then state = 'delayed' end
-redis.call('HSET', KEYS[1], 'name', ARGV[2], 'data', ARGV[3], 'priority', ARGV[4], 'attempts', ARGV[6],
-  'backoffType', ARGV[7], 'backoffMs', ARGV[8], 'timeoutMs', ARGV[9], 'attemptsMade', 0,
-  'createdAt', ARGV[10], 'state', state)
-if delay > 0 then
-  redis.call('ZADD', KEYS[3], string.format('%.0f', tonumber(ARGV[10]) + delay), ARGV[1])
-else
-  local seq = redis.call('INCR', KEYS[4])
-  redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[4]) * 4398046511104 + seq), ARGV[1])
+local prefix = ARGV[1]
+local now = ARGV[2]
+local n = tonumber(ARGV[3])
+local added = {}
+local ready = {}
+local delayed = {}
+for i = 0, n - 1 do
+  local b = 4 + i * 9
+  local id = ARGV[b]
+  local job = prefix .. id
+  if redis.call('EXISTS', job) == 1 then
+    added[i + 1] = 0
+  else
+    added[i + 1] = 1
+    local delay = tonumber(ARGV[b + 4])
+    local state = 'wait'
+    if delay > 0 then
+      state = 'delayed'
+      delayed[#delayed + 1] = string.format('%d', tonumber(now) + delay)
+      delayed[#delayed + 1] = id
+    else
+      ready[#ready + 1] = tonumber(ARGV[b + 3])
+      ready[#ready + 1] = id
+    end
+    redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'priority', ARGV[b + 3],
+      'attempts', ARGV[b + 5], 'backoffType', ARGV[b + 6], 'backoffMs', ARGV[b + 7],
+      'timeoutMs', ARGV[b + 8], 'attemptsMade', '0', 'createdAt', now, 'state', state)
+  end
 end
-return { ARGV[1], 1 }
+if #ready > 0 then
+  local seq = redis.call('INCRBY', KEYS[3], #ready / 2) - #ready / 2
+  for i = 1, #ready, 2 do
+    seq = seq + 1
+    ready[i] = string.format('%d', ready[i] * 4398046511104 + seq)
+  end
+  redis.call('ZADD', KEYS[1], unpack(ready))
+end
+if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
+return added

@@ -1,12 +1,21 @@
 --[[
-Renews a running job's lease, for its holder only.
-KEYS[1]  the job hash
-KEYS[2]  active jobs (zset: lease deadline)
-ARGV[1]  job id
-ARGV[2]  lease token
-ARGV[3]  new deadline, ms
-Returns 1 when renewed, 0 when the lease is no longer this worker's.
+Renews the leases of a worker's running jobs, for their holder only: one call per renewal round.
+Job hashes are `<job prefix><id>` (same hash tag, same Cluster slot as the active set).
+KEYS[1]  active jobs (zset: lease deadline)
+ARGV[1]  job hash key prefix
+ARGV[2]  new deadline, ms
+ARGV[3]  n, the number of jobs; then n pairs, ARGV[4 + 2·i ...]: job id, its lease token
+Per job: HGET of the token; then one ZADD XX for every job still held.
+Returns the number of leases renewed (the others are no longer this worker's).
 ]]
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[2] then return 0 end
-redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[1])
-return 1
+local leases = {}
+local n = tonumber(ARGV[3])
+for i = 0, n - 1 do
+  local id = ARGV[4 + i * 2]
+  if redis.call('HGET', ARGV[1] .. id, 'token') == ARGV[5 + i * 2] then
+    leases[#leases + 1] = ARGV[2]
+    leases[#leases + 1] = id
+  end
+end
+if #leases > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(leases)) end
+return #leases / 2
