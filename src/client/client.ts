@@ -15,6 +15,7 @@ import { OrderedInFlight } from './in-flight.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
+import { RespDriver } from './resp-driver.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import { openSubscriber, type SubscriberPort } from './subscriptions.js'
@@ -415,7 +416,9 @@ export async function connect(options: ConnectOptions = {}): Promise<RedisExpert
   const driver =
     target.kind === 'cluster'
       ? new ClusterDriver(target.rootNodes, target.useReplicas, resolved)
-      : new StandaloneDriver(target.url, resolved)
+      : resolved.transport === 'node-redis'
+        ? new StandaloneDriver(target.url, resolved)
+        : new RespDriver(target.url, resolved)
   try {
     await driver.connect()
   } catch (error) {

@@ -5,8 +5,9 @@ import type { ResolvedOptions } from './options.js'
 import type { Reply } from './types.js'
 
 /**
- * The only place that knows node-redis. Everything above talks to a `Driver`, so another
- * driver (ioredis) could be slotted in behind the same edge.
+ * The only place that knows node-redis (Cluster, the `transport: 'node-redis'` standalone
+ * fallback, and the pooled connections of WATCH transactions). Everything above talks to a
+ * `Driver`: the default standalone transport, RespDriver (resp-driver.ts), sits behind the same edge.
  */
 export interface Driver {
   readonly ready: boolean
@@ -50,7 +51,7 @@ export interface IsolatedConnection {
  * Connections for isolated work, by server address, reused: opening one per transaction
  * would cost a TCP and AUTH handshake each time.
  */
-class IsolatedPool {
+export class IsolatedPool {
   readonly #idle = new Map<string, StandaloneClient[]>()
   readonly #open: (url: string) => StandaloneClient
   #closed = false
@@ -183,14 +184,14 @@ function clientOptions(options: ResolvedOptions, connectedOnce: () => boolean) {
 
 type StateListener = (state: 'ready' | 'disconnected', error?: unknown) => void
 
-function openStandalone(url: string, options: ResolvedOptions, connectedOnce: () => boolean) {
+export function openStandalone(url: string, options: ResolvedOptions, connectedOnce: () => boolean) {
   return createClient({
     url,
     ...clientOptions(options, connectedOnce),
     ...(options.database !== undefined ? { database: options.database } : {}),
   })
 }
-type StandaloneClient = ReturnType<typeof openStandalone>
+export type StandaloneClient = ReturnType<typeof openStandalone>
 
 export class StandaloneDriver implements Driver {
   readonly #url: string

@@ -1,6 +1,7 @@
 import { ErrorReply } from 'redis'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
+import { ReplyError } from './resp.js'
 import type { Command } from './types.js'
 
 /** The error a Redis error reply becomes: its first word (WRONGTYPE, NOPERM, ...) kept as `redisCode`. */
@@ -17,12 +18,14 @@ export function commandError(reply: string, command: Command, cause?: unknown): 
 export function translateError(error: unknown, command: Command, overdue: boolean): RedisExpertError {
   if (error instanceof RedisExpertError) return error
   const name = argText(command[0]).toUpperCase()
-  if (error instanceof ErrorReply) return commandError(error.message, command, error)
+  if (error instanceof ErrorReply || error instanceof ReplyError)
+    return commandError(error.message, command, error)
   if (overdue)
     return new RedisExpertError('COMMAND_TIMEOUT', `${name} got no reply within its timeout`, {
       cause: error,
       details: { command: name },
     })
+  // Both drivers (node-redis and the builtin RespDriver) name these classes alike.
   const kind = error instanceof Error ? error.constructor.name : ''
   if (kind === 'ClientClosedError')
     return new RedisExpertError('CONNECTION_CLOSED', `${name}: the client is closed`, { cause: error })

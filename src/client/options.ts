@@ -53,6 +53,14 @@ export interface ConnectOptions {
   readonly maxRange?: number
   /** Keyspaces whose declarations the guard applies (db.keyspace(ks) adds more). */
   readonly keyspaces?: readonly Keyspace[]
+  /**
+   * How a standalone connection speaks to the server: `'builtin'` (default) is the toolkit's
+   * own lean RESP2 transport (one write per tick, a streaming parser; a fraction of the
+   * client CPU per command); `'node-redis'` uses node-redis for it, should a deployment need
+   * something only node-redis does. A Cluster always uses node-redis; WATCH transactions
+   * (`watch()`) use node-redis connections with either.
+   */
+  readonly transport?: 'builtin' | 'node-redis'
 }
 
 /** Options with every default applied, resolved once at connect. */
@@ -70,6 +78,7 @@ export interface ResolvedOptions {
   readonly clientName: string | undefined
   readonly gate: GateOptions
   readonly keyspaces: readonly Keyspace[]
+  readonly transport: 'builtin' | 'node-redis'
 }
 
 export type Target =
@@ -100,7 +109,15 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     clientName: optionalString(options.clientName, 'clientName'),
     gate: resolveGateOptions(options.guard, options.maxRange),
     keyspaces: resolveKeyspaces(options.keyspaces),
+    transport: resolveTransport(options.transport),
   }
+}
+
+function resolveTransport(transport: unknown): 'builtin' | 'node-redis' {
+  if (transport === undefined) return 'builtin'
+  if (transport !== 'builtin' && transport !== 'node-redis')
+    throw invalidArgument("transport must be 'builtin' or 'node-redis'", { transport })
+  return transport
 }
 
 function resolveKeyspaces(keyspaces: unknown): readonly Keyspace[] {

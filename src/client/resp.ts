@@ -77,3 +77,363 @@ export function encodeCommand(args: readonly string[]): Buffer {
   for (const arg of args) text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`
   return Buffer.from(text)
 }
+
+/**
+ * An error reply (`-ERR ...`, `-WRONGTYPE ...`) from the client's own transport: a command's
+ * rejection, or an element of an EXEC reply. translateError makes it COMMAND_ERROR.
+ */
+export class ReplyError extends Error {
+  override name = 'ReplyError'
+}
+
+/** What a ReplyParser delivers to: the connection whose commands the replies answer, in order. */
+export interface ReplySink {
+  /** Whether the next top-level reply's bulk strings should be Buffers (that command's `buffers`). */
+  wantsBuffers(): boolean
+  /** A complete top-level reply; error replies nested in arrays (EXEC) stay in place as ReplyError. */
+  reply(value: ParsedReply): void
+  /** A top-level error reply. */
+  error(error: ReplyError): void
+}
+
+export type ParsedReply = string | number | null | Buffer | ReplyError | ParsedReply[]
+
+/** An array being filled while its elements arrive. */
+interface Frame {
+  readonly items: ParsedReply[]
+  filled: number
+}
+
+const CR = 13
+const MINUS = 45
+const ZERO = 48
+
+/**
+ * A streaming RESP2 reply parser for the client's connection. Bytes are parsed where they
+ * arrive: a chunk is never copied unless a reply straddles it, and then only that reply's
+ * bytes are carried over. Arrays are filled element by element on an explicit stack, so a
+ * huge array or bulk string that spans many chunks is parsed in one pass (no re-parse from
+ * its start on every chunk, no growing re-concatenation): a bulk string whose length is
+ * known waits, chunks collected in a list, until all its bytes are there.
+ */
+export class ReplyParser {
+  readonly #sink: ReplySink
+  /** Carried-over bytes (the start of an incomplete element), in arrival order. */
+  #chunks: Buffer[] = []
+  #carried = 0
+  /** Bytes needed (counting those carried) before parsing can progress. */
+  #needed = 0
+  readonly #stack: Frame[] = []
+  /** The current top-level reply's bulk strings are Buffers. */
+  #binary = false
+
+  constructor(sink: ReplySink) {
+    this.#sink = sink
+  }
+
+  /** Feeds bytes; delivers every reply they complete. Throws on a protocol violation. */
+  push(chunk: Buffer): void {
+    let buffer = chunk
+    if (this.#carried > 0) {
+      this.#chunks.push(chunk)
+      this.#carried += chunk.length
+      if (this.#carried < this.#needed) return
+      buffer = Buffer.concat(this.#chunks, this.#carried)
+      this.#chunks = []
+      this.#carried = 0
+    }
+    const length = buffer.length
+    const stack = this.#stack
+    let offset = 0
+    while (offset < length) {
+      if (stack.length === 0) this.#binary = this.#sink.wantsBuffers()
+      const type = buffer[offset] as number
+      let value: ParsedReply
+      let next: number
+      if (type === 0x24) {
+        // $: bulk string
+        const line = readInteger(buffer, offset + 1, length)
+        if (line < 0) {
+          this.#carry(buffer, offset, 0)
+          return
+        }
+        const size = INTEGER.value
+        const start = line + 2
+        if (size < 0) {
+          value = null
+          next = start
+        } else {
+          next = start + size + 2
+          if (next > length) {
+            this.#carry(buffer, offset, next - offset)
+            return
+          }
+          if (this.#binary) {
+            const copy = Buffer.allocUnsafe(size)
+            buffer.copy(copy, 0, start, start + size)
+            value = copy
+          } else value = buffer.toString('utf8', start, start + size)
+        }
+      } else if (type === 0x2b || type === 0x2d) {
+        // + simple string, - error
+        const end = buffer.indexOf(CR, offset + 1)
+        if (end < 0 || end + 1 >= length) {
+          this.#carry(buffer, offset, 0)
+          return
+        }
+        next = end + 2
+        if (type === 0x2b) {
+          value =
+            end === offset + 3 && buffer[offset + 1] === 0x4f && buffer[offset + 2] === 0x4b
+              ? 'OK'
+              : buffer.toString('utf8', offset + 1, end)
+        } else {
+          const error = new ReplyError(buffer.toString('utf8', offset + 1, end))
+          if (stack.length === 0) {
+            offset = next
+            this.#sink.error(error)
+            continue
+          }
+          value = error
+        }
+      } else if (type === 0x3a) {
+        // : integer
+        const line = readInteger(buffer, offset + 1, length)
+        if (line < 0) {
+          this.#carry(buffer, offset, 0)
+          return
+        }
+        value = INTEGER.value
+        next = line + 2
+      } else if (type === 0x2a) {
+        // * array
+        const line = readInteger(buffer, offset + 1, length)
+        if (line < 0) {
+          this.#carry(buffer, offset, 0)
+          return
+        }
+        const count = INTEGER.value
+        next = line + 2
+        if (count > 0) {
+          stack.push({ items: new Array(count), filled: 0 })
+          offset = next
+          continue
+        }
+        value = count < 0 ? null : []
+      } else {
+        throw new ReplyError(`protocol error: unexpected RESP type byte ${type}`)
+      }
+      offset = next
+      // Place the value in the array being filled; close every array it completes.
+      for (;;) {
+        const frame = stack[stack.length - 1]
+        if (frame === undefined) {
+          this.#sink.reply(value)
+          break
+        }
+        frame.items[frame.filled++] = value
+        if (frame.filled < frame.items.length) break
+        stack.pop()
+        value = frame.items
+      }
+    }
+  }
+
+  /** Keeps the bytes from `offset` for the next chunk; `needed` is how many it takes to progress (0: any more). */
+  #carry(buffer: Buffer, offset: number, needed: number): void {
+    const rest = buffer.subarray(offset)
+    this.#chunks = [rest]
+    this.#carried = rest.length
+    this.#needed = Math.max(needed, rest.length + 1)
+  }
+}
+
+/** Out-parameter of readInteger, to return two numbers without an allocation. */
+const INTEGER = { value: 0 }
+
+/**
+ * Reads a decimal integer line starting at `start` into INTEGER.value; returns the index of
+ * its CR, or -1 when the line (CR LF included) is not complete yet.
+ */
+function readInteger(buffer: Buffer, start: number, length: number): number {
+  let i = start
+  let negative = false
+  if (buffer[i] === MINUS) {
+    negative = true
+    i++
+  }
+  let value = 0
+  for (; i < length; i++) {
+    const byte = buffer[i] as number
+    if (byte === CR) {
+      if (i + 1 >= length) return -1
+      INTEGER.value = negative ? -value : value
+      return i
+    }
+    value = value * 10 + byte - ZERO
+  }
+  return -1
+}
+
+/** Slab size for encoded commands; a flush hands the written part to the socket and keeps the rest. */
+const SLAB = 64 * 1024
+/** Strings up to this length are tried as ASCII, byte by byte, before asking for their UTF-8 length. */
+const SHORT = 64
+/** Buffer arguments from this size on are written as they are rather than copied. */
+const LARGE = 16 * 1024
+
+/**
+ * Encodes commands (RESP2 arrays of bulk strings) straight into Buffers, for one write per
+ * tick: no intermediate strings, and one allocation per 64 KB of commands rather than
+ * several per argument.
+ */
+export class CommandWriter {
+  #slab: Buffer = Buffer.allocUnsafeSlow(SLAB)
+  #used = 0
+  /** Where the unwritten bytes start in the slab. */
+  #start = 0
+  /** Earlier unwritten parts (a full slab, a large Buffer argument), in order. */
+  #parts: Buffer[] = []
+  #partsLength = 0
+
+  get empty(): boolean {
+    return this.#used === this.#start && this.#partsLength === 0
+  }
+
+  /** Appends one command; if it throws (an argument neither string nor Buffer), nothing of it is kept. */
+  add(args: readonly (string | Buffer)[]): void {
+    const slab = this.#slab
+    const used = this.#used
+    const start = this.#start
+    const parts = this.#parts.length
+    const partsLength = this.#partsLength
+    try {
+      this.#room(16)
+      this.#used = this.#header(0x2a, args.length)
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i] as string | Buffer
+        if (typeof arg === 'string') this.#string(arg)
+        else if (Buffer.isBuffer(arg)) this.#bytes(arg)
+        else throw new TypeError(`command argument ${i} is neither a string nor a Buffer`)
+      }
+    } catch (error) {
+      this.#slab = slab
+      this.#used = used
+      this.#start = start
+      this.#parts.length = parts
+      this.#partsLength = partsLength
+      throw error
+    }
+  }
+
+  /** Everything added since the last take, as one Buffer (null when nothing was). */
+  take(): Buffer | null {
+    if (this.empty) return null
+    const tail = this.#slab.subarray(this.#start, this.#used)
+    let out = tail
+    if (this.#partsLength > 0) {
+      this.#parts.push(tail)
+      out = Buffer.concat(this.#parts, this.#partsLength + tail.length)
+      this.#parts = []
+      this.#partsLength = 0
+    }
+    // The bytes handed out are never written again; the rest of the slab serves the next tick.
+    if (this.#slab.length - this.#used < 1024) {
+      this.#slab = Buffer.allocUnsafeSlow(SLAB)
+      this.#used = 0
+    }
+    this.#start = this.#used
+    return out
+  }
+
+  /** Drops whatever was not taken. */
+  clear(): void {
+    this.#parts = []
+    this.#partsLength = 0
+    this.#start = this.#used
+  }
+
+  #string(arg: string): void {
+    const length = arg.length
+    if (length <= SHORT) {
+      // Most arguments are short ASCII (names, keys, numbers): no UTF-8 encoder call.
+      this.#room(length + 16)
+      const slab = this.#slab
+      const mark = this.#used
+      let at = this.#header(0x24, length)
+      let i = 0
+      for (; i < length; i++) {
+        const code = arg.charCodeAt(i)
+        if (code >= 0x80) break
+        slab[at++] = code
+      }
+      if (i === length) {
+        slab[at] = 13
+        slab[at + 1] = 10
+        this.#used = at + 2
+        return
+      }
+      this.#used = mark
+    }
+    const size = Buffer.byteLength(arg)
+    this.#room(size + 16)
+    const at = this.#header(0x24, size)
+    this.#slab.write(arg, at)
+    this.#slab[at + size] = 13
+    this.#slab[at + size + 1] = 10
+    this.#used = at + size + 2
+  }
+
+  #bytes(arg: Buffer): void {
+    const size = arg.length
+    if (size >= LARGE) {
+      this.#room(16)
+      this.#used = this.#header(0x24, size)
+      this.#cut()
+      this.#parts.push(arg)
+      this.#partsLength += size
+      this.#room(2)
+    } else {
+      this.#room(size + 16)
+      this.#used = this.#header(0x24, size)
+      arg.copy(this.#slab, this.#used)
+      this.#used += size
+    }
+    this.#slab[this.#used] = 13
+    this.#slab[this.#used + 1] = 10
+    this.#used += 2
+  }
+
+  /** Writes `<type><n>\r\n` at the end; returns where the next byte goes. */
+  #header(type: number, n: number): number {
+    const slab = this.#slab
+    let at = this.#used
+    slab[at++] = type
+    if (n < 10) slab[at++] = 0x30 + n
+    else if (n < 100) {
+      slab[at++] = 0x30 + Math.floor(n / 10)
+      slab[at++] = 0x30 + (n % 10)
+    } else at += slab.write(String(n), at, 'latin1')
+    slab[at] = 13
+    slab[at + 1] = 10
+    return at + 2
+  }
+
+  /** Makes sure `bytes` fit after the end of the slab, moving to a new slab if not. */
+  #room(bytes: number): void {
+    if (this.#slab.length - this.#used >= bytes) return
+    this.#cut()
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB, bytes))
+    this.#used = 0
+    this.#start = 0
+  }
+
+  /** Moves the unwritten bytes of the slab to the parts. */
+  #cut(): void {
+    if (this.#used > this.#start) {
+      this.#parts.push(this.#slab.subarray(this.#start, this.#used))
+      this.#partsLength += this.#used - this.#start
+    }
+    this.#start = this.#used
+  }
+}
