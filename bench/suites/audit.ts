@@ -105,6 +105,13 @@ function startProbe(port: number): { stop(): Promise<Latency> } {
   }
 }
 
+function cpuText(runs: readonly number[] | undefined): string {
+  if (!runs || runs.length === 0) return '–'
+  const sorted = [...runs].sort((a, b) => a - b)
+  const mid = sorted[sorted.length >> 1] as number
+  return `${mid.toFixed(2)} (${(sorted[0] as number).toFixed(2)}–${(sorted.at(-1) as number).toFixed(2)})`
+}
+
 const fmtUs = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${Math.round(us)} µs`)
 
 export const auditSuite: Suite = {
@@ -112,7 +119,8 @@ export const auditSuite: Suite = {
   description:
     `Keys per second over ${KEYS.toLocaleString('en-US')} keys (counters, sessions, profiles, sorted sets). ` +
     '`redis-cli --memkeys` sends TYPE and MEMORY USAGE per key; the audit also reads PTTL, OBJECT ENCODING and the ' +
-    'size of every key, infers patterns and runs its rules. Latency: a separate process PINGs ' +
+    'size of every key, infers patterns and runs its rules; by default with pipelined commands on a connection of its ' +
+    'own, or with one EVALSHA_RO per 100 keys on it (script: true), or through the client. Latency: a separate process PINGs ' +
     'every millisecond during each case; p50 / p99 / max below the table.',
   baseline: 'redis-cli --memkeys',
   unit: 'keys/s',
@@ -131,12 +139,28 @@ export const auditSuite: Suite = {
     const db = await connect({ url: server.url })
     const cli = findExecutable('redis-cli')
     const latencies = new Map<string, Latency[]>()
-    const measured = (name: string, work: () => Promise<number | { opsPerSecond: number }>): BenchCase => ({
+    /** The server's own CPU (user + system) per key inspected, per repetition. */
+    const serverCpu = new Map<string, number[]>()
+    const cpuOfServer = async () => {
+      const info = String(await raw.sendCommand(['INFO', 'cpu']))
+      const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN)
+      return field('used_cpu_user') + field('used_cpu_sys')
+    }
+    const measured = (
+      name: string,
+      work: () => Promise<{ keys: number; result: number | { opsPerSecond: number } }>,
+    ): BenchCase => ({
       name,
       async run() {
         const probe = startProbe(server.port)
+        const before = await cpuOfServer()
         try {
-          return await work()
+          const { keys, result } = await work()
+          serverCpu.set(name, [
+            ...(serverCpu.get(name) ?? []),
+            (((await cpuOfServer()) - before) / keys) * 1e6,
+          ])
+          return result
         } finally {
           const latency = await probe.stop()
           latencies.set(name, [...(latencies.get(name) ?? []), latency])
@@ -152,12 +176,23 @@ export const auditSuite: Suite = {
         const started = process.hrtime.bigint()
         await execFileAsync(cli, ['-p', String(server.port), '--memkeys'], { maxBuffer: 64 * 1024 * 1024 })
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
-        return { opsPerSecond: total / seconds }
+        return { keys: total, result: { opsPerSecond: total / seconds } }
       }),
-      measured('redis-expert audit', async () => (await audit(db)).scanned.keys),
+      measured('redis-expert audit', async () => {
+        const keys = (await audit(db)).scanned.keys
+        return { keys, result: keys }
+      }),
+      measured('redis-expert audit --script (one EVALSHA_RO per 100 keys)', async () => {
+        const keys = (await audit(db, { script: true })).scanned.keys
+        return { keys, result: keys }
+      }),
+      measured('redis-expert audit via the client (per-command path)', async () => {
+        const keys = (await audit(db, { transport: 'client' })).scanned.keys
+        return { keys, result: keys }
+      }),
       measured(`redis-expert audit --rate ${RATE} (first ${RATE_SAMPLE / 1000}k keys)`, async () => {
-        const report = await audit(db, { rate: RATE, sample: RATE_SAMPLE })
-        return report.scanned.keys
+        const keys = (await audit(db, { rate: RATE, sample: RATE_SAMPLE })).scanned.keys
+        return { keys, result: keys }
       }),
     ]
     return {
@@ -167,8 +202,8 @@ export const auditSuite: Suite = {
           '',
           `Latency another client sees (a PING every millisecond from another process; ${existing ? `${existing} keys were already on the server, ` : ''}${total.toLocaleString('en-US')} keys in all):`,
           '',
-          '| during | p50 | p99 | max | samples |',
-          '|---|---:|---:|---:|---:|',
+          '| during | p50 | p99 | max | samples | server CPU µs/key |',
+          '|---|---:|---:|---:|---:|---:|',
         ]
         for (const [name, runs] of latencies) {
           const worst = (pick: (l: Latency) => number) => Math.max(...runs.map(pick))
@@ -177,10 +212,14 @@ export const auditSuite: Suite = {
             return sorted[sorted.length >> 1] as number
           }
           lines.push(
-            `| ${name} | ${fmtUs(median((l) => l.p50))} | ${fmtUs(median((l) => l.p99))} | ${fmtUs(worst((l) => l.max))} | ${runs.reduce((s, l) => s + l.n, 0)} |`,
+            `| ${name} | ${fmtUs(median((l) => l.p50))} | ${fmtUs(median((l) => l.p99))} | ${fmtUs(worst((l) => l.max))} | ${runs.reduce((s, l) => s + l.n, 0)} | ${cpuText(serverCpu.get(name))} |`,
           )
         }
-        lines.push('', 'p50 and p99: median over repetitions; max: the worst of any repetition.')
+        lines.push(
+          '',
+          'p50 and p99: median over repetitions; max: the worst of any repetition. Server CPU: ' +
+            "redis-server's used_cpu_user + used_cpu_sys per key, median (min–max) over repetitions.",
+        )
         console.log(lines.join('\n'))
         await db.close()
         // Remove only what the suite wrote: REDIS_URL may point at a server with other data.

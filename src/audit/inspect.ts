@@ -26,7 +26,7 @@ export function sizeCommand(type: string): string | null {
  * collection encodings belong to one type. `listpack`, `ziplist` and `hashtable` are shared by
  * several types (and module values report `raw`), so those keys are asked TYPE.
  */
-const TYPE_OF_ENCODING: Readonly<Record<string, string>> = {
+export const TYPE_OF_ENCODING: Readonly<Record<string, string>> = {
   int: 'string',
   embstr: 'string',
   raw: 'string',
@@ -75,7 +75,11 @@ export function firstRound(states: readonly KeyState[], caps: Capabilities, samp
   const commands: Command[] = []
   for (const { key } of states) {
     commands.push(['PTTL', key.wire])
-    if (caps.memory) commands.push(['MEMORY', 'USAGE', key.wire, 'SAMPLES', samples])
+    if (caps.memory)
+      commands.push(
+        // 5 is the server's own default: the shorter command saves bytes on both sides.
+        samples === '5' ? ['MEMORY', 'USAGE', key.wire] : ['MEMORY', 'USAGE', key.wire, 'SAMPLES', samples],
+      )
     if (caps.encoding) commands.push(['OBJECT', 'ENCODING', key.wire])
   }
   return commands
@@ -170,7 +174,8 @@ export interface ScannedKey {
   readonly text: string
   /**
    * What to send: the text when it encodes back to the same bytes (one string per command lets
-   * the driver write the pipeline in far fewer chunks), else the raw bytes.
+   * the driver write the pipeline in far fewer chunks), else the raw bytes. On the audit's own
+   * connection (scannedLatin1) it is always a string of the bytes, one char per byte.
    */
   readonly wire: string | Buffer
 }
@@ -182,6 +187,19 @@ export function scannedKey(key: Buffer): ScannedKey {
   }
   const text = key.toString('latin1')
   return { text, wire: text }
+}
+
+/**
+ * A key as the audit connection reads it: its bytes as a latin1 string (see resp.ts), which is
+ * also what that connection sends back. Printable ASCII keys are their own text.
+ */
+export function scannedLatin1(bytes: string): ScannedKey {
+  for (let i = 0; i < bytes.length; i++) {
+    const code = bytes.charCodeAt(i)
+    if (code < 0x20 || code >= 0x7f)
+      return { text: scannedSlow(Buffer.from(bytes, 'latin1')).text, wire: bytes }
+  }
+  return { text: bytes, wire: bytes }
 }
 
 function scannedSlow(key: Buffer): ScannedKey {

@@ -47,6 +47,25 @@ function newNode(text: string, kind: Part['kind'], delimiter: string): TreeNode 
   }
 }
 
+const MAX_SHAPES = 4096
+const DIGIT = /\d/
+/** Where inference reads a digit's value, not just that it is one: see shapeOf. */
+const VALUE_SENSITIVE = /\.|\d[-/]|\d{8}/
+
+/**
+ * The key with every digit written as 0 — when inference cannot tell the two apart, so that
+ * `user:1234:profile` and `user:5678:profile` are inferred once. Inference looks at digit values
+ * in three places only: dates (`2024-03-01`, `2024/03`: a digit before `-` or `/`), dotted IPs
+ * and decimals (a `.`), and all-digit runs of 8, 10 or 13 digits (dates and Unix times); everywhere
+ * else it looks at lengths and character classes, which the zeros keep. Keys with any of the three
+ * get null: inferred one by one. Keys without a digit get null too: each is its own shape.
+ */
+export function shapeOf(key: string): string | null {
+  if (!DIGIT.test(key) || VALUE_SENSITIVE.test(key)) return null
+  return key.replace(DIGITS, '0')
+}
+const DIGITS = /\d/g
+
 /** Placeholders one numeric generator yields: an id that reads as a date or a Unix time is still an id. */
 const NUMERIC: ReadonlySet<Placeholder | 'mixed' | null> = new Set(['id', 'date', 'ts'])
 /** Kinds a random-id generator yields besides its own: all-digit ids, all-hex ids, word-like leftovers. */
@@ -62,6 +81,8 @@ export class PatternTree {
   readonly #root = newNode('', null, '')
   readonly #maxLiterals: number
   readonly #declared = new Map<string, PatternAccumulator>()
+  /** inferParts by key shape; null: the shape's parts hold digits of their own, infer each key. */
+  readonly #shapes = new Map<string, readonly Part[] | null>()
 
   constructor(options: PatternTreeOptions = {}) {
     this.#maxLiterals = options.maxLiterals ?? 50
@@ -83,13 +104,28 @@ export class PatternTree {
   /** The accumulator of `key`'s pattern (created on first use). */
   accumulatorFor(key: string): PatternAccumulator {
     let node = this.#root
-    for (const part of inferParts(key)) {
+    for (const part of this.#parts(key)) {
       node = this.#child(node, part.text, part.kind, part.delimiter)
       if (part.length !== undefined && (part.kind === 'hex' || part.kind === 'token'))
         node.lengths.set(part.length, (node.lengths.get(part.length) ?? 0) + 1)
     }
     if (!node.acc) node.acc = new PatternAccumulator()
     return node.acc
+  }
+
+  /** inferParts(key), from the memo when the key's shape has been seen (see shapeOf). */
+  #parts(key: string): readonly Part[] {
+    const shape = shapeOf(key)
+    if (shape === null) return inferParts(key)
+    let parts = this.#shapes.get(shape)
+    if (parts === undefined) {
+      parts = inferParts(shape)
+      // Literal text with a digit would be the shape's zeros, not the key's own digits.
+      if (parts.some((p) => (p.kind === null || p.kind === 'mixed') && DIGIT.test(p.text))) parts = null
+      // Bounded: a keyspace of many shapes (ids of mixed letters and digits) just stops memoising.
+      if (this.#shapes.size < MAX_SHAPES) this.#shapes.set(shape, parts)
+    }
+    return parts ?? inferParts(key)
   }
 
   #child(parent: TreeNode, text: string, kind: Part['kind'], delimiter: string): TreeNode {

@@ -77,4 +77,31 @@ describe('audit of a seeded 3-master Cluster', () => {
         expect([...(f.nodes ?? [])].sort()).toEqual(addresses)
     }
   })
+
+  it('reads the same through the client, the pipeline and the script on every master', async () => {
+    // The script reads keys it is not given as KEYS: on a Cluster that is only allowed for keys
+    // of the node's own slots, which is all SCAN on that node returns.
+    const summary = (r: AuditReport) => ({
+      keys: r.scanned.keys,
+      masters: r.server.masters.map((m) => m.keys),
+      patterns: Object.fromEntries(
+        r.patterns.map((p) => [p.pattern, [p.keys, p.types, p.encodings, p.size.max]]),
+      ),
+      findings: findingKeys(r.findings),
+    })
+    const expected = summary(report)
+    expect(summary(await audit(db, { transport: 'client' }))).toEqual(expected)
+    expect(summary(await audit(db, { transport: 'connection', script: false }))).toEqual(expected)
+    // With the script, about one call per 100 keys on the masters.
+    for (const node of await db.masters()) await node.call(['CONFIG', 'RESETSTAT'])
+    const viaScript = await audit(db, { script: true })
+    expect(summary(viaScript)).toEqual(expected)
+    let scripts = 0
+    for (const node of await db.masters()) {
+      const stats = String(await node.call(['INFO', 'commandstats']))
+      scripts += Number(/cmdstat_evalsha_ro:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+      scripts += Number(/cmdstat_eval_ro:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+    }
+    expect(scripts).toBeGreaterThanOrEqual(Math.ceil(SEEDED_KEYS / 100))
+  })
 })

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scanNode } from '../../src/audit/scan.js'
+import { connectionSettings } from '../../src/audit/audit.js'
+import { AuditConnection } from '../../src/audit/connection.js'
+import type { ScannedKey } from '../../src/audit/inspect.js'
+import { connectionPort, type ScanPort, scanNode } from '../../src/audit/scan.js'
 import type { KeyRecord } from '../../src/audit/types.js'
 import { type Command, connect, type Executor, type RedisExpertClient, type Reply } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
@@ -152,5 +155,172 @@ describe('scanNode', () => {
     })
     expect(records.find((r) => r.key === 'n')?.ttlMs).toBeGreaterThan(50_000)
     expect(records.every((r) => (r.bytes ?? 0) > 0)).toBe(true)
+  })
+})
+
+/** The audit's own connection to the test server's master, scanning with or without the script. */
+async function ownPort(script: boolean): Promise<{ port: ScanPort; close(): void }> {
+  const [master] = await db.masters()
+  const connection = await AuditConnection.open(
+    connectionSettings(db.options, (master as Executor & { address: string }).address),
+  )
+  return { port: connectionPort(connection, { script }), close: () => connection.close() }
+}
+
+/** A port with another client's writes slipped in after each SCAN page and after the first round. */
+function racingPort(
+  port: ScanPort,
+  between: (keys: readonly ScannedKey[]) => Promise<void>,
+  afterFirstRound: (commands: readonly Command[]) => Promise<void> = async () => {},
+): ScanPort {
+  return {
+    async scan(cursor, count) {
+      const page = await port.scan(cursor, count)
+      await between(page.keys)
+      return page
+    },
+    async run(commands) {
+      const settled = await port.run(commands)
+      if (String(commands[0]?.[0]) === 'PTTL') await afterFirstRound(commands)
+      return settled
+    },
+    ...(port.inspect ? { inspect: port.inspect.bind(port) } : {}),
+  }
+}
+
+async function collectFrom(port: Executor | ScanPort, count = 100) {
+  const records: KeyRecord[] = []
+  const result = await scanNode(port, 0, {
+    count,
+    samples: 5,
+    limit: null,
+    bucket: null,
+    onRecords: (batch) => records.push(...batch),
+  })
+  return { records, result }
+}
+
+/** Records in key order, TTLs rounded to the minute (they tick between two scans). */
+const comparable = (records: readonly KeyRecord[]) =>
+  [...records]
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((r) => ({ ...r, ttlMs: r.ttlMs < 0 ? r.ttlMs : Math.round(r.ttlMs / 60_000) }))
+
+describe('the audit connection, with and without the script', () => {
+  it('reads exactly what the client path reads, binary and UTF-8 keys included', async () => {
+    await db.call(['FLUSHALL'])
+    const commands: Command[] = [
+      ['PFADD', 'hll', 'a'],
+      ['XADD', 'x', '*', 'f', 'v'],
+      ['SET', Buffer.from([0x62, 0x69, 0x6e, 0x00, 0xff, 0x0a]), 'binary'],
+      ['SET', 'ключ:1', 'utf-8'],
+      ['SET', 'big', 'x'.repeat(5000), 'PX', 3_600_000],
+      ['SADD', 'set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`)],
+      ['ZADD', 'z:big', ...Array.from({ length: 300 }, (_, i) => [i, `p${i}`]).flat()],
+    ]
+    for (let i = 0; i < 400; i++) {
+      const kind = i % 8
+      if (kind === 0) commands.push(['SET', `s:${i}`, String(i)])
+      else if (kind === 1) commands.push(['SET', `s:${i}`, `value ${i}`, 'EX', 3600])
+      else if (kind === 2) commands.push(['HSET', `h:${i}`, 'a', '1', 'b', String(i)])
+      else if (kind === 3) commands.push(['RPUSH', `l:${i}`, '1', '2', String(i)])
+      else if (kind === 4) commands.push(['SADD', `set:${i}`, 'x', String(i)])
+      else if (kind === 5) commands.push(['SADD', `ints:${i}`, '1', String(i)])
+      else if (kind === 6) commands.push(['ZADD', `z:${i}`, 1, 'a', 2, String(i)])
+      else commands.push(['XADD', `x:${i}`, '*', 'f', String(i)])
+    }
+    await db.batch(commands)
+    const viaClient = await collectFrom((await db.masters())[0] as Executor)
+    expect(viaClient.records).toHaveLength(407)
+    for (const script of [false, true]) {
+      const own = await ownPort(script)
+      try {
+        const viaConnection = await collectFrom(own.port)
+        // The script's own calls count as commands too, beside the commands they run.
+        if (script) expect(viaConnection.result.commands).toBeGreaterThan(viaClient.result.commands)
+        expect({ ...viaConnection.result, commands: 0 }).toEqual({ ...viaClient.result, commands: 0 })
+        if (!script) expect(viaConnection.result.commands).toBe(viaClient.result.commands)
+        expect(comparable(viaConnection.records)).toEqual(comparable(viaClient.records))
+      } finally {
+        own.close()
+      }
+    }
+    const keys = viaClient.records.map((r) => r.key)
+    expect(keys).toEqual(expect.arrayContaining(['bin\\x00\\xff\\x0a', 'ключ:1']))
+  })
+
+  it('tolerates keys deleted, expired or retyped between SCAN and the reads', async () => {
+    for (const script of [false, true]) {
+      await db.call(['FLUSHALL'])
+      const keys = Array.from({ length: 1000 }, (_, i) => `race:${i}`)
+      await db.batch(keys.map((key, i) => (i % 10 === 3 ? ['SET', key, 'v', 'PX', 30] : ['SET', key, 'v'])))
+      let deleted = 0
+      let retyped = 0
+      let first = true
+      const own = await ownPort(script)
+      try {
+        const port = racingPort(own.port, async (page) => {
+          if (first) {
+            // Past the short TTLs: those keys expire between SCAN and the reads.
+            await new Promise((resolve) => setTimeout(resolve, 60))
+            first = false
+          }
+          const texts = page.map((k) => k.text)
+          const gone = texts.filter((_, i) => i % 2 === 0)
+          if (gone.length > 0) deleted += Number(await db.call(['UNLINK', ...gone]))
+          for (const key of texts.filter((k, i) => i % 10 === 1 && Number(k.slice(5)) % 10 !== 3)) {
+            await db.batch([
+              ['DEL', key],
+              ['HSET', key, 'f', 'v'],
+            ])
+            retyped++
+          }
+        })
+        const { records, result } = await collectFrom(port)
+        expect(result.keys).toBe(records.length)
+        // Keys that expired before SCAN reached them are not seen at all.
+        expect(result.keys + result.vanished).toBeLessThanOrEqual(1000)
+        expect(result.keys + result.vanished).toBeGreaterThanOrEqual(900)
+        // Every key that expired or was deleted is counted as vanished, none recorded.
+        expect(records.some((r) => Number(r.key.slice(5)) % 10 === 3)).toBe(false)
+        expect(result.vanished).toBeGreaterThanOrEqual(deleted)
+        expect(records.filter((r) => r.type === 'hash')).toHaveLength(retyped)
+        expect(records.filter((r) => r.type === 'string').every((r) => r.size === 1)).toBe(true)
+        expect(records.filter((r) => r.type === 'hash').every((r) => r.size === 1)).toBe(true)
+      } finally {
+        own.close()
+      }
+    }
+  })
+
+  it('recovers when a key changes type between the first round and its size command', async () => {
+    await db.call(['FLUSHALL'])
+    await db.batch(Array.from({ length: 300 }, (_, i) => ['SET', `flip:${i}`, 'v']))
+    let flipped = 0
+    const own = await ownPort(false)
+    try {
+      const port = racingPort(
+        own.port,
+        async () => {},
+        async (commands) => {
+          const keys = commands.filter((c) => String(c[0]) === 'PTTL').map((c) => String(c[1]))
+          for (const key of keys.filter((_, i) => i % 7 === 0)) {
+            await db.batch([
+              ['DEL', key],
+              ['HSET', key, 'a', '1', 'b', '2'],
+            ])
+            flipped++
+          }
+        },
+      )
+      const { records, result } = await collectFrom(port)
+      expect(result.keys).toBe(300)
+      const hashes = records.filter((r) => r.type === 'hash')
+      expect(hashes).toHaveLength(flipped)
+      expect(hashes.every((r) => r.size === 2)).toBe(true)
+      expect(records.filter((r) => r.type === 'string').every((r) => r.size === 1)).toBe(true)
+    } finally {
+      own.close()
+    }
   })
 })

@@ -186,6 +186,52 @@ describe('audit of a seeded standalone server', () => {
     expect(json.server.masters[0]).toMatchObject({ keys: SEEDED_KEYS, maxmemoryPolicy: 'volatile-lru' })
   })
 
+  it('reads the same through the client, the audit connection and its script', async () => {
+    // The default (report, above) is the audit's own connection with pipelined commands.
+    const summary = (r: AuditReport) => ({
+      keys: r.scanned.keys,
+      vanished: r.scanned.vanished,
+      // TTLs tick down between two audits: compare them to ten minutes.
+      // Keys of equal size may reach the top-5 in either order (batches finish in any order).
+      patterns: r.patterns.map((p) => ({
+        ...p,
+        largest: p.largest.map((k) => k.bytes),
+        ttl: Object.fromEntries(
+          Object.entries(p.ttl).map(([k, v]) => [
+            k,
+            k.endsWith('Ms') && typeof v === 'number' ? Math.round(v / 600_000) : v,
+          ]),
+        ),
+      })),
+      findings: findingKeys(r.findings),
+    })
+    const expected = summary(report)
+    const viaClient = await audit(db, { transport: 'client' })
+    expect(summary(viaClient)).toEqual(expected)
+    expect(report.scanned.commands).toBe(viaClient.scanned.commands)
+    const viaScript = await audit(db, { transport: 'connection', script: true })
+    expect(summary(viaScript)).toEqual(expected)
+    // The script's calls count too, beside the commands they run: about one per 100 keys.
+    expect(viaScript.scanned.commands - viaClient.scanned.commands).toBeGreaterThan(SEEDED_KEYS / 100)
+    expect(viaScript.scanned.commands - viaClient.scanned.commands).toBeLessThan(SEEDED_KEYS / 50)
+  })
+
+  it('bad transport options are typed errors', async () => {
+    await expect(audit(db, { transport: 'raw' as 'client' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    })
+    await expect(audit(db, { script: 'yes' as unknown as boolean })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    })
+    const { options: _, ...bare } = {
+      options: null,
+      mode: db.mode,
+      masters: () => db.masters(),
+      probe: () => db.probe(),
+    }
+    await expect(audit(bare, { transport: 'connection' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+
   it('--sample stops early and extrapolates', async () => {
     const sampled = await audit(db, { sample: 5000 })
     expect(sampled.scanned.sampled).toBe(true)
@@ -211,21 +257,38 @@ describe('audit of a seeded standalone server', () => {
   })
 
   it('scans on without MEMORY USAGE and OBJECT ENCODING, saying what it could not measure', async () => {
-    const restricted = await connect({
-      url: `redis://blind:blind-secret@${server.host}:${server.port}`,
-      guard: 'off',
-    })
-    try {
-      const limited = await audit(restricted, { sample: 3000 })
-      expect([...limited.scanned.unavailable].sort()).toEqual(['MEMORY USAGE', 'OBJECT ENCODING'])
-      // Types come from TYPE, sizes still from the size commands.
-      const visits = limited.patterns.find((p) => p.pattern === 'visits:<id>')!
-      expect(visits.types).toEqual({ string: visits.keys })
-      expect(visits.size.max).toBeGreaterThan(0)
-      const info = limited.findings.filter((f) => f.severity === 'info').map((f) => f.rule)
-      expect(info).toEqual(expect.arrayContaining(['hash-candidate', 'encoding']))
-    } finally {
-      await restricted.close()
+    // The same user with the audit's script allowed: the script's refused reads come back as
+    // errors in place, and the scan drops them as the pipelined path does.
+    const blindRules = AUDITOR_RULES.filter((r) => r !== '+memory|usage' && r !== '+object|encoding')
+    await db.call([
+      'ACL',
+      'SETUSER',
+      'blind-lua',
+      'on',
+      '>blind-lua-secret',
+      ...blindRules,
+      '+eval_ro',
+      '+evalsha_ro',
+    ])
+    const cases = [
+      { user: 'blind:blind-secret', options: {} },
+      { user: 'blind:blind-secret', options: { transport: 'client' as const } },
+      { user: 'blind-lua:blind-lua-secret', options: { script: true } },
+    ]
+    for (const { user, options } of cases) {
+      const restricted = await connect({ url: `redis://${user}@${server.host}:${server.port}`, guard: 'off' })
+      try {
+        const limited = await audit(restricted, { sample: 3000, ...options })
+        expect([...limited.scanned.unavailable].sort()).toEqual(['MEMORY USAGE', 'OBJECT ENCODING'])
+        // Types come from TYPE, sizes still from the size commands.
+        const visits = limited.patterns.find((p) => p.pattern === 'visits:<id>')!
+        expect(visits.types).toEqual({ string: visits.keys })
+        expect(visits.size.max).toBeGreaterThan(0)
+        const info = limited.findings.filter((f) => f.severity === 'info').map((f) => f.rule)
+        expect(info).toEqual(expect.arrayContaining(['hash-candidate', 'encoding']))
+      } finally {
+        await restricted.close()
+      }
     }
   })
 
@@ -235,7 +298,8 @@ describe('audit of a seeded standalone server', () => {
       guard: 'off',
     })
     try {
-      const limited = await audit(restricted)
+      // No EVAL_RO in this user's ACL: the script is refused and the pipelined reads take over.
+      const limited = await audit(restricted, { transport: 'connection', script: true })
       expect(limited.scanned.keys).toBe(SEEDED_KEYS)
       const info = limited.findings.filter((f) => f.severity === 'info').map((f) => `${f.rule}: ${f.message}`)
       expect(info).toEqual(

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { PatternTree } from '../../src/audit/tree.js'
+import { inferParts } from '../../src/audit/infer.js'
+import { PatternTree, shapeOf } from '../../src/audit/tree.js'
 import type { KeyRecord } from '../../src/audit/types.js'
 
 function record(key: string, extra: Partial<KeyRecord> = {}): KeyRecord {
@@ -104,5 +105,61 @@ describe('PatternTree', () => {
     expect(p?.memory.p99).toBeLessThanOrEqual(199)
     expect(p?.ttl.distribution['<1m']).toBe(50)
     expect(p?.largest.map((k) => k.bytes)).toEqual([199, 198, 197, 196, 195])
+  })
+})
+
+describe('shapeOf: keys inferred once per shape', () => {
+  it('gives the parts of the key itself wherever it is used', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed % n
+    }
+    const digits = (n: number) => Array.from({ length: n }, () => random(10)).join('')
+    const pick = (alphabet: string, n: number) =>
+      Array.from({ length: n }, () => alphabet[random(alphabet.length)]).join('')
+    const pieces = [
+      () => digits(1 + random(12)),
+      () => pick('abcdef0123456789', 6 + random(30)),
+      () => pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 8 + random(20)),
+      () => `v${digits(1)}`,
+      () => `order${digits(2 + random(6))}`,
+      () => ['user', 'profile', 'cache', 'tenant', 'x'][random(5)] as string,
+      () => `${digits(4)}-${digits(2)}-${digits(2)}`,
+      () => `${pick('abcdef', 8)}-${pick('abcdef0123456789', 4)}-${digits(4)}`,
+      () => `${digits(1 + random(3))}.${digits(1 + random(3))}`,
+      () => `+${digits(3)}`,
+    ]
+    const delimiters = [':', '/', '_', '-', '.', '#', '|']
+    let checked = 0
+    for (let i = 0; i < 20_000; i++) {
+      let key = ''
+      const n = 1 + random(5)
+      for (let p = 0; p < n; p++)
+        key +=
+          (pieces[random(pieces.length)] as () => string)() +
+          (p < n - 1 ? delimiters[random(delimiters.length)] : '')
+      const shape = shapeOf(key)
+      if (shape === null) continue
+      const parts = inferParts(shape)
+      // The tree infers such keys one by one (their literal text holds digits).
+      if (parts.some((p) => (p.kind === null || p.kind === 'mixed') && /\d/.test(p.text))) continue
+      expect(inferParts(key), key).toEqual(parts)
+      checked++
+    }
+    expect(checked).toBeGreaterThan(2000)
+  })
+
+  it('leaves keys whose digits inference reads to be inferred one by one', () => {
+    for (const key of [
+      'events:2024-03-01:count',
+      'ip:10.0.0.1',
+      'day:20240301',
+      'ts:1700000000',
+      'p/2024/03',
+      'plain:key',
+    ])
+      expect(shapeOf(key), key).toBeNull()
+    expect(shapeOf('user:1234:profile')).toBe('user:0000:profile')
   })
 })
