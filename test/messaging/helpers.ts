@@ -4,25 +4,9 @@ import type { RedisExpertClient } from '../../src/client/index.js'
 import type { Executor } from '../../src/client/types.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 
+export { commandsOf } from '../support/commandstats.js'
 export { codeOf } from '../support/errors.js'
-
-/** The commands `fn` made the server run (scripts' inner commands included), INFO excluded. */
-export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {
-  const before = await commandCalls(db)
-  await fn()
-  return callsBetween(before, await commandCalls(db))
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` until it is true; fails after `timeoutMs` with `what`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
+export { sleep, waitFor } from '../support/wait.js'
 
 /** Starts `node --import tsx fixtures/<fixture>` with stdout piped. */
 export function spawnFixture(fixture: string, args: readonly string[]) {

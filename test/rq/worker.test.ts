@@ -7,6 +7,7 @@ import { type RedisCluster, type RedisServer, startCluster, startRedis } from '.
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 import { codeOf } from '../support/errors.js'
 import { runPython } from '../support/python.js'
+import { sleep } from '../support/wait.js'
 
 /** Python (RQ 1.13's own Queue and Job, JSONSerializer) enqueues and reads; the TypeScript worker runs. */
 
@@ -27,8 +28,6 @@ afterAll(async () => {
   await db?.close()
   await server?.stop()
 })
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface PyResult {
   id: string

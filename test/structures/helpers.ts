@@ -1,17 +1,9 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Executor } from '../../src/client/types.js'
-import { callsBetween, commandCalls } from '../support/commandstats.js'
 
-export { callsBetween, commandCalls } from '../support/commandstats.js'
+export { callsBetween, commandCalls, commandsOf } from '../support/commandstats.js'
 export { codeOf } from '../support/errors.js'
-
-/** The commands `fn` made the server run (scripts' inner commands included), INFO excluded. */
-export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {
-  const before = await commandCalls(db)
-  await fn()
-  return callsBetween(before, await commandCalls(db))
-}
+export { sleep } from '../support/wait.js'
 
 /** Runs a fixture with `node --import tsx`; resolves to its stdout lines once it exits 0. */
 export function runChild(fixture: string, args: readonly string[]): { done: Promise<string[]>; pid: number } {
@@ -41,5 +33,3 @@ export function spawnChild(fixture: string, args: readonly string[]) {
   const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
   return spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -32,3 +32,10 @@ export function callsBetween(
 ): Record<string, number> {
   return commandsBetween(before, after, { upper: true })
 }
+
+/** The commands `fn` made the server run (scripts' inner commands included), upper-cased, INFO excluded. */
+export async function commandsOf(db: Executor, fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = await commandCalls(db)
+  await fn()
+  return callsBetween(before, await commandCalls(db))
+}
