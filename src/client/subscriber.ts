@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
-import { encodeCommand, RespError, RespReader, type RespValue } from './resp.js'
+import { encodeCommand, type ParsedReply, ReplyParser } from './resp.js'
 
 /**
  * One dedicated connection SUBSCRIBEd to one channel (`db.subscribe`): a subscribed
@@ -97,7 +97,12 @@ export class ChannelSubscriber {
     // Never the reason a process stays alive: the client's own connection decides that.
     socket.unref()
     socket.setKeepAlive(true, 5000)
-    const reader = new RespReader()
+    const parser = new ReplyParser({
+      wantsBuffers: () => false,
+      reply: (value) => this.#receive(value),
+      // AUTH or SUBSCRIBE refused (wrong password, ACL without this channel): try again later.
+      error: () => socket.destroy(),
+    })
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       const username = url.username ? decodeURIComponent(url.username) : this.#target.username
       const password = url.password ? decodeURIComponent(url.password) : this.#target.password
@@ -108,25 +113,17 @@ export class ChannelSubscriber {
       socket.write(Buffer.concat([...auth, encodeCommand(['SUBSCRIBE', this.#channel])]))
     })
     socket.on('data', (chunk: Buffer) => {
-      let values: RespValue[]
       try {
-        values = reader.push(chunk)
+        parser.push(chunk)
       } catch {
         socket.destroy()
-        return
       }
-      for (const value of values) this.#receive(value, socket)
     })
     socket.on('error', () => {})
     socket.on('close', () => this.#lost(socket))
   }
 
-  #receive(value: RespValue, socket: Socket): void {
-    if (value instanceof RespError) {
-      // AUTH or SUBSCRIBE refused (wrong password, ACL without this channel): try again later.
-      socket.destroy()
-      return
-    }
+  #receive(value: ParsedReply): void {
     if (!Array.isArray(value)) return
     const kind = value[0]
     if (kind === 'message' && typeof value[2] === 'string') this.#handlers.message(value[2])

@@ -7,7 +7,6 @@ import { NearCache } from '../../src/cache/l1.js'
 import { normalizeTags, resolveCacheOptions } from '../../src/cache/options.js'
 import { shouldRefreshEarly } from '../../src/cache/refresh.js'
 import { tagOfSlot } from '../../src/cache/slot-tag.js'
-import { encodeCommand, RespError, RespReader } from '../../src/client/resp.js'
 import { json, msgpack } from '../../src/codec/index.js'
 import { keySlot } from '../../src/keyspace/index.js'
 import { shop } from './fixtures/shop.js'
@@ -99,27 +98,6 @@ describe('channel messages and waiters', () => {
     expect(await early.wait(1000)).toBe(true)
     expect(await late.wait(10)).toBe(false)
     expect(waiters.size).toBe(0)
-  })
-})
-
-describe('RESP reader', () => {
-  it('reassembles pushes split anywhere', () => {
-    const bytes = Buffer.concat([
-      Buffer.from('+OK\r\n-ERR no\r\n'),
-      encodeCommand(['message', 'chan', 's|o|shop:product:ü']),
-      Buffer.from(':3\r\n$-1\r\n'),
-    ])
-    for (let cut = 1; cut < bytes.length; cut++) {
-      const reader = new RespReader()
-      const values = [...reader.push(bytes.subarray(0, cut)), ...reader.push(bytes.subarray(cut))]
-      expect(values).toEqual([
-        'OK',
-        new RespError('ERR no'),
-        ['message', 'chan', 's|o|shop:product:ü'],
-        3,
-        null,
-      ])
-    }
   })
 })
 
