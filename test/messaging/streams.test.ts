@@ -155,6 +155,26 @@ describe('stream worker', () => {
     expect(w.stats()).toMatchObject({ processed: 1, failed: 2 })
   })
 
+  it('retries after ~retryDelayMs even when periodic recovery is far apart (default claimIdleMs 30 s)', async () => {
+    const producer = createStreamProducer<Job>(db, 'w2b')
+    await producer.add({ n: 1 })
+    const at: number[] = []
+    const w = worker(
+      'w2b',
+      (_job, d) => {
+        at.push(Date.now())
+        if (d < 3) throw new Error('transient')
+      },
+      { claimIdleMs: 30_000, retryDelayMs: 100 },
+    )
+    await w.start()
+    // Periodic passes come every 10 s here: three deliveries within 5 s need the retry passes.
+    await waitFor('third delivery', () => at.length === 3, 5_000)
+    expect((at[2] as number) - (at[0] as number)).toBeGreaterThanOrEqual(200)
+    await waitFor('ack', async () => (await pendingCount(db, w.key, 'g')) === 0)
+    await w.close()
+  })
+
   it('moves a poison entry to the dead-letter stream after maxDeliveries, with the error', async () => {
     const producer = createStreamProducer<Job>(db, 'w3')
     await producer.addMany([{ n: 1, poison: true }, { n: 2 }])

@@ -162,6 +162,8 @@ class Worker<T> implements StreamWorker {
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
   #loop: Promise<void> = Promise.resolve()
   #timers: NodeJS.Timeout[] = []
+  /** A recovery pass due sooner than the periodic one, for entries waiting out retryDelayMs. */
+  #retryPass: NodeJS.Timeout | null = null
   #cursor = '0-0'
   #reclaiming = false
   #stats = { processed: 0, failed: 0, deadLettered: 0, reclaimed: 0 }
@@ -220,6 +222,7 @@ class Worker<T> implements StreamWorker {
     }
     // Renewal ran until now: entries still finishing during the shutdown stay this consumer's.
     for (const timer of this.#timers) clearInterval(timer)
+    if (this.#retryPass) clearTimeout(this.#retryPass)
     if (this.#ownReader) await this.#reader?.close()
     this.#state = 'closed'
   }
@@ -390,6 +393,19 @@ class Worker<T> implements StreamWorker {
   async #retryLater(id: string): Promise<void> {
     const idle = this.#s.claimIdleMs - this.#s.retryDelayMs
     await this.#db.call(['XCLAIM', this.key, this.group, this.consumer, 0, id, 'IDLE', idle, 'JUSTID'])
+    // Periodic passes run every claimIdleMs/3; without a pass of its own, a retry would wait
+    // for the next one instead of ~retryDelayMs.
+    this.#scheduleRetryPass()
+  }
+
+  #scheduleRetryPass(): void {
+    if (this.#retryPass !== null || this.#state !== 'running') return
+    this.#retryPass = setTimeout(() => {
+      this.#retryPass = null
+      if (this.#reclaiming) return this.#scheduleRetryPass()
+      this.reclaim().catch((error: unknown) => this.#s.onError(error))
+    }, this.#s.retryDelayMs + RETRY_PASS_MARGIN_MS)
+    this.#retryPass.unref()
   }
 
   /** Resets the idle time of entries still being handled: a live consumer keeps what it holds. */
@@ -415,5 +431,8 @@ class Worker<T> implements StreamWorker {
     this.#timers.push(timer)
   }
 }
+
+/** After retryDelayMs the entry's idle time has reached claimIdleMs; a little later it surely has. */
+const RETRY_PASS_MARGIN_MS = 5
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
