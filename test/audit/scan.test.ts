@@ -93,17 +93,11 @@ describe('scanNode', () => {
     const node = racing(
       master as Executor,
       async () => {},
+      // The encoding said string; before STRLEN, some keys become hashes: STRLEN fails with
+      // WRONGTYPE, the batch is retried command by command, and TYPE then HLEN are asked.
       async (commands) => {
-        // The encoding said string; before STRLEN, some keys become hashes: STRLEN fails with
-        // WRONGTYPE, the batch is retried command by command, and TYPE then HLEN are asked.
-        const keys = commands.filter((c) => String(c[0]) === 'PTTL').map((c) => String(c[1]))
-        for (const key of keys.filter((_, i) => i % 7 === 0)) {
-          await db.batch([
-            ['DEL', key],
-            ['HSET', key, 'a', '1', 'b', '2'],
-          ])
-          flipped++
-        }
+        const turned = await turnSomeIntoHashes(commands)
+        flipped += turned
       },
     )
     const { records, result } = await collect(node)
@@ -303,14 +297,8 @@ describe('the audit connection, with and without the script', () => {
         own.port,
         async () => {},
         async (commands) => {
-          const keys = commands.filter((c) => String(c[0]) === 'PTTL').map((c) => String(c[1]))
-          for (const key of keys.filter((_, i) => i % 7 === 0)) {
-            await db.batch([
-              ['DEL', key],
-              ['HSET', key, 'a', '1', 'b', '2'],
-            ])
-            flipped++
-          }
+          const turned = await turnSomeIntoHashes(commands)
+          flipped += turned
         },
       )
       const { records, result } = await collectFrom(port)
@@ -324,3 +312,15 @@ describe('the audit connection, with and without the script', () => {
     }
   })
 })
+
+/** Every 7th key a batch reads (its PTTL) becomes a 2-field hash before its size is asked. */
+async function turnSomeIntoHashes(commands: readonly (readonly unknown[])[]): Promise<number> {
+  const keys = commands.filter((c) => String(c[0]) === 'PTTL').map((c) => String(c[1]))
+  const chosen = keys.filter((_, i) => i % 7 === 0)
+  for (const key of chosen)
+    await db.batch([
+      ['DEL', key],
+      ['HSET', key, 'a', '1', 'b', '2'],
+    ])
+  return chosen.length
+}
