@@ -104,22 +104,18 @@ export function failureMeta(taskId: string, error: unknown, now = Date.now()): s
 
 /** What a Celery worker stores for a task that expired before it ran (Request.revoked → mark_as_revoked). */
 export function revokedMeta(taskId: string, reason: string, now = Date.now()): string {
-  const exc: CeleryException = {
-    exc_type: 'TaskRevokedError',
-    exc_message: [reason],
-    exc_module: 'celery.exceptions',
-  }
-  return encodeMeta(taskId, 'REVOKED', exc as unknown as JsonValue, null, now)
+  return encodeMeta(taskId, 'REVOKED', celeryException('TaskRevokedError', reason), null, now)
 }
 
 /** What a Celery worker stores for a task name it does not know (celery.exceptions.NotRegistered). */
 export function notRegisteredMeta(taskId: string, name: string, now = Date.now()): string {
-  const exc: CeleryException = {
-    exc_type: 'NotRegistered',
-    exc_message: [name],
-    exc_module: 'celery.exceptions',
-  }
-  return encodeMeta(taskId, 'FAILURE', exc as unknown as JsonValue, null, now)
+  return encodeMeta(taskId, 'FAILURE', celeryException('NotRegistered', name), null, now)
+}
+
+/** One of celery.exceptions, as the result backend serializes it. */
+function celeryException(type: string, message: string): JsonValue {
+  const exc: CeleryException = { exc_type: type, exc_message: [message], exc_module: 'celery.exceptions' }
+  return exc as unknown as JsonValue
 }
 
 function encodeMeta(
