@@ -1,5 +1,5 @@
-import { createClient } from 'redis'
 import { RedisExpertError } from '../errors.js'
+import { type SetupReply, sendCommand, until } from './command.js'
 import { type RedisServer, type StartRedisOptions, startRedis } from './server.js'
 
 export interface StartClusterOptions {
@@ -32,12 +32,9 @@ export interface RedisCluster {
 
 export const TOTAL_SLOTS = 16384
 
-function openSetupClient(url: string) {
-  const client = createClient({ url, socket: { reconnectStrategy: false } })
-  client.on('error', () => {})
-  return client.connect()
-}
-type SetupClient = Awaited<ReturnType<typeof openSetupClient>>
+/** One setup command to one node, each bounded. */
+type Send = (server: RedisServer, args: readonly (string | number)[]) => Promise<SetupReply>
+const send: Send = (server, args) => sendCommand(server.host, server.port, args, { timeoutMs: 5000 })
 
 /**
  * Starts a real Redis Cluster: every node a redis-server process, all 16384 slots split
@@ -67,17 +64,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     Array.from({ length: total }, () => startRedis({ config, readyTimeoutMs: options.readyTimeoutMs })),
   )
   const stopAll = () => Promise.all(servers.map((s) => s.stop())).then(() => undefined)
-  const clients: SetupClient[] = []
   try {
-    for (const server of servers) clients.push(await openSetupClient(server.url))
-    await assemble(clients, servers, masterCount, options.readyTimeoutMs ?? 30_000)
+    await assemble(servers, masterCount, options.readyTimeoutMs ?? 30_000)
   } catch (error) {
     await stopAll()
     throw new RedisExpertError('LAUNCHER_FAILED', `the cluster did not form: ${String(error)}`, {
       cause: error,
     })
-  } finally {
-    await Promise.all(clients.map((c) => c.close().catch(() => {})))
   }
 
   const nodes: ClusterNode[] = servers.map((server, i) => ({
@@ -105,67 +98,50 @@ export function slotRange(i: number, count: number): [number, number] {
   return [i * size, i === count - 1 ? TOTAL_SLOTS - 1 : (i + 1) * size - 1]
 }
 
-async function assemble(
-  clients: SetupClient[],
-  servers: RedisServer[],
-  masterCount: number,
-  timeoutMs: number,
-) {
+async function assemble(servers: RedisServer[], masterCount: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs
-  const ids = await Promise.all(clients.map((c) => c.sendCommand(['CLUSTER', 'MYID']) as Promise<string>))
+  const ids = await Promise.all(servers.map((s) => send(s, ['CLUSTER', 'MYID']).then(String)))
 
   // Distinct config epochs up front, as redis-cli --cluster create does, so no epoch collision has to be resolved.
-  await Promise.all(clients.map((c, i) => c.sendCommand(['CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)])))
+  await Promise.all(servers.map((s, i) => send(s, ['CLUSTER', 'SET-CONFIG-EPOCH', i + 1])))
   await Promise.all(
-    clients.slice(0, masterCount).map((c, i) => {
+    servers.slice(0, masterCount).map((s, i) => {
       const [from, to] = slotRange(i, masterCount)
-      return c.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)])
+      return send(s, ['CLUSTER', 'ADDSLOTSRANGE', from, to])
     }),
   )
-  const [first] = clients
-  if (!first) return
   // Every node meets every other directly rather than waiting for gossip to spread the news.
   await Promise.all(
-    clients.flatMap((client, i) =>
-      servers
-        .slice(i + 1)
-        .map((server) => client.sendCommand(['CLUSTER', 'MEET', server.host, String(server.port)])),
+    servers.flatMap((server, i) =>
+      servers.slice(i + 1).map((other) => send(server, ['CLUSTER', 'MEET', other.host, other.port])),
     ),
   )
 
   await until(deadline, 'every node to know every other', async () => {
-    const views = await Promise.all(
-      clients.map((c) => c.sendCommand(['CLUSTER', 'NODES']) as Promise<string>),
-    )
+    const views = await Promise.all(servers.map((s) => send(s, ['CLUSTER', 'NODES']).then(String)))
     return views.every(
       (view) =>
         view
           .trim()
           .split('\n')
-          .filter((l) => !l.includes('handshake')).length === clients.length,
+          .filter((l) => !l.includes('handshake')).length === servers.length,
     )
   })
 
-  for (let r = masterCount; r < clients.length; r++) {
-    const master = ids[(r - masterCount) % masterCount]
-    await clients[r]?.sendCommand(['CLUSTER', 'REPLICATE', master as string])
+  for (let r = masterCount; r < servers.length; r++) {
+    const master = ids[(r - masterCount) % masterCount] as string
+    const replica = servers[r] as RedisServer
+    await send(replica, ['CLUSTER', 'REPLICATE', master])
   }
 
   await until(deadline, 'cluster_state:ok on every node', async () => {
-    const infos = await Promise.all(clients.map((c) => c.sendCommand(['CLUSTER', 'INFO']) as Promise<string>))
+    const infos = await Promise.all(servers.map((s) => send(s, ['CLUSTER', 'INFO']).then(String)))
     return infos.every((info) => info.includes('cluster_state:ok'))
   })
   await until(deadline, 'every replica to be linked to its master', async () => {
     const infos = await Promise.all(
-      clients.slice(masterCount).map((c) => c.sendCommand(['INFO', 'replication']) as Promise<string>),
+      servers.slice(masterCount).map((s) => send(s, ['INFO', 'replication']).then(String)),
     )
     return infos.every((info) => info.includes('master_link_status:up'))
   })
-}
-
-async function until(deadline: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
