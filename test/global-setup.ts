@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os'
 import { redisServerPath } from '../src/testing/binary.js'
 import { dirPrefix } from '../src/testing/server.js'
 
-/** redis-server processes started by this test run: their working directory carries the run's name. */
+/** Server processes (redis-server, valkey-server, sentinels too) started by this test run: their working directory carries the run's name. */
 export function launchedServers(): number[] {
   const prefix = `${tmpdir()}/${dirPrefix()}`
   let pids: number[] = []
   try {
-    pids = execFileSync('pgrep', ['-x', 'redis-server'], { encoding: 'utf8' }).trim().split('\n').map(Number)
+    pids = execFileSync('pgrep', ['-x', 'redis-server|valkey-server'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number)
   } catch {
     return []
   }
@@ -34,6 +37,6 @@ export function teardown(): void {
   const leaked = launchedServers()
   if (leaked.length > 0) {
     for (const pid of leaked) process.kill(pid, 'SIGKILL')
-    throw new Error(`redis-server processes outlived their tests: ${leaked.join(', ')}`)
+    throw new Error(`server processes outlived their tests: ${leaked.join(', ')}`)
   }
 }

@@ -1,4 +1,5 @@
 import { RedisExpertError } from '../errors.js'
+import type { ServerKind } from './binary.js'
 import { type SetupReply, sendCommand, until } from './command.js'
 import { type RedisServer, type StartRedisOptions, startRedis } from './server.js'
 
@@ -12,6 +13,8 @@ export interface StartClusterOptions {
   /** cluster-node-timeout, default 2000 ms so that failover tests are quick. */
   readonly nodeTimeoutMs?: number
   readonly readyTimeoutMs?: number
+  /** `redis` or `valkey`; default from REDIS_EXPERT_SERVER, else redis. */
+  readonly server?: ServerKind
 }
 
 export interface ClusterNode {
@@ -61,7 +64,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     ...options.config,
   }
   const servers = await Promise.all(
-    Array.from({ length: total }, () => startRedis({ config, readyTimeoutMs: options.readyTimeoutMs })),
+    Array.from({ length: total }, () =>
+      startRedis({ config, readyTimeoutMs: options.readyTimeoutMs, server: options.server }),
+    ),
   )
   const stopAll = () => Promise.all(servers.map((s) => s.stop())).then(() => undefined)
   try {

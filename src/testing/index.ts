@@ -2,7 +2,7 @@
  * redis-expert/testing — real redis-server processes for tests, benchmarks and examples.
  * Every process is guarded: none outlives the process that started it.
  */
-export { findExecutable, redisServerPath } from './binary.js'
+export { findExecutable, redisCliPath, redisServerPath, type ServerKind, serverKind } from './binary.js'
 export {
   type ClusterNode,
   type RedisCluster,

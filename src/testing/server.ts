@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { RedisExpertError } from '../errors.js'
-import { redisServerPath } from './binary.js'
+import { redisServerPath, type ServerKind, serverKind } from './binary.js'
 import { freePort } from './ports.js'
 import { type GuardedProcess, removeNow, removeOnExit, spawnGuarded } from './process.js'
 
@@ -27,6 +27,8 @@ export interface StartRedisOptions {
   readonly port?: number
   /** How long to wait for the server to answer, default 15 s (an AOF replay may take a while). */
   readonly readyTimeoutMs?: number
+  /** `redis` (redis-server) or `valkey` (valkey-server); default from REDIS_EXPERT_SERVER, else redis. */
+  readonly server?: ServerKind
 }
 
 export interface RedisServer {
@@ -36,6 +38,8 @@ export interface RedisServer {
   /** The server's working directory: its redis.conf, log, RDB and AOF files. */
   readonly dir: string
   readonly pid: number
+  /** Which server runs: `redis` or `valkey`. */
+  readonly kind: ServerKind
   /** Graceful shutdown (SIGTERM: the AOF is flushed), then the directory is removed. */
   stop(): Promise<void>
   /** SIGKILL, as a crash would. The directory is kept so that `restart()` replays its data. */
@@ -58,7 +62,8 @@ export function dirPrefix(run = process.env.REDIS_EXPERT_RUN): string {
 
 /** Spawns a redis-server on a free loopback port in a fresh temporary directory. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  const executable = redisServerPath()
+  const kind = serverKind(options.server)
+  const executable = redisServerPath(kind)
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort(isClusterNode(options)))
     const dir = mkdtempSync(join(tmpdir(), `${dirPrefix()}${port}-`))
@@ -66,7 +71,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     writeFileSync(join(dir, 'redis.conf'), renderConfig(port, dir, options))
     try {
       const process = await launch(executable, dir, port, options.readyTimeoutMs ?? 15_000)
-      return serverHandle(executable, dir, port, process, options.readyTimeoutMs ?? 15_000)
+      return serverHandle(kind, executable, dir, port, process, options.readyTimeoutMs ?? 15_000)
     } catch (error) {
       removeNow(dir)
       // Another test file may have taken the port between our probe and the bind.
@@ -122,7 +127,7 @@ async function launch(executable: string, dir: string, port: number, readyTimeou
     await child.exited
     throw new RedisExpertError(
       'LAUNCHER_FAILED',
-      `redis-server on port ${port} did not start: ${lastLogLines(dir)}`,
+      `${basename(executable)} on port ${port} did not start: ${lastLogLines(dir)}`,
       {
         cause: error,
         details: { port, dir },
@@ -132,6 +137,7 @@ async function launch(executable: string, dir: string, port: number, readyTimeou
 }
 
 function serverHandle(
+  kind: ServerKind,
   executable: string,
   dir: string,
   port: number,
@@ -152,6 +158,7 @@ function serverHandle(
     host: HOST,
     port,
     dir,
+    kind,
     get pid() {
       return current?.pid ?? 0
     },
@@ -172,10 +179,14 @@ function serverHandle(
  * Polls with an inline PING until the server answers. `-NOAUTH` counts as answering;
  * `-LOADING` (AOF/RDB replay in progress) does not.
  */
-async function waitUntilAnswering(port: number, child: GuardedProcess, timeoutMs: number): Promise<void> {
+export async function waitUntilAnswering(
+  port: number,
+  child: GuardedProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (!child.running()) throw new Error(`redis-server exited (${await child.exited})`)
+    if (!child.running()) throw new Error(`the server exited (${await child.exited})`)
     const answer = await ping(port)
     if (answer.startsWith('+PONG') || answer.startsWith('-NOAUTH') || answer.startsWith('-WRONGPASS')) return
     await new Promise((r) => setTimeout(r, 20))
@@ -201,8 +212,8 @@ function ping(port: number): Promise<string> {
   })
 }
 
-function lastLogLines(dir: string, count = 5): string {
-  const lines = ['stderr.log', 'redis.log'].flatMap((file) => {
+export function lastLogLines(dir: string, count = 5, logFile = 'redis.log'): string {
+  const lines = ['stderr.log', logFile].flatMap((file) => {
     try {
       return readFileSync(join(dir, file), 'utf8').trim().split('\n').filter(Boolean)
     } catch {

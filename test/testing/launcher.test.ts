@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../../src/index.js'
-import { startRedis } from '../../src/testing/index.js'
+import { sendCommand } from '../../src/testing/command.js'
+import { redisServerPath, serverKind, startRedis } from '../../src/testing/index.js'
 import { renderConfig } from '../../src/testing/server.js'
 import { launchedServers } from '../global-setup.js'
 
@@ -24,6 +25,64 @@ async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
   }
   return true
 }
+
+const hasValkey = (() => {
+  try {
+    redisServerPath('valkey')
+    return true
+  } catch {
+    return false
+  }
+})()
+
+async function withEnv<T>(name: string, value: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  const previous = process.env[name]
+  if (value === undefined) delete process.env[name]
+  else process.env[name] = value
+  try {
+    return await fn()
+  } finally {
+    if (previous === undefined) delete process.env[name]
+    else process.env[name] = previous
+  }
+}
+
+describe('server kind', () => {
+  it('is the explicit choice, else REDIS_EXPERT_SERVER, else redis; anything else is refused', async () => {
+    await withEnv('REDIS_EXPERT_SERVER', undefined, () => expect(serverKind()).toBe('redis'))
+    await withEnv('REDIS_EXPERT_SERVER', 'valkey', () => {
+      expect(serverKind()).toBe('valkey')
+      expect(serverKind('redis')).toBe('redis')
+    })
+    await withEnv('REDIS_EXPERT_SERVER', 'keydb', () =>
+      expect(() => serverKind()).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' })),
+    )
+  })
+
+  it('names the missing valkey-server and how to install it', async () => {
+    await withEnv('VALKEY_SERVER_BIN', '/nonexistent/valkey-server', () =>
+      expect(startRedis({ server: 'valkey' })).rejects.toMatchObject({
+        code: 'REDIS_SERVER_NOT_FOUND',
+        message: expect.stringContaining('bookworm-backports valkey-server'),
+      }),
+    )
+  })
+
+  // CI installs Valkey (.ci/run); a machine without valkey-server skips this one.
+  it.skipIf(!hasValkey)('starts valkey-server with server: valkey', async () => {
+    const server = await startRedis({ server: 'valkey' })
+    try {
+      expect(server.kind).toBe('valkey')
+      const info = String(
+        await sendCommand(server.host, server.port, ['INFO', 'server'], { timeoutMs: 3000 }),
+      )
+      expect(info).toMatch(/^server_name:valkey\r?$/m)
+      expect(info).toMatch(/^valkey_version:\d+\./m)
+    } finally {
+      await server.stop()
+    }
+  })
+})
 
 describe('startRedis', () => {
   it('applies the configuration, and an AOF write survives kill() + restart()', async () => {
