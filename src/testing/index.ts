@@ -12,6 +12,13 @@ export {
 } from './cluster.js'
 export { freePort } from './ports.js'
 export {
+  type RedisSentinelSetup,
+  type SentinelAddress,
+  type SentinelNode,
+  type StartSentinelOptions,
+  startSentinel,
+} from './sentinel.js'
+export {
   type AclUser,
   type ConfigValue,
   type RedisServer,
