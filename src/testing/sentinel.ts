@@ -123,15 +123,11 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
   try {
     const master = await startRedis({ config, readyTimeoutMs, server: kind })
     startedServers.push(master)
-    const replicas = await Promise.all(
-      Array.from({ length: replicaCount }, async () => {
-        const replica = await startRedis({
-          config: { ...config, replicaof: `${HOST} ${master.port}` },
-          readyTimeoutMs,
-          server: kind,
-        })
-        startedServers.push(replica)
-        return replica
+    const replicas = await startEach(replicaCount, startedServers, () =>
+      startRedis({
+        config: { ...config, replicaof: `${HOST} ${master.port}` },
+        readyTimeoutMs,
+        server: kind,
       }),
     )
     await until(deadline, 'every replica to be linked to the master', async () => {
@@ -153,12 +149,8 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
         `sentinel parallel-syncs ${masterName} 1`,
         '',
       ].join('\n')
-    const sentinels = await Promise.all(
-      Array.from({ length: sentinelCount }, async () => {
-        const sentinel = await launchSentinel(kind, sentinelConfig, readyTimeoutMs)
-        startedSentinels.push(sentinel)
-        return sentinel
-      }),
+    const sentinels = await startEach(sentinelCount, startedSentinels, () =>
+      launchSentinel(kind, sentinelConfig, readyTimeoutMs),
     )
     await Promise.all(sentinels.map((s) => quickenTimers(s)))
 
@@ -251,6 +243,18 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
       cause: error,
     })
   }
+}
+
+/** Starts `count` at once; every one that starts lands in `started` (to be stopped), even when another fails. */
+async function startEach<T>(count: number, started: T[], start: () => Promise<T>): Promise<T[]> {
+  const results = await Promise.allSettled(Array.from({ length: count }, start))
+  for (const result of results) if (result.status === 'fulfilled') started.push(result.value)
+  const values: T[] = []
+  for (const result of results) {
+    if (result.status === 'rejected') throw result.reason
+    values.push(result.value)
+  }
+  return values
 }
 
 function send(node: SentinelAddress, args: readonly (string | number)[]): Promise<SetupReply> {

@@ -80,6 +80,16 @@ describe('startSentinel', () => {
     expect(dirs.filter((d) => existsSync(d))).toEqual([])
   })
 
+  it('starts a lone master under one sentinel (replicas: 0, sentinels: 1, quorum: 1)', async () => {
+    const lone = await startSentinel({ replicas: 0, sentinels: 1, quorum: 1, masterName: 'solo' })
+    try {
+      expect(lone.replicas).toEqual([])
+      expect(await lone.currentMaster()).toEqual({ host: '127.0.0.1', port: lone.master.port })
+    } finally {
+      await lone.stop()
+    }
+  })
+
   it('refuses a quorum larger than the number of sentinels, before starting anything', async () => {
     await expect(startSentinel({ sentinels: 1, quorum: 2 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
