@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { IsolatedConnection } from '../client/driver.js'
+import type { IsolatedConnection } from '../client/topology.js'
 import type { Command, Reply } from '../client/types.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 

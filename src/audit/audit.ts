@@ -1,5 +1,5 @@
 import type { NodeExecutor } from '../client/node.js'
-import type { ResolvedOptions } from '../client/options.js'
+import { nodeEndpoint, type ResolvedOptions } from '../client/options.js'
 import type { ListpackLimits, NodeProbe, ServerProbe } from '../client/types.js'
 import { invalidArgument } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'
@@ -18,17 +18,14 @@ import type { AuditReport, KeyRecord } from './types.js'
 
 /** What the audit needs of a connection: `connect()`'s client has it all. */
 export interface AuditTarget {
-  readonly mode: 'standalone' | 'cluster'
+  readonly mode: 'standalone' | 'cluster' | 'sentinel'
   masters(): Promise<NodeExecutor[]>
   probe(): Promise<ServerProbe>
   /**
    * How the client connects (`connect()`'s client has them): with these the key scan runs on a
    * connection of its own per master (see connection.ts); without, through `masters()`.
    */
-  readonly options?: Pick<
-    ResolvedOptions,
-    'target' | 'username' | 'password' | 'tls' | 'database' | 'connectTimeoutMs' | 'commandTimeoutMs'
-  >
+  readonly options?: Pick<ResolvedOptions, 'target' | 'connectTimeoutMs' | 'commandTimeoutMs'>
 }
 
 export interface AuditProgress {
@@ -96,25 +93,18 @@ function resolve(options: AuditOptions): Resolved {
   }
 }
 
-/**
- * The client's login, applied to each master's address. Credentials given as options win over
- * those in a URL (as in the client); TLS when asked for or when the URL says `rediss:`.
- */
+/** The client's login and TLS (one endpoint rule, see client/endpoint.ts), applied to each master's address. */
 export function connectionSettings(
   options: NonNullable<AuditTarget['options']>,
   address: string,
 ): ConnectionSettings {
-  const target = options.target
-  const url = new URL(target.kind === 'standalone' ? target.url : (target.rootNodes[0] as string))
-  const fromUrl = (part: string) => (part === '' ? undefined : decodeURIComponent(part))
-  const path = target.kind === 'standalone' ? url.pathname.replace(/^\//, '') : ''
-  const tls = options.tls ?? (url.protocol === 'rediss:' ? true : undefined)
+  const endpoint = nodeEndpoint(options as ResolvedOptions, address)
   return {
     address,
-    username: options.username ?? fromUrl(url.username),
-    password: options.password ?? fromUrl(url.password),
-    tls,
-    database: options.database ?? (/^\d+$/.test(path) ? Number(path) : undefined),
+    username: endpoint.username,
+    password: endpoint.password,
+    tls: endpoint.tls,
+    database: endpoint.database,
     connectTimeoutMs: options.connectTimeoutMs,
     commandTimeoutMs: options.commandTimeoutMs,
   }
@@ -235,7 +225,7 @@ export async function audit(db: AuditTarget, options: AuditOptions = {}): Promis
   const patterns: PatternSummary[] = tree.finish(scale)
   const unavailable = [...new Set(results.flatMap((r) => r.unavailable))]
   const context: RuleContext = {
-    mode: db.mode,
+    mode: db.mode === 'cluster' ? 'cluster' : 'standalone',
     nodes: facts,
     patterns,
     thresholds: opts.thresholds,
@@ -245,7 +235,7 @@ export async function audit(db: AuditTarget, options: AuditOptions = {}): Promis
   const findings = RULES.flatMap((rule) => rule.evaluate(context))
   return buildReport({
     probe,
-    mode: db.mode,
+    mode: db.mode === 'cluster' ? 'cluster' : 'standalone',
     facts,
     patterns,
     findings,

@@ -1,31 +1,35 @@
 import { EventEmitter } from 'node:events'
+import { inspect } from 'node:util'
 import { Pipeline } from '../atomic/pipeline.js'
 import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
+import { ClusterTopology } from './cluster.js'
 import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
-import { BucketedDeadlines, LoopClock, tickFor } from './deadlines.js'
+import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
-import { ClusterDriver, type Driver, StandaloneDriver } from './driver.js'
-import { scrub, translateError } from './errors.js'
+import { translateError } from './errors.js'
 import { GuardGate, isDurable } from './gate.js'
-import { OrderedInFlight } from './in-flight.js'
+import type { LinkSettings } from './link.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
-import { RespDriver } from './resp-driver.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
+import { SentinelLocator } from './sentinel.js'
+import { batchUse, sharedUse } from './shared-use.js'
+import { SingleServer } from './standalone.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import { openSubscriber, type SubscriberPort } from './subscriptions.js'
+import type { Topology } from './topology.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
 export interface ClientEvents {
   ready: []
   disconnected: [error: unknown]
-  /** A command outlived its timeout and the connection was recycled. */
+  /** A command outlived its timeout on a stuck connection, which was dropped and reopened. */
   timeout: []
   /** A hard stop was hit: refused (strict), warned, allowed by an escape hatch, or rewritten. */
   violation: [GuardEvent]
@@ -38,48 +42,40 @@ export interface ClientStats {
 }
 
 /**
- * A connection to a standalone server or a Cluster. Every command goes through `call` or
- * `batch`: the one edge where the guard, timeouts and typed errors apply.
+ * A connection to a standalone server, a Cluster or a Sentinel-managed master. Every command
+ * goes through `call` or `batch`: the one edge where the guard, the shared-connection rule,
+ * timeouts and typed errors apply.
  */
 export class RedisExpertClient extends EventEmitter<ClientEvents> implements Executor {
-  readonly mode: 'standalone' | 'cluster'
+  readonly mode: 'standalone' | 'cluster' | 'sentinel'
   readonly options: ResolvedOptions
-  readonly #driver: Driver
+  readonly #topology: Topology
+  readonly #routed: boolean
   readonly #commands: CommandTable
-  /** Single commands on a standalone connection: replies are ordered. */
-  #flight: OrderedInFlight
-  /** Cluster commands and batches: replies come back in any order. */
-  readonly #buckets: BucketedDeadlines
-  /** The time deadlines are measured in (see LoopClock), advanced by the sweep. */
-  readonly #clock: LoopClock
-  readonly #sweeper: NodeJS.Timeout
   readonly #declarations = new Declarations()
   readonly #gate: GuardGate
   #closed = false
 
   /** Use `connect()`. */
-  constructor(driver: Driver, options: ResolvedOptions, commands: CommandTable) {
+  constructor(topology: Topology, options: ResolvedOptions, commands: CommandTable) {
     super()
-    this.#driver = driver
+    this.#topology = topology
     this.options = options
     this.#commands = commands
     for (const keyspace of options.keyspaces) this.#declarations.add(keyspace)
     this.#gate = new GuardGate(options.gate, commands, this.#declarations)
     this.#gate.guard.on('violation', (event) => this.emit('violation', event))
-    this.mode = options.target.kind
-    const tickMs = tickFor(options.commandTimeoutMs)
-    this.#clock = new LoopClock(tickMs)
-    this.#flight = new OrderedInFlight(translateError)
-    this.#buckets = new BucketedDeadlines(tickMs)
-    this.#sweeper = setInterval(() => this.#sweep(), tickMs)
-    // The sweep must never keep the process alive on its own.
-    this.#sweeper.unref()
-    driver.onStateChange((state, error) => {
+    this.mode = topology.kind
+    this.#routed = topology.kind === 'cluster'
+    topology.onStateChange((state, error) => {
       if (state === 'ready') {
         // A reconnect may land on a promoted replica or a reconfigured server: look again.
         this.checkDurability().catch(() => {})
         this.emit('ready')
-      } else this.emit('disconnected', error)
+      } else {
+        if (error?.details.reason === 'stuck') this.emit('timeout')
+        this.emit('disconnected', error)
+      }
     })
   }
 
@@ -95,31 +91,46 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     } catch (error) {
       return Promise.reject(error)
     }
-    if (!this.#driver.ready) return this.#callWhenReady(args, command, options) as Promise<T>
-    return this.#send(args, command, options) as Promise<T>
+    const use = sharedUse(args)
+    if (use.kind !== 'shared') {
+      if (use.kind === 'refused') return Promise.reject(use.error)
+      return this.#onDedicated(args, command, options, use.blockMs, (c, timeoutMs) =>
+        c.send(args, options?.buffers === true, timeoutMs),
+      ) as Promise<T>
+    }
+    if (!this.#topology.ready) return this.#callWhenReady(args, command, options) as Promise<T>
+    return this.#send(args, options) as Promise<T>
   }
 
-  #send(args: (string | Buffer)[], command: Command, options: CallOptions | undefined): Promise<Reply> {
-    const deadline = this.#clock.deadline(options?.timeoutMs ?? this.options.commandTimeoutMs)
+  #send(args: (string | Buffer)[], options: CallOptions | undefined): Promise<Reply> {
+    const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
     const buffers = options?.buffers === true
-    if (this.mode === 'standalone') {
-      // The hot path: no allocation beyond the driver's own (see OrderedInFlight).
-      const flight = this.#flight
-      flight.issue(command, deadline)
-      return this.#driver.send(args, undefined, false, buffers).then(flight.onReply, flight.onError)
+    if (!this.#routed) return this.#topology.send(args, undefined, false, buffers, timeoutMs)
+    const key = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
+    return this.#topology.send(args, key, isReadonly(this.#commands, args), buffers, timeoutMs)
+  }
+
+  /**
+   * A blocking command (or a batch holding one) on a dedicated connection: its deadline is
+   * the block time plus the command timeout, or `timeoutMs` when given.
+   */
+  async #onDedicated<T>(
+    wire: (string | Buffer)[],
+    command: Command,
+    options: CallOptions | BatchOptions | undefined,
+    blockMs: number,
+    run: (connection: Connection, timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    this.#assertOpen(command)
+    const timeoutMs = options?.timeoutMs ?? blockMs + this.options.commandTimeoutMs
+    const key = this.#routed
+      ? (commandKeys(this.#commands, wire)[0] as string | Buffer | undefined)
+      : undefined
+    try {
+      return await this.#topology.dedicated(key, (connection) => run(connection, timeoutMs))
+    } catch (error) {
+      throw translateError(error, command, false)
     }
-    const tick = this.#buckets.track(deadline)
-    const firstKey = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
-    return this.#driver.send(args, firstKey, isReadonly(this.#commands, args), buffers).then(
-      (reply) => {
-        this.#buckets.done(tick)
-        return reply
-      },
-      (error: unknown) => {
-        this.#buckets.done(tick)
-        throw translateError(error, command, this.#buckets.isOverdue(tick, this.#clock.now))
-      },
-    )
   }
 
   /** While disconnected, a command waits (bounded) for the connection instead of queueing without limit. */
@@ -127,96 +138,85 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#assertOpen(command)
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
     const started = Date.now()
-    if (!(await this.#driver.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))) {
+    if (!(await this.#topology.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))) {
+      this.#assertOpen(command)
       throw new RedisExpertError(
         'CONNECTION_UNAVAILABLE',
-        `${argText(command[0]).toUpperCase()}: not connected to ${describeTarget(this.options.target)} (waited ${Date.now() - started} ms)`,
+        `${argText(command[0]).toUpperCase()}: not connected to ${describeTarget(this.options.target)} (waited ${Date.now() - started} ms); the command was not sent`,
         { details: { command: argText(command[0]).toUpperCase() } },
       )
     }
-    return this.#send(args, command, {
-      ...options,
-      timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
-    })
+    return this.#send(args, { ...options, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) })
   }
 
   async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
     if (!Array.isArray(commands) || commands.length === 0)
       throw new RedisExpertError('INVALID_ARGUMENT', 'batch() takes a non-empty array of commands')
-    const checked = this.#gate.active
-      ? this.#gate.batch(commands, options?.atomic === true, options?.allow)
-      : commands
+    const atomic = options?.atomic === true
+    const checked = this.#gate.active ? this.#gate.batch(commands, atomic, options?.allow) : commands
     const wire = checked.map(wireArgs)
     const first = commands[0] as Command
     this.#assertOpen(first)
+    const buffers = options?.buffers === true
+    // Inside MULTI nothing blocks; a plain pipeline with a blocking command (WAIT after writes) runs apart.
+    const use = atomic ? sharedUse(wire[0] as (string | Buffer)[]) : batchUse(wire)
+    const refusedAt = atomic
+      ? wire.map((args) => sharedUse(args)).find((u) => u.kind === 'refused')
+      : undefined
+    if (refusedAt?.kind === 'refused') throw refusedAt.error
+    if (use.kind === 'refused') throw use.error
+    if (use.kind === 'blocking' && !atomic)
+      return this.#onDedicated(wire[0] as (string | Buffer)[], first, options, use.blockMs, (c, timeoutMs) =>
+        pipelineReplies(c.sendAll(wire, buffers, timeoutMs), checked, (error, command) =>
+          translateError(error, command, false),
+        ),
+      )
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
     if (
-      !this.#driver.ready &&
-      !(await this.#driver.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))
+      !this.#topology.ready &&
+      !(await this.#topology.waitReady(Math.min(this.options.offlineWaitMs, timeoutMs)))
     )
       throw new RedisExpertError(
         'CONNECTION_UNAVAILABLE',
-        `batch: not connected to ${describeTarget(this.options.target)}`,
+        `batch: not connected to ${describeTarget(this.options.target)}; nothing was sent`,
       )
-    if (options?.atomic !== true) return this.#spreadPipeline(wire, checked, options)
-    const firstKey =
-      this.mode === 'cluster'
-        ? (wire.map((args) => commandKeys(this.#commands, args)[0]).find((key) => key !== undefined) as
-            | string
-            | Buffer
-            | undefined)
-        : undefined
-    const tick = this.#buckets.track(this.#clock.deadline(timeoutMs))
-    try {
-      return await settleBatch(
-        commands,
-        () => this.#driver.sendBatch(wire, firstKey, options?.atomic === true, options?.buffers === true),
-        (error) =>
-          translateError(
-            error,
-            options?.atomic ? ['MULTI'] : first,
-            this.#buckets.isOverdue(tick, this.#clock.now),
-          ),
-      )
-    } finally {
-      this.#buckets.done(tick)
-    }
+    if (!atomic) return this.#pipeline(wire, checked, buffers, timeoutMs)
+    const key = this.#routed
+      ? (wire.map((args) => commandKeys(this.#commands, args)[0]).find((k) => k !== undefined) as
+          | string
+          | Buffer
+          | undefined)
+      : undefined
+    return settleBatch(
+      commands,
+      () => this.#topology.transaction(wire, key, buffers, timeoutMs),
+      (error) => translateError(error, ['MULTI'], false),
+    )
   }
 
   /**
-   * A pipeline: every command issued in the same tick, which the driver writes to the socket
-   * together — one round trip (on a Cluster, one per master, in parallel, each command routed
-   * by its own key). Replies come back in the order of the commands; the first failure (by
-   * position) is thrown, as that command's own error, once all have settled, so no command
-   * is left running unobserved.
+   * A pipeline: every command issued in the same tick, which the connection writes together —
+   * one round trip (on a Cluster, one per master, in parallel, each command routed by its own
+   * key). Replies come back in the order of the commands; the first failure (by position) is
+   * thrown, as that command's own error, once all have settled, so no command is left running
+   * unobserved.
    */
-  async #spreadPipeline(
+  #pipeline(
     wire: (string | Buffer)[][],
     commands: readonly Command[],
-    options: BatchOptions | undefined,
+    buffers: boolean,
+    timeoutMs: number,
   ): Promise<Reply[]> {
-    // One deadline for the whole batch, and no wrapper per command: a large pipeline would
-    // otherwise double its garbage.
-    const tick = this.#buckets.track(
-      this.#clock.deadline(options?.timeoutMs ?? this.options.commandTimeoutMs),
-    )
-    const buffers = options?.buffers === true
-    const clustered = this.mode === 'cluster'
     const sends: Promise<Reply>[] = new Array(wire.length)
     for (let i = 0; i < wire.length; i++) {
       const args = wire[i] as (string | Buffer)[]
-      const firstKey = clustered
-        ? (commandKeys(this.#commands, args)[0] as string | Buffer | undefined)
-        : undefined
-      sends[i] = this.#driver.send(args, firstKey, clustered && isReadonly(this.#commands, args), buffers)
+      if (!this.#routed) sends[i] = this.#topology.send(args, undefined, false, buffers, timeoutMs)
+      else {
+        const key = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
+        sends[i] = this.#topology.send(args, key, isReadonly(this.#commands, args), buffers, timeoutMs)
+      }
     }
-    try {
-      return await pipelineReplies(sends, commands, (error, command) =>
-        translateError(error, command, this.#buckets.isOverdue(tick, this.#clock.now)),
-      )
-    } finally {
-      this.#buckets.done(tick)
-    }
+    return pipelineReplies(sends, commands, (error, command) => translateError(error, command, false))
   }
 
   /** Commands sent together in one round trip (one per master on a Cluster); see Pipeline. */
@@ -228,11 +228,22 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    * An optimistic transaction: WATCH `keys`, run `fn` (its reads see current values; its
    * `tx.queue(...)` writes go into one MULTI/EXEC), retried with jittered backoff when a
    * watched key changes, TX_CONFLICT after the last attempt. Keys share one slot on a Cluster.
+   * Runs on a dedicated connection (WATCH is per connection), returned to a pool after UNWATCH.
    */
   watch<T>(keys: readonly string[], fn: (tx: Transaction) => Promise<T>, options?: WatchOptions): Promise<T> {
     return runWatch(
       {
-        isolated: (firstKey, run) => this.#driver.isolated(firstKey, run),
+        isolated: (firstKey, run) =>
+          this.#topology.dedicated(
+            firstKey,
+            (connection) =>
+              run({
+                send: (args: readonly (string | Buffer)[]) => connection.send(args),
+                exec: (commands: readonly (readonly (string | Buffer)[])[]) =>
+                  connection.transaction(commands),
+              }),
+            ['UNWATCH'],
+          ),
         checkCommand: (command) => (this.#gate.active ? this.#gate.command(command) : command),
         checkTransaction: (commands) =>
           this.#gate.active ? this.#gate.batch(commands, true) : [...commands],
@@ -286,7 +297,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   /**
    * Reads every master's persistence and eviction policy and updates whether writes to
    * source-of-truth entries are allowed (GUARD_DURABILITY). Runs at connect and after every
-   * reconnect; call it after changing the servers' configuration.
+   * reconnect or failover; call it after changing the servers' configuration.
    */
   async checkDurability(): Promise<boolean> {
     const probe = await this.probe()
@@ -298,7 +309,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    * Every key matching `options`, across all masters of a Cluster: the replacement for KEYS.
    * `for await (const key of db.scan({ match: shop.user.match })) ...`
    */
-  scan(options: ScanOptions = {}): AsyncGenerator<string> {
+  scan(options: ScanOptions & { readonly buffers?: false }): AsyncGenerator<string>
+  scan(options: ScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer>
+  scan(): AsyncGenerator<string>
+  scan(options: ScanOptions = {}): AsyncGenerator<string | Buffer> {
     checkScanOptions(options)
     return (async function* (db: RedisExpertClient) {
       yield* scanNodes(await db.masters(), options)
@@ -308,19 +322,19 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   /** Field–value pairs of a hash, without HGETALL. */
   hscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
     checkScanOptions(options)
-    return scanKey(this, 'HSCAN', key, options)
+    return scanKey(this, 'HSCAN', key, options) as AsyncGenerator<string[]>
   }
 
   /** Members of a set, without SMEMBERS; each item is `[member]`. */
   sscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
     checkScanOptions(options)
-    return scanKey(this, 'SSCAN', key, options)
+    return scanKey(this, 'SSCAN', key, options) as AsyncGenerator<string[]>
   }
 
   /** Member–score pairs of a sorted set, without a full ZRANGE. */
   zscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
     checkScanOptions(options)
-    return scanKey(this, 'ZSCAN', key, options)
+    return scanKey(this, 'ZSCAN', key, options) as AsyncGenerator<string[]>
   }
 
   /**
@@ -331,13 +345,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   subscribe(channel: string, handlers: SubscriberHandlers): ChannelSubscriber {
     if (typeof channel !== 'string' || channel === '')
       throw invalidArgument('subscribe: channel must be a non-empty string')
-    const target = this.options.target
     return new ChannelSubscriber(
       {
-        urls: target.kind === 'standalone' ? [target.url] : target.rootNodes,
-        username: this.options.username,
-        password: this.options.password,
-        tls: this.options.tls,
+        locate: (attempt) => this.#topology.locateNode(attempt),
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        clientName: this.options.clientName,
       },
       channel,
       handlers,
@@ -345,20 +357,17 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   /**
-   * A dedicated pub/sub connection on the driver, for channels, patterns and (on a Cluster)
-   * sharded channels; it resubscribes after a reconnect and reports up/down.
+   * A dedicated pub/sub connection for channels, patterns and (on a Cluster) sharded
+   * channels; it resubscribes after a reconnect and reports up/down.
    */
   subscriber(): Promise<SubscriberPort> {
-    return openSubscriber(this.options)
+    return openSubscriber(this.options, () => this.#topology.locateNode(0))
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */
   async masters(): Promise<NodeExecutor[]> {
-    const senders = await this.#driver.masters()
-    return senders.map(
-      (sender) =>
-        new NodeExecutor(sender, this.#buckets, this.#clock, this.options.commandTimeoutMs, this.#gate),
-    )
+    const senders = await this.#topology.masters()
+    return senders.map((sender) => new NodeExecutor(sender, this.options.commandTimeoutMs, this.#gate))
   }
 
   /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */
@@ -375,15 +384,19 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     )
     const [first] = masters
     if (!first) throw new RedisExpertError('CONNECTION_UNAVAILABLE', 'probe: no master is reachable')
-    return { ...first, mode: this.mode, masters }
+    return { ...first, mode: this.mode === 'cluster' ? 'cluster' : 'standalone', masters }
   }
 
-  /** Closes the connection(s); commands still in flight get their replies first. */
+  /** Closes the connection(s); commands still in flight get up to closeTimeoutMs for their replies. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    clearInterval(this.#sweeper)
-    await this.#driver.close()
+    await this.#topology.close()
+  }
+
+  /** What `console.log(db)` shows: the target, its password redacted, never the options' secrets. */
+  [inspect.custom](): string {
+    return `RedisExpertClient { mode: '${this.mode}', target: '${describeTarget(this.options.target)}', ready: ${this.#topology.ready}, closed: ${this.#closed} }`
   }
 
   #assertOpen(command: Command): void {
@@ -393,64 +406,75 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
         `${argText(command[0]).toUpperCase()}: the client is closed`,
       )
   }
+}
 
-  #sweep(): void {
-    const now = this.#clock.advance()
-    if (!this.#flight.sweep(now) && !this.#buckets.sweep(now)) return
-    // Replies are ordered: a command past its deadline means the connection is stuck (a
-    // half-open socket, a server paused or overloaded). Start over on a fresh one; the old
-    // one's commands fail with COMMAND_TIMEOUT (overdue) or CONNECTION_LOST (the rest).
-    this.emit('timeout')
-    this.#flight = new OrderedInFlight(translateError)
-    this.#driver.recycle()
+/** The deployment `options` describe, not yet connected. */
+export function createTopology(options: ResolvedOptions): Topology {
+  const target = options.target
+  const common = {
+    clientName: options.clientName,
+    connectTimeoutMs: options.connectTimeoutMs,
+    commandTimeoutMs: options.commandTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs,
+    reconnect: options.reconnect,
+    connectRetries: options.connectRetries,
   }
+  if (target.kind === 'cluster')
+    return new ClusterTopology(target.rootNodes, target.useReplicas, {
+      ...common,
+      offlineWaitMs: options.offlineWaitMs,
+    })
+  if (target.kind === 'standalone')
+    return new SingleServer('standalone', { ...common, locate: () => target.endpoint })
+  const locator = new SentinelLocator(target, common)
+  const server = new SingleServer('sentinel', {
+    ...common,
+    locate: () => locator.locate(),
+  } satisfies LinkSettings)
+  locator.follow(server.link)
+  return server
 }
 
 /**
- * Connects to a standalone server (`url`) or a Cluster (`cluster.rootNodes`). Resolves once
- * the connection is ready; fails with CONNECTION_FAILED (password redacted) otherwise.
+ * Connects to a standalone server (`url`), a Cluster (`cluster.rootNodes`) or a
+ * Sentinel-managed master (`sentinel`). Resolves once connected; fails within
+ * `connectTimeoutMs` with CONNECTION_FAILED (password redacted) otherwise.
  */
 export async function connect(options: ConnectOptions = {}): Promise<RedisExpertClient> {
-  const resolved = resolveOptions(options)
-  const target = resolved.target
-  const driver =
-    target.kind === 'cluster'
-      ? new ClusterDriver(target.rootNodes, target.useReplicas, resolved)
-      : resolved.transport === 'node-redis'
-        ? new StandaloneDriver(target.url, resolved)
-        : new RespDriver(target.url, resolved)
+  return connectResolved(resolveOptions(options))
+}
+
+/** `connect()` with options already resolved (a sibling connection of an existing client). */
+export async function connectResolved(resolved: ResolvedOptions): Promise<RedisExpertClient> {
+  const topology = createTopology(resolved)
   try {
-    await driver.connect()
+    await topology.connect()
   } catch (error) {
-    await driver.close().catch(() => {})
+    await topology.close().catch(() => {})
     throw connectionFailed(resolved, error)
   }
-  // Key positions and flags for routing and the guard, from the server itself: modules included.
-  // An ACL user without +command gets an empty table: the guard then knows keys only for the
-  // commands it classifies itself, and Cluster routing needs the permission.
-  const [master] = await driver.masters()
-  const commands = parseCommandTable(master ? await master.send(['COMMAND']).catch(() => null) : null)
-  const client = new RedisExpertClient(driver, resolved, commands)
-  await client.checkDurability()
-  return client
+  try {
+    // Key positions and flags for routing and the guard, from the server itself: modules included.
+    // An ACL user without +command gets an empty table: the guard then knows keys only for the
+    // commands it classifies itself, and Cluster routing needs the permission.
+    const [master] = await topology.masters()
+    const commands = parseCommandTable(
+      master ? await master.send(['COMMAND'], false, resolved.commandTimeoutMs).catch(() => null) : null,
+    )
+    const client = new RedisExpertClient(topology, resolved, commands)
+    await client.checkDurability()
+    return client
+  } catch (error) {
+    await topology.close().catch(() => {})
+    throw error
+  }
 }
 
 function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {
+  if (error instanceof RedisExpertError && error.code === 'CONNECTION_FAILED') return error
   const target = describeTarget(options.target)
-  const reason =
-    error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error)
-  let message = scrub(`could not connect to ${target}: ${reason}`, options.password)
-  for (const url of options.target.kind === 'standalone' ? [options.target.url] : options.target.rootNodes) {
-    const password = safePassword(url)
-    if (password) message = scrub(message, password)
-  }
-  return new RedisExpertError('CONNECTION_FAILED', message, { details: { target } })
-}
-
-function safePassword(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined
-  } catch {
-    return undefined
-  }
+  const reason = error instanceof Error ? error.message : String(error)
+  return new RedisExpertError('CONNECTION_FAILED', `could not connect to ${target}: ${reason}`, {
+    details: { target },
+  })
 }

@@ -1,7 +1,6 @@
-import type { BucketedDeadlines, LoopClock } from './deadlines.js'
-import type { NodeSender } from './driver.js'
 import { translateError } from './errors.js'
 import type { GuardGate } from './gate.js'
+import type { NodeSender } from './topology.js'
 import type { BatchOptions, CallOptions, Command, Executor, Reply } from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
@@ -13,35 +12,26 @@ import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 export class NodeExecutor implements Executor {
   readonly address: string
   readonly #sender: NodeSender
-  readonly #deadlines: BucketedDeadlines
-  readonly #clock: LoopClock
   readonly #timeoutMs: number
   readonly #gate: GuardGate
 
-  constructor(
-    sender: NodeSender,
-    deadlines: BucketedDeadlines,
-    clock: LoopClock,
-    timeoutMs: number,
-    gate: GuardGate,
-  ) {
+  constructor(sender: NodeSender, timeoutMs: number, gate: GuardGate) {
     this.address = sender.address
     this.#sender = sender
-    this.#deadlines = deadlines
-    this.#clock = clock
     this.#timeoutMs = timeoutMs
     this.#gate = gate
   }
 
   async call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     const args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
-    const tick = this.#deadlines.track(this.#clock.deadline(options?.timeoutMs ?? this.#timeoutMs))
     try {
-      return (await this.#sender.send(args, options?.buffers === true)) as T
+      return (await this.#sender.send(
+        args,
+        options?.buffers === true,
+        options?.timeoutMs ?? this.#timeoutMs,
+      )) as T
     } catch (error) {
-      throw translateError(error, command, this.#deadlines.isOverdue(tick, this.#clock.now))
-    } finally {
-      this.#deadlines.done(tick)
+      throw translateError(error, command, false)
     }
   }
 
@@ -50,24 +40,17 @@ export class NodeExecutor implements Executor {
       ? this.#gate.batch(commands, options?.atomic === true, options?.allow)
       : commands
     const wire = checked.map(wireArgs)
-    const tick = this.#deadlines.track(this.#clock.deadline(options?.timeoutMs ?? this.#timeoutMs))
-    const overdue = () => this.#deadlines.isOverdue(tick, this.#clock.now)
-    try {
-      if (options?.atomic !== true) {
-        // A pipeline: commands issued back to back leave in one write; no MULTI machinery.
-        const buffers = options?.buffers === true
-        const sends = wire.map((args) => this.#sender.send(args, buffers))
-        return await pipelineReplies(sends, checked, (error, command) =>
-          translateError(error, command, overdue()),
-        )
-      }
-      return await settleBatch(
-        commands,
-        () => this.#sender.sendBatch(wire, options?.atomic === true, options?.buffers === true),
-        (error) => translateError(error, ['MULTI'], overdue()),
-      )
-    } finally {
-      this.#deadlines.done(tick)
+    const buffers = options?.buffers === true
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
+    if (options?.atomic !== true) {
+      // A pipeline: commands issued back to back leave in one write; no MULTI machinery.
+      const sends = wire.map((args) => this.#sender.send(args, buffers, timeoutMs))
+      return pipelineReplies(sends, checked, (error, command) => translateError(error, command, false))
     }
+    return settleBatch(
+      commands,
+      () => this.#sender.transaction(wire, buffers, timeoutMs),
+      (error) => translateError(error, ['MULTI'], false),
+    )
   }
 }

@@ -1,12 +1,10 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { invalidArgument } from '../errors.js'
 import { isKeyspace, type Keyspace } from '../keyspace/define.js'
+import { type Endpoint, type NodeAddress, parseAddress, redactUrl, resolveEndpoint } from './endpoint.js'
 import { type GateOptions, resolveGateOptions } from './gate.js'
 
-export interface NodeAddress {
-  readonly host: string
-  readonly port: number
-}
+export type { NodeAddress }
 
 export interface ReconnectOptions {
   /** First retry delay, default 50 ms; doubles on each attempt. */
@@ -24,18 +22,27 @@ export interface ConnectOptions {
     /** Send read-only commands to replicas, default false. */
     readonly useReplicas?: boolean
   }
-  /** Reserved: Sentinel discovery (`{ name, sentinels }`). Not implemented yet. */
-  readonly sentinel?: { readonly name: string; readonly sentinels: readonly NodeAddress[] }
+  /**
+   * A Sentinel-managed master: `name` as in `sentinel monitor <name> ...`, and any Sentinels
+   * (URLs or addresses). `username`/`password` (and `tls`) log in to the data nodes; the
+   * Sentinels' own login, when they have one, goes in `sentinelUsername`/`sentinelPassword`.
+   */
+  readonly sentinel?: SentinelOptions
   /** ACL user (Redis 6+). */
   readonly username?: string
   readonly password?: string
   /** TLS: `true`, or Node's TLS options (ca, cert, key, servername, ...). */
   readonly tls?: boolean | TlsOptions
-  /** Logical database (standalone only). */
+  /** Logical database (standalone and Sentinel; a Cluster has only database 0). */
   readonly database?: number
+  /** How long close() lets commands in flight finish before dropping them, default 2000 ms. */
+  readonly closeTimeoutMs?: number
   /** Per-command timeout, default 5000 ms. Enforced by one sweep, not a timer per command. */
   readonly commandTimeoutMs?: number
-  /** TCP connect timeout, default 5000 ms. */
+  /**
+   * The whole connect — TCP, TLS, login, and every retry of the first connection — default
+   * 5000 ms. A server that accepts and stays silent fails within it.
+   */
   readonly connectTimeoutMs?: number
   /**
    * While disconnected, how long a command waits for the connection to come back
@@ -53,24 +60,21 @@ export interface ConnectOptions {
   readonly maxRange?: number
   /** Keyspaces whose declarations the guard applies (db.keyspace(ks) adds more). */
   readonly keyspaces?: readonly Keyspace[]
-  /**
-   * How a standalone connection speaks to the server: `'builtin'` (default) is the toolkit's
-   * own lean RESP2 transport (one write per tick, a streaming parser; a fraction of the
-   * client CPU per command); `'node-redis'` uses node-redis for it, should a deployment need
-   * something only node-redis does. A Cluster always uses node-redis; WATCH transactions
-   * (`watch()`) use node-redis connections with either.
-   */
-  readonly transport?: 'builtin' | 'node-redis'
 }
 
 /** Options with every default applied, resolved once at connect. */
+export interface SentinelOptions {
+  readonly name: string
+  readonly sentinels: readonly (string | NodeAddress)[]
+  readonly sentinelUsername?: string
+  readonly sentinelPassword?: string
+}
+
 export interface ResolvedOptions {
+  /** Where to connect; every Endpoint holds its secret out of sight (see endpoint.ts). */
   readonly target: Target
-  readonly username: string | undefined
-  readonly password: string | undefined
-  readonly tls: boolean | TlsOptions | undefined
-  readonly database: number | undefined
   readonly commandTimeoutMs: number
+  readonly closeTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly offlineWaitMs: number
   readonly connectRetries: number
@@ -78,27 +82,60 @@ export interface ResolvedOptions {
   readonly clientName: string | undefined
   readonly gate: GateOptions
   readonly keyspaces: readonly Keyspace[]
-  readonly transport: 'builtin' | 'node-redis'
 }
 
 export type Target =
-  | { readonly kind: 'standalone'; readonly url: string }
-  | { readonly kind: 'cluster'; readonly rootNodes: readonly string[]; readonly useReplicas: boolean }
+  | { readonly kind: 'standalone'; readonly endpoint: Endpoint }
+  | { readonly kind: 'cluster'; readonly rootNodes: readonly Endpoint[]; readonly useReplicas: boolean }
+  | {
+      readonly kind: 'sentinel'
+      readonly name: string
+      readonly sentinels: readonly Endpoint[]
+      /** The login (and TLS, database) of the data nodes; its address is a placeholder. */
+      readonly node: Endpoint
+    }
+
+const KNOWN_OPTIONS = new Set([
+  'url',
+  'cluster',
+  'sentinel',
+  'username',
+  'password',
+  'tls',
+  'database',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'closeTimeoutMs',
+  'offlineWaitMs',
+  'connectRetries',
+  'reconnect',
+  'clientName',
+  'guard',
+  'maxRange',
+  'keyspaces',
+])
+
+/** Refuses keys an options object does not know: a typo must not silently fall back to a default. */
+export function refuseUnknown(options: object, known: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(options))
+    if (!known.has(key))
+      throw invalidArgument(`${where}: unknown option '${key}' (known: ${[...known].join(', ')})`, {
+        option: key,
+      })
+}
 
 export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('connect() takes an options object')
   const chosen = [options.url, options.cluster, options.sentinel].filter((x) => x !== undefined).length
   if (chosen > 1) throw invalidArgument('connect(): give one of url, cluster or sentinel, not several')
-  if (options.sentinel)
-    throw invalidArgument('connect({ sentinel }) is not implemented yet; use url or cluster')
+  refuseUnknown(options, KNOWN_OPTIONS, 'connect()')
+  if (options.reconnect !== undefined)
+    refuseUnknown(options.reconnect, new Set(['baseDelayMs', 'maxDelayMs']), 'connect({ reconnect })')
   return {
     target: resolveTarget(options),
-    username: optionalString(options.username, 'username'),
-    password: optionalString(options.password, 'password'),
-    tls: options.tls,
-    database: options.database === undefined ? undefined : nonNegativeInteger(options.database, 'database'),
     commandTimeoutMs: positive(options.commandTimeoutMs ?? 5000, 'commandTimeoutMs'),
+    closeTimeoutMs: positive(options.closeTimeoutMs ?? 2000, 'closeTimeoutMs'),
     connectTimeoutMs: positive(options.connectTimeoutMs ?? 5000, 'connectTimeoutMs'),
     offlineWaitMs: nonNegativeInteger(options.offlineWaitMs ?? 1000, 'offlineWaitMs'),
     connectRetries: nonNegativeInteger(options.connectRetries ?? 2, 'connectRetries'),
@@ -109,15 +146,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     clientName: optionalString(options.clientName, 'clientName'),
     gate: resolveGateOptions(options.guard, options.maxRange),
     keyspaces: resolveKeyspaces(options.keyspaces),
-    transport: resolveTransport(options.transport),
   }
-}
-
-function resolveTransport(transport: unknown): 'builtin' | 'node-redis' {
-  if (transport === undefined) return 'builtin'
-  if (transport !== 'builtin' && transport !== 'node-redis')
-    throw invalidArgument("transport must be 'builtin' or 'node-redis'", { transport })
-  return transport
 }
 
 function resolveKeyspaces(keyspaces: unknown): readonly Keyspace[] {
@@ -128,56 +157,83 @@ function resolveKeyspaces(keyspaces: unknown): readonly Keyspace[] {
 }
 
 function resolveTarget(options: ConnectOptions): Target {
-  if (options.cluster) {
-    const nodes = options.cluster.rootNodes
+  const login = {
+    username: optionalString(options.username, 'username'),
+    password: optionalString(options.password, 'password'),
+    tls: resolveTls(options.tls),
+    database: options.database === undefined ? undefined : nonNegativeInteger(options.database, 'database'),
+  }
+  if (options.cluster !== undefined) {
+    const cluster = options.cluster
+    if (typeof cluster !== 'object' || cluster === null)
+      throw invalidArgument('connect({ cluster }) takes { rootNodes, useReplicas? }')
+    refuseUnknown(cluster, new Set(['rootNodes', 'useReplicas']), 'connect({ cluster })')
+    const nodes = cluster.rootNodes
     if (!Array.isArray(nodes) || nodes.length === 0)
       throw invalidArgument('connect({ cluster }): rootNodes must list at least one node')
+    if (login.database !== undefined && login.database !== 0)
+      throw invalidArgument('a Cluster has only database 0')
+    if (cluster.useReplicas !== undefined && typeof cluster.useReplicas !== 'boolean')
+      throw invalidArgument('cluster.useReplicas must be a boolean')
     return {
       kind: 'cluster',
-      rootNodes: nodes.map((node) => (typeof node === 'string' ? checkUrl(node) : addressUrl(node))),
-      useReplicas: options.cluster.useReplicas ?? false,
+      rootNodes: nodes.map((node) => resolveEndpoint(node, login)),
+      useReplicas: cluster.useReplicas ?? false,
     }
   }
-  return { kind: 'standalone', url: checkUrl(options.url ?? 'redis://127.0.0.1:6379') }
-}
-
-function addressUrl(node: NodeAddress): string {
-  if (typeof node?.host !== 'string' || !Number.isInteger(node.port))
-    throw invalidArgument('a node address is { host: string, port: integer }')
-  return `redis://${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`
-}
-
-function checkUrl(url: string): string {
-  if (typeof url !== 'string') throw invalidArgument('url must be a string such as redis://127.0.0.1:6379')
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw invalidArgument(`not a URL: ${redactUrl(url)} (expected redis://host:port)`)
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw invalidArgument(
-      `unsupported scheme ${parsed.protocol} in ${redactUrl(url)}: use redis:// or rediss://`,
+  if (options.sentinel !== undefined) {
+    const sentinel = options.sentinel
+    if (typeof sentinel !== 'object' || sentinel === null)
+      throw invalidArgument('connect({ sentinel }) takes { name, sentinels }')
+    refuseUnknown(
+      sentinel,
+      new Set(['name', 'sentinels', 'sentinelUsername', 'sentinelPassword']),
+      'connect({ sentinel })',
     )
-  return url
+    if (typeof sentinel.name !== 'string' || sentinel.name === '')
+      throw invalidArgument("connect({ sentinel }): name is the monitored master's name")
+    if (!Array.isArray(sentinel.sentinels) || sentinel.sentinels.length === 0)
+      throw invalidArgument('connect({ sentinel }): sentinels must list at least one Sentinel')
+    const sentinelLogin = {
+      username: optionalString(sentinel.sentinelUsername, 'sentinelUsername'),
+      password: optionalString(sentinel.sentinelPassword, 'sentinelPassword'),
+      tls: login.tls,
+    }
+    return {
+      kind: 'sentinel',
+      name: sentinel.name,
+      sentinels: sentinel.sentinels.map((node) => resolveEndpoint(node, sentinelLogin)),
+      node: resolveEndpoint({ host: '0.0.0.0', port: 6379 }, login),
+    }
+  }
+  return { kind: 'standalone', endpoint: resolveEndpoint(options.url ?? 'redis://127.0.0.1:6379', login) }
 }
 
-/** The URL with its password replaced, safe for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString().replace(/\/$/, '')
-  } catch {
-    // Not parseable: drop anything that looks like credentials.
-    return url.replace(/\/\/[^@/]*@/, '//***@')
-  }
+function resolveTls(tls: unknown): boolean | TlsOptions | undefined {
+  if (tls === undefined || typeof tls === 'boolean') return tls
+  if (typeof tls === 'object' && tls !== null) return tls as TlsOptions
+  throw invalidArgument('tls must be true, false or an object of Node TLS options')
 }
+
+/** The endpoint of the node at `address` (host:port), with the deployment's login and TLS. */
+export function nodeEndpoint(options: ResolvedOptions, address: string): Endpoint {
+  const { host, port } = parseAddress(address)
+  const target = options.target
+  const template =
+    target.kind === 'standalone'
+      ? target.endpoint
+      : target.kind === 'cluster'
+        ? (target.rootNodes[0] as Endpoint)
+        : target.node
+  return template.at(host, port)
+}
+
+export { redactUrl }
 
 export function describeTarget(target: Target): string {
-  return target.kind === 'standalone'
-    ? redactUrl(target.url)
-    : `cluster ${target.rootNodes.map(redactUrl).join(', ')}`
+  if (target.kind === 'standalone') return target.endpoint.url
+  if (target.kind === 'cluster') return `cluster ${target.rootNodes.map((e) => e.url).join(', ')}`
+  return `sentinel master '${target.name}' via ${target.sentinels.map((e) => e.address).join(', ')}`
 }
 
 function optionalString(value: unknown, name: string): string | undefined {

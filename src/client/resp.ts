@@ -28,7 +28,7 @@ export interface ReplySink {
   error(error: ReplyError): void
 }
 
-export type ParsedReply = string | number | null | Buffer | ReplyError | ParsedReply[]
+export type ParsedReply = string | number | bigint | null | Buffer | ReplyError | ParsedReply[]
 
 /** An array being filled while its elements arrive. */
 interface Frame {
@@ -135,7 +135,10 @@ export class ReplyParser {
           this.#carry(buffer, offset, 0)
           return
         }
-        value = INTEGER.value
+        // Integers beyond 2^53 would be rounded as numbers: they come back exact, as bigint.
+        value = Number.isSafeInteger(INTEGER.value)
+          ? INTEGER.value
+          : BigInt(buffer.toString('latin1', offset + 1, line))
         next = line + 2
       } else if (type === 0x2a) {
         // * array

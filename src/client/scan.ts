@@ -14,6 +14,12 @@ export interface ScanOptions {
    * off for keyspaces too large to remember, and tolerate repeats.
    */
   readonly dedupe?: boolean
+  /**
+   * Key names as Buffers, exactly as stored. Without it names are decoded as UTF-8, which is
+   * lossy for binary names (`\xfe` and `\xff` both become U+FFFD): use it where names may be
+   * binary, and pass the Buffers back to commands.
+   */
+  readonly buffers?: boolean
 }
 
 const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream'])
@@ -23,6 +29,8 @@ export function checkScanOptions(options: ScanOptions): void {
     throw invalidArgument('match must be a glob string')
   if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1))
     throw invalidArgument('count must be a positive integer', { count: options.count })
+  if (options.buffers !== undefined && typeof options.buffers !== 'boolean')
+    throw invalidArgument('buffers must be a boolean')
   if (options.type !== undefined && !TYPES.has(options.type))
     throw invalidArgument(`type must be one of ${[...TYPES].join(', ')}`, { type: options.type })
 }
@@ -32,20 +40,26 @@ export function checkScanOptions(options: ScanOptions): void {
  * never blocking it the way KEYS does. Keys present for the whole scan are yielded; keys
  * created or deleted meanwhile may or may not be.
  */
-export async function* scanNodes(nodes: readonly Executor[], options: ScanOptions): AsyncGenerator<string> {
+export async function* scanNodes(
+  nodes: readonly Executor[],
+  options: ScanOptions,
+): AsyncGenerator<string | Buffer> {
   const seen = options.dedupe === false ? null : new Set<string>()
+  const buffers = options.buffers === true
   for (const node of nodes) {
     let cursor = '0'
     do {
       const command = ['SCAN', cursor, 'COUNT', String(options.count ?? 100)]
       if (options.match !== undefined) command.push('MATCH', options.match)
       if (options.type !== undefined) command.push('TYPE', options.type)
-      const [next, keys] = (await node.call(command)) as [string, Reply[]]
-      cursor = next
-      for (const key of keys as string[]) {
+      const [next, keys] = (await node.call(command, { buffers })) as [string | Buffer, (string | Buffer)[]]
+      cursor = next.toString()
+      for (const key of keys) {
         if (seen) {
-          if (seen.has(key)) continue
-          seen.add(key)
+          // latin1 maps bytes one to one: binary names stay distinct.
+          const id = typeof key === 'string' ? key : key.toString('latin1')
+          if (seen.has(id)) continue
+          seen.add(id)
         }
         yield key
       }
@@ -59,14 +73,15 @@ export async function* scanKey(
   verb: 'HSCAN' | 'SSCAN' | 'ZSCAN',
   key: string,
   options: Omit<ScanOptions, 'type'>,
-): AsyncGenerator<string[]> {
+): AsyncGenerator<(string | Buffer)[]> {
   const width = verb === 'SSCAN' ? 1 : 2
+  const buffers = options.buffers === true
   let cursor = '0'
   do {
     const command = [verb, key, cursor, 'COUNT', String(options.count ?? 100)]
     if (options.match !== undefined) command.push('MATCH', options.match)
-    const [next, items] = (await db.call(command)) as [string, string[]]
-    cursor = next
+    const [next, items] = (await db.call(command, { buffers })) as [string | Buffer, (string | Buffer)[]]
+    cursor = next.toString()
     for (let i = 0; i + width <= items.length; i += width) yield items.slice(i, i + width)
   } while (cursor !== '0')
 }

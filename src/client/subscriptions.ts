@@ -1,5 +1,6 @@
 import { createClient, createCluster } from 'redis'
-import { backoffDelay } from './driver.js'
+import type { Endpoint } from './endpoint.js'
+import { backoffDelay } from './link.js'
 import type { ResolvedOptions } from './options.js'
 
 /**
@@ -35,34 +36,43 @@ interface PubSubDriver {
   sUnsubscribe(channels: string, listener: Listener, bufferMode: true): Promise<void>
 }
 
-function backoff(options: ResolvedOptions) {
-  return (retries: number) =>
-    backoffDelay(retries, options.reconnect.baseDelayMs, options.reconnect.maxDelayMs)
-}
-
-function driverOptions(o: ResolvedOptions) {
+function socketOf(endpoint: Endpoint, o: ResolvedOptions) {
   return {
-    RESP: 2 as const,
-    socket: {
-      connectTimeout: o.connectTimeoutMs,
-      reconnectStrategy: backoff(o),
-      ...(o.tls ? { tls: true as const, ...(typeof o.tls === 'object' ? o.tls : {}) } : {}),
-    },
-    ...(o.username !== undefined ? { username: o.username } : {}),
-    ...(o.password !== undefined ? { password: o.password } : {}),
-    name: 'redis-expert-subscriber',
-    disableClientInfo: true,
+    host: endpoint.host,
+    port: endpoint.port,
+    connectTimeout: o.connectTimeoutMs,
+    reconnectStrategy: (retries: number) => backoffDelay(retries, o.reconnect),
+    ...(endpoint.tls ? { tls: true as const, ...endpoint.tls } : {}),
   }
 }
 
-export async function openSubscriber(o: ResolvedOptions): Promise<SubscriberPort> {
-  const driver = (o.target.kind === 'standalone'
-    ? createClient({ url: o.target.url, ...driverOptions(o) })
-    : createCluster({
-        rootNodes: o.target.rootNodes.map((url) => ({ url })),
-        RESP: 2 as const,
-        defaults: driverOptions(o),
-      })) as unknown as PubSubDriver
+function loginOf(endpoint: Endpoint) {
+  return {
+    ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+  }
+}
+
+export async function openSubscriber(
+  o: ResolvedOptions,
+  locate: () => Endpoint | Promise<Endpoint>,
+): Promise<SubscriberPort> {
+  const target = o.target
+  const common = { RESP: 2 as const, name: 'redis-expert-subscriber', disableClientInfo: true }
+  const driver = (target.kind === 'cluster'
+    ? createCluster({
+        rootNodes: target.rootNodes.map((e) => ({ socket: socketOf(e, o) })),
+        ...common,
+        defaults: {
+          ...common,
+          ...loginOf(target.rootNodes[0] as Endpoint),
+          socket: socketOf(target.rootNodes[0] as Endpoint, o),
+        },
+      })
+    : await (async () => {
+        const endpoint = await locate()
+        return createClient({ socket: socketOf(endpoint, o), ...loginOf(endpoint), ...common })
+      })()) as unknown as PubSubDriver
   const stateListeners: ((state: 'up' | 'down', error?: unknown) => void)[] = []
   let up = false
   const set = (state: 'up' | 'down', error?: unknown) => {
@@ -71,7 +81,7 @@ export async function openSubscriber(o: ResolvedOptions): Promise<SubscriberPort
     for (const listener of stateListeners) listener(state, error)
   }
   // Without an 'error' listener a lost connection would crash the process; the driver reconnects.
-  const standalone = o.target.kind === 'standalone'
+  const standalone = o.target.kind !== 'cluster'
   driver.on('error', (error) => set('down', error))
   driver.on(standalone ? 'ready' : 'node-ready', () => set('up'))
   driver.on(standalone ? 'end' : 'node-disconnect', () => set('down'))

@@ -9,10 +9,10 @@ export type Command = readonly RedisArg[]
 
 /**
  * A reply as the driver decodes it (RESP2): simple and bulk strings as `string`
- * (or `Buffer` with `{ buffers: true }`), integers as `number`, nil as `null`,
- * arrays as arrays.
+ * (or `Buffer` with `{ buffers: true }`), integers as `number` — or `bigint` outside the safe
+ * integer range (±2^53), never rounded —, nil as `null`, arrays as arrays.
  */
-export type Reply = string | number | null | Buffer | Reply[]
+export type Reply = string | number | bigint | null | Buffer | Reply[]
 
 export interface CallOptions {
   /** Overrides the client's command timeout for this call (e.g. a blocking command's wait plus margin). */

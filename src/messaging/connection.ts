@@ -1,5 +1,4 @@
-import { connect, type RedisExpertClient } from '../client/client.js'
-import type { ConnectOptions } from '../client/options.js'
+import { connectResolved, type RedisExpertClient } from '../client/client.js'
 
 /**
  * A second client to the same deployment, with the same credentials, guard and keyspaces.
@@ -9,25 +8,5 @@ import type { ConnectOptions } from '../client/options.js'
  * Blocking reads therefore get a connection of their own.
  */
 export function openSibling(db: RedisExpertClient, clientName: string): Promise<RedisExpertClient> {
-  const o = db.options
-  const target: ConnectOptions =
-    o.target.kind === 'standalone'
-      ? { url: o.target.url }
-      : { cluster: { rootNodes: o.target.rootNodes, useReplicas: o.target.useReplicas } }
-  return connect({
-    ...target,
-    ...(o.username === undefined ? {} : { username: o.username }),
-    ...(o.password === undefined ? {} : { password: o.password }),
-    ...(o.tls === undefined ? {} : { tls: o.tls }),
-    ...(o.database === undefined ? {} : { database: o.database }),
-    commandTimeoutMs: o.commandTimeoutMs,
-    connectTimeoutMs: o.connectTimeoutMs,
-    offlineWaitMs: o.offlineWaitMs,
-    connectRetries: o.connectRetries,
-    reconnect: o.reconnect,
-    clientName,
-    guard: o.gate.mode,
-    maxRange: o.gate.maxRange,
-    keyspaces: o.keyspaces,
-  })
+  return connectResolved({ ...db.options, clientName })
 }
