@@ -19,11 +19,20 @@ import { buildNodeProbe } from './probe.js'
 import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import { SentinelLocator } from './sentinel.js'
 import { batchUse, sharedUse } from './shared-use.js'
-import { SingleServer } from './standalone.js'
+import { SingleServer, transactionOn } from './standalone.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import { openSubscriber, type SubscriberPort } from './subscriptions.js'
 import type { Topology } from './topology.js'
-import type { BatchOptions, CallOptions, Command, Executor, Reply, ServerProbe } from './types.js'
+import {
+  BATCH_OPTIONS,
+  type BatchOptions,
+  CALL_OPTIONS,
+  type CallOptions,
+  type Command,
+  type Executor,
+  type Reply,
+  type ServerProbe,
+} from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
 export interface ClientEvents {
@@ -87,10 +96,15 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     let args: (string | Buffer)[]
     try {
+      if (options !== undefined) checkOptions(options, CALL_OPTIONS, 'call')
       args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
     } catch (error) {
       return Promise.reject(error)
     }
+    if (options?.waitReplicas !== undefined)
+      return this.#replicated(args, command, options, (c, ms) =>
+        c.send(args, options.buffers === true, ms),
+      ) as Promise<T>
     const use = sharedUse(args)
     if (use.kind !== 'shared') {
       if (use.kind === 'refused') return Promise.reject(use.error)
@@ -133,6 +147,42 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     }
   }
 
+  /**
+   * A write and `WAIT n ms` in one round trip on a dedicated connection (WAIT counts the
+   * replicas that have every write of *its* connection), then NOT_REPLICATED when fewer than
+   * `waitReplicas` acknowledged: the write is on the master, but a failover could lose it.
+   */
+  #replicated<T>(
+    wire: (string | Buffer)[],
+    command: Command,
+    options: CallOptions | BatchOptions,
+    run: (connection: Connection, timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    const wanted = options.waitReplicas as number
+    const waitMs = options.replicaTimeoutMs ?? 1000
+    if (!Number.isInteger(wanted) || wanted < 1)
+      return Promise.reject(
+        invalidArgument('waitReplicas must be a positive integer', { waitReplicas: wanted }),
+      )
+    if (!Number.isInteger(waitMs) || waitMs < 1)
+      return Promise.reject(
+        invalidArgument('replicaTimeoutMs must be a positive integer', { replicaTimeoutMs: waitMs }),
+      )
+    return this.#onDedicated(wire, command, options, waitMs, async (connection, timeoutMs) => {
+      const result = run(connection, timeoutMs)
+      // Issued in the same tick as the write: one write on the socket, one round trip.
+      const acknowledged = connection.send(['WAIT', String(wanted), String(waitMs)], false, timeoutMs)
+      const [value, count] = await Promise.all([result, acknowledged])
+      if (typeof count !== 'number' || count < wanted)
+        throw new RedisExpertError(
+          'NOT_REPLICATED',
+          `${argText(command[0]).toUpperCase()} was applied on the master, but only ${String(count)} of ${wanted} replicas acknowledged it within ${waitMs} ms: a failover now could lose it`,
+          { details: { command: argText(command[0]).toUpperCase(), wanted, acknowledged: count } },
+        )
+      return value
+    })
+  }
+
   /** While disconnected, a command waits (bounded) for the connection instead of queueing without limit. */
   async #callWhenReady(args: (string | Buffer)[], command: Command, options: CallOptions | undefined) {
     this.#assertOpen(command)
@@ -152,12 +202,25 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
     if (!Array.isArray(commands) || commands.length === 0)
       throw new RedisExpertError('INVALID_ARGUMENT', 'batch() takes a non-empty array of commands')
+    if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch')
     const atomic = options?.atomic === true
     const checked = this.#gate.active ? this.#gate.batch(commands, atomic, options?.allow) : commands
     const wire = checked.map(wireArgs)
     const first = commands[0] as Command
     this.#assertOpen(first)
     const buffers = options?.buffers === true
+    if (options?.waitReplicas !== undefined)
+      return this.#replicated(wire[0] as (string | Buffer)[], first, options, (c, timeoutMs) =>
+        atomic
+          ? settleBatch(
+              commands,
+              () => transactionOn(c, wire, buffers, timeoutMs),
+              (error) => translateError(error, ['MULTI'], false),
+            )
+          : pipelineReplies(c.sendAll(wire, buffers, timeoutMs), checked, (error, command) =>
+              translateError(error, command, false),
+            ),
+      )
     // Inside MULTI nothing blocks; a plain pipeline with a blocking command (WAIT after writes) runs apart.
     const use = atomic ? sharedUse(wire[0] as (string | Buffer)[]) : batchUse(wire)
     const refusedAt = atomic
@@ -468,6 +531,16 @@ export async function connectResolved(resolved: ResolvedOptions): Promise<RedisE
     await topology.close().catch(() => {})
     throw error
   }
+}
+
+function checkOptions(options: object, known: ReadonlySet<string>, where: string): void {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument(`${where}: options must be an object`)
+  for (const key in options)
+    if (!known.has(key))
+      throw invalidArgument(`${where}: unknown option '${key}' (known: ${[...known].join(', ')})`, {
+        option: key,
+      })
 }
 
 function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {

@@ -73,6 +73,17 @@ export interface ProbeReplies {
   readonly config: Reply | null
 }
 
+/**
+ * Which server answers, and its own version. Valkey keeps `redis_version:7.2.4` (the Redis
+ * release it forked from, for clients that gate features on it) and reports itself with
+ * `server_name:valkey` and `valkey_version`.
+ */
+export function serverIdentity(info: Map<string, string>): Pick<NodeProbe, 'server' | 'version'> {
+  if (info.get('server_name') === 'valkey' || info.has('valkey_version'))
+    return { server: 'valkey', version: info.get('valkey_version') ?? info.get('redis_version') ?? 'unknown' }
+  return { server: 'redis', version: info.get('redis_version') ?? 'unknown' }
+}
+
 /** Builds a node's probe from its INFO and (when readable) CONFIG GET replies. Pure. */
 export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProbe {
   const info = parseInfo(replies.info)
@@ -86,7 +97,7 @@ export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProb
   }
   return {
     address,
-    version: info.get('redis_version') ?? 'unknown',
+    ...serverIdentity(info),
     modules: parseModules(info),
     persistence,
     maxmemory: Number(config?.get('maxmemory') ?? info.get('maxmemory') ?? 0),

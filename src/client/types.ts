@@ -21,6 +21,14 @@ export interface CallOptions {
   readonly buffers?: boolean
   /** Hard stops this one call knowingly accepts, e.g. `['GUARD_UNBOUNDED']`; reported as allowed. */
   readonly allow?: readonly GuardCode[]
+  /**
+   * Wait until this many replicas have the write (`WAIT` in the same round trip, on a
+   * dedicated connection); fails with NOT_REPLICATED when fewer acknowledge within
+   * `replicaTimeoutMs`. An acknowledged write then survives a failover.
+   */
+  readonly waitReplicas?: number
+  /** How long WAIT waits for the replicas, default 1000 ms. */
+  readonly replicaTimeoutMs?: number
 }
 
 export interface BatchOptions {
@@ -29,7 +37,19 @@ export interface BatchOptions {
   readonly buffers?: boolean
   readonly timeoutMs?: number
   readonly allow?: readonly GuardCode[]
+  /** As in CallOptions: the batch's writes are confirmed on this many replicas. */
+  readonly waitReplicas?: number
+  readonly replicaTimeoutMs?: number
 }
+
+export const CALL_OPTIONS: ReadonlySet<string> = new Set([
+  'timeoutMs',
+  'buffers',
+  'allow',
+  'waitReplicas',
+  'replicaTimeoutMs',
+])
+export const BATCH_OPTIONS: ReadonlySet<string> = new Set([...CALL_OPTIONS, 'atomic'])
 
 /**
  * The execution edge every feature talks through. The connected client implements it;
@@ -90,6 +110,9 @@ export interface PersistenceInfo {
 /** What one server (a standalone server or one Cluster master) is and how it is configured. */
 export interface NodeProbe {
   readonly address: string
+  /** The server software: Redis, or Valkey (the Linux Foundation fork of Redis 7.2). */
+  readonly server: 'redis' | 'valkey'
+  /** The server's own version: `redis_version`, or on Valkey `valkey_version` (its `redis_version` stays 7.2.4). */
   readonly version: string
   readonly modules: readonly { readonly name: string; readonly version: number }[]
   readonly persistence: PersistenceInfo
