@@ -31,6 +31,7 @@ function node(spec: NodeSpec = {}): NodeFacts {
   const info = new Map(Object.entries({ used_memory: '1000000', connected_clients: '3', ...spec.info }))
   const probe: NodeProbe = {
     address: spec.address ?? '10.0.0.1:6379',
+    server: 'redis',
     version: '7.0.15',
     modules: [],
     persistence: { aof: true, appendfsync: 'everysec', rdbSaveRules: [], lastBgsaveOk: true },
