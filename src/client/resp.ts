@@ -90,6 +90,7 @@ export class ReplyParser {
           return
         }
         const size = INTEGER.value
+        if (size > MAX_LENGTH) throw new ReplyError(`protocol error: a bulk string of ${size} bytes`)
         const start = line + 2
         if (size < 0) {
           value = null
@@ -148,6 +149,7 @@ export class ReplyParser {
           return
         }
         const count = INTEGER.value
+        if (count > MAX_LENGTH) throw new ReplyError(`protocol error: an array of ${count} elements`)
         next = line + 2
         if (count > 0) {
           stack.push({ items: new Array(count), filled: 0 })
@@ -182,6 +184,9 @@ export class ReplyParser {
     this.#needed = Math.max(needed, rest.length + 1)
   }
 }
+
+/** Beyond any reply a server sends (a string is at most 512 MB; Buffers stop near 4 GB): a corrupt stream. */
+const MAX_LENGTH = 2 ** 32 - 1
 
 /** Out-parameter of readInteger, to return two numbers without an allocation. */
 const INTEGER = { value: 0 }
