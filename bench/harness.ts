@@ -31,6 +31,8 @@ export interface Target {
   readonly case: string
   /** Minimum ratio of the case's median to the baseline's median (throughput; higher is better). */
   readonly minRatio: number
+  /** Another case of the same run to compare with instead of the baseline. */
+  readonly relativeTo?: string
 }
 
 export interface SuiteRun {
@@ -126,15 +128,16 @@ export function renderTable(suite: Suite, results: readonly CaseResult[]): strin
   }
   for (const target of suite.targets ?? []) {
     const r = results.find((x) => x.name === target.case)
-    if (!r) continue
-    const wall = median(r.samples) / baseMedian
-    const cpu = baseCpu / median(r.cpuPerOp)
+    const against = target.relativeTo ? results.find((x) => x.name === target.relativeTo) : base
+    if (!r || !against) continue
+    const wall = median(r.samples) / median(against.samples)
+    const cpu = median(against.cpuPerOp) / median(r.cpuPerOp)
     const verdict = (x: number) => (x >= target.minRatio ? 'met' : 'NOT met')
     // Cases that report their own measure (bytes per item, an external tool's rate) have no CPU figure.
     const cpuText = Number.isNaN(cpu) ? '' : `, client CPU ${cpu.toFixed(3)}× (${verdict(cpu)})`
     lines.push(
       '',
-      `Target: ${target.case} ≥ ${target.minRatio}× baseline — wall ${wall.toFixed(3)}× (${verdict(wall)})${cpuText}`,
+      `Target: ${target.case} ≥ ${target.minRatio}× ${target.relativeTo ?? 'baseline'} — wall ${wall.toFixed(3)}× (${verdict(wall)})${cpuText}`,
     )
   }
   return lines.join('\n')

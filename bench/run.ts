@@ -11,6 +11,7 @@ import { measure, renderTable, type Suite } from './harness.js'
 import { auditSuite } from './suites/audit.js'
 import { cacheSuites } from './suites/cache.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
+import { clusterSuite } from './suites/cluster.js'
 import { guardSuite } from './suites/guard.js'
 import { queueSuite } from './suites/queue.js'
 import { streamSuite } from './suites/streams.js'
@@ -19,6 +20,7 @@ import { structureSuites } from './suites/structures.js'
 const SUITES: readonly Suite[] = [
   pipelinedSuite,
   concurrentSuite,
+  clusterSuite,
   guardSuite,
   ...cacheSuites,
   ...structureSuites,
