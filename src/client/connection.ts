@@ -46,6 +46,8 @@ export interface ConnectionSettings {
    * instead of being a protocol error.
    */
   readonly onPush?: (reply: ParsedReply) => void
+  /** Pub/sub: replies that arrive with no command in flight keep their bulk strings as Buffers. */
+  readonly pushBuffers?: boolean
   /** The socket never keeps the process alive on its own (pub/sub, background work). */
   readonly unref?: boolean
   /**
@@ -305,6 +307,7 @@ export class Connection implements ReplySink {
   // ---- ReplySink: the parser delivers replies here, in order ----
 
   wantsBuffers(): boolean {
+    if (this.#head === this.#tail) return this.#settings.pushBuffers === true
     return ((this.#flags[this.#head & this.#mask] as number) & BUFFERS) !== 0
   }
 
