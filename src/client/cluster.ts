@@ -158,6 +158,12 @@ export class ClusterTopology implements Topology {
     return link?.endpoint ?? (this.#roots[attempt % this.#roots.length] as Endpoint)
   }
 
+  /** The master that owns `slot` (where SSUBSCRIBE for its channels goes); `refresh` reloads the map first. */
+  async endpointForSlot(slot: number, refresh = false): Promise<Endpoint | undefined> {
+    if (refresh && !this.#closed) await this.#refreshNow().catch(() => {})
+    return this.#slots[slot]?.endpoint ?? undefined
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true

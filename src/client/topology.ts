@@ -48,6 +48,11 @@ export interface Topology {
   ): Promise<T>
   /** A node to subscribe on (classic pub/sub reaches every node): `attempt` moves on after failures. */
   locateNode(attempt: number): Endpoint | Promise<Endpoint>
+  /**
+   * Cluster only: the master that owns `slot`, for sharded pub/sub (SSUBSCRIBE); `refresh`
+   * reloads the slot map first. Elsewhere sharded channels live on the one server.
+   */
+  endpointForSlot?(slot: number, refresh?: boolean): Promise<Endpoint | undefined>
   /** Closes every connection; commands in flight get closeTimeoutMs. Always settles. */
   close(): Promise<void>
   onStateChange(listener: (state: 'ready' | 'disconnected', error?: RedisExpertError) => void): void
