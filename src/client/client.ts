@@ -424,7 +424,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    * channels; it resubscribes after a reconnect and reports up/down.
    */
   subscriber(): Promise<SubscriberPort> {
-    return openSubscriber(this.options, () => this.#topology.locateNode(0))
+    return openSubscriber(this.options, this.#topology)
   }
 
   /** Every master (the one server, when standalone), to visit each: SCAN, INFO, audits. */
