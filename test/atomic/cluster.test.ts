@@ -1,6 +1,6 @@
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, keySlot, type RedisExpertClient } from '../../src/index.js'
+import { sendCommand } from '../../src/testing/command.js'
 import { type RedisCluster, slotRange, startCluster } from '../../src/testing/index.js'
 import { cappedIncr } from './fixtures/scripts.js'
 
@@ -75,10 +75,8 @@ describe('scripts on a Cluster', () => {
     expect(await cappedIncr.run(db, { counter: b }, { cap: 9, ttlMs: 60_000 })).toBe(1)
     expect(await cappedIncr.run(db, { counter: c }, { cap: 9, ttlMs: 60_000 })).toBe(1)
     for (const url of cluster.rootNodes) {
-      const node = createClient({ url, RESP: 2 })
-      await node.connect()
-      expect(await node.sendCommand(['SCRIPT', 'EXISTS', cappedIncr.sha])).toEqual([1])
-      await node.close()
+      const { hostname, port } = new URL(url)
+      expect(await sendCommand(hostname, Number(port), ['SCRIPT', 'EXISTS', cappedIncr.sha])).toEqual([1])
     }
   })
 })

@@ -1,6 +1,6 @@
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/index.js'
+import { sendCommand } from '../../src/testing/command.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'
 
 let cluster: RedisCluster
@@ -17,13 +17,8 @@ afterAll(async () => {
 
 /** Asks one node directly, bypassing the cluster client. */
 async function onNode<T>(url: string, args: string[]): Promise<T> {
-  const client = createClient({ url, RESP: 2 })
-  await client.connect()
-  try {
-    return (await client.sendCommand(args)) as T
-  } finally {
-    await client.close()
-  }
+  const { hostname, port } = new URL(url)
+  return (await sendCommand(hostname, Number(port), args)) as T
 }
 
 describe('a 3-master + 3-replica Cluster', () => {
