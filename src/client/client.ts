@@ -16,7 +16,7 @@ import type { LinkSettings } from './link.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
-import { checkScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
+import { checkScanOptions, type KeyScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import { SentinelLocator } from './sentinel.js'
 import { batchUse, sharedUse } from './shared-use.js'
 import { SingleServer, transactionOn } from './standalone.js'
@@ -382,22 +382,28 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     })(this)
   }
 
-  /** Field–value pairs of a hash, without HGETALL. */
-  hscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+  /** Field–value pairs of a hash, without HGETALL (as Buffers with `buffers: true`). */
+  hscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  hscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
+  hscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)
-    return scanKey(this, 'HSCAN', key, options) as AsyncGenerator<string[]>
+    return scanKey(this, 'HSCAN', key, options)
   }
 
   /** Members of a set, without SMEMBERS; each item is `[member]`. */
-  sscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+  sscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  sscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
+  sscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)
-    return scanKey(this, 'SSCAN', key, options) as AsyncGenerator<string[]>
+    return scanKey(this, 'SSCAN', key, options)
   }
 
   /** Member–score pairs of a sorted set, without a full ZRANGE. */
-  zscan(key: string, options: Omit<ScanOptions, 'type'> = {}): AsyncGenerator<string[]> {
+  zscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  zscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
+  zscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)
-    return scanKey(this, 'ZSCAN', key, options) as AsyncGenerator<string[]>
+    return scanKey(this, 'ZSCAN', key, options)
   }
 
   /**

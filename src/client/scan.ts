@@ -22,6 +22,9 @@ export interface ScanOptions {
   readonly buffers?: boolean
 }
 
+/** Options of HSCAN / SSCAN / ZSCAN: no TYPE filter. */
+export type KeyScanOptions = Omit<ScanOptions, 'type'>
+
 const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream'])
 
 export function checkScanOptions(options: ScanOptions): void {
@@ -71,8 +74,8 @@ export async function* scanNodes(
 export async function* scanKey(
   db: Executor,
   verb: 'HSCAN' | 'SSCAN' | 'ZSCAN',
-  key: string,
-  options: Omit<ScanOptions, 'type'>,
+  key: string | Buffer,
+  options: KeyScanOptions,
 ): AsyncGenerator<(string | Buffer)[]> {
   const width = verb === 'SSCAN' ? 1 : 2
   const buffers = options.buffers === true
