@@ -1,9 +1,9 @@
 import { RedisExpertError } from '../errors.js'
 import { keySlot } from '../keyspace/slot.js'
 import { parseRedirection, parseShards, parseSlots, SLOT_COUNT, type SlotRange } from './cluster-map.js'
-import { Connection } from './connection.js'
+import { Connection, type Redirect } from './connection.js'
 import { DedicatedPool } from './dedicated.js'
-import type { Endpoint } from './endpoint.js'
+import { type Endpoint, parseAddress } from './endpoint.js'
 import { commandError } from './errors.js'
 import { Link, type LinkSettings, withTimeout } from './link.js'
 import { transactionOn } from './standalone.js'
@@ -228,15 +228,7 @@ export class ClusterTopology implements Topology {
   }
 
   /** A MOVED / ASK / TRYAGAIN / CLUSTERDOWN / LOADING reply to a command; see `redirect` in connection.ts. */
-  readonly #redirect = (
-    reply: string,
-    args: readonly (string | Buffer)[],
-    buffers: boolean,
-    timeoutMs: number,
-    resolve: (reply: Reply) => void,
-    reject: (error: unknown) => void,
-    from: Connection,
-  ): void => {
+  readonly #redirect: Redirect = (reply, args, buffers, timeoutMs, resolve, reject, from) => {
     const count = (this.#redirections.get(args) ?? 0) + 1
     this.#redirections.set(args, count)
     if (count > MAX_REDIRECTIONS || this.#closed) {
@@ -289,31 +281,19 @@ export class ClusterTopology implements Topology {
 
   // ---- the slot map ----
 
-  #linkAt(address: string): Link {
+  /** The Link to the node at `address` (`host:port`), opened on first use; a replica's sends READONLY first. */
+  #linkAt(address: string, replica = false): Link {
     let link = this.#links.get(address)
     if (link) return link
-    const template = this.#roots[0] as Endpoint
-    const at = address.lastIndexOf(':')
-    const endpoint = template.at(address.slice(0, at).replace(/^\[|\]$/g, ''), Number(address.slice(at + 1)))
-    link = new Link({ ...this.#settings, locate: () => endpoint, redirect: this.#redirect })
-    link.onStateChange((state, error) => this.#nodeState(state, error))
-    this.#links.set(address, link)
-    link.start()
-    return link
-  }
-
-  #replicaAt(address: string): Link {
-    let link = this.#links.get(address)
-    if (link) return link
-    const template = this.#roots[0] as Endpoint
-    const at = address.lastIndexOf(':')
-    const endpoint = template.at(address.slice(0, at).replace(/^\[|\]$/g, ''), Number(address.slice(at + 1)))
+    const { host, port } = parseAddress(address)
+    const endpoint = (this.#roots[0] as Endpoint).at(host, port)
     link = new Link({
       ...this.#settings,
       locate: () => endpoint,
       redirect: this.#redirect,
-      setup: [['READONLY']],
+      ...(replica ? { setup: [['READONLY']] } : {}),
     })
+    if (!replica) link.onStateChange((state, error) => this.#nodeState(state, error))
     this.#links.set(address, link)
     link.start()
     return link
@@ -353,7 +333,7 @@ export class ClusterTopology implements Topology {
       const master = this.#linkAt(range.master)
       masters.add(master)
       const readers = this.#useReplicas
-        ? range.replicas.map((address) => this.#replicaAt(address))
+        ? range.replicas.map((address) => this.#linkAt(address, true))
         : undefined
       for (let slot = range.start; slot <= range.end && slot < SLOT_COUNT; slot++) {
         slots[slot] = master
