@@ -18,7 +18,8 @@ export const SLOT_COUNT = 16384
 /**
  * `CLUSTER SHARDS` (RESP2): per shard a flat `slots`/`nodes` map; each node a flat map with
  * `endpoint` (or `ip`), `port` (`tls-port` under TLS), `role` and `health`.
- * Nodes not `online` are left out; `endpoint` '?' (unknown) falls back to `ip`.
+ * Failed nodes are left out; a replica still `loading` is kept (it answers LOADING for a
+ * moment, which is retried); `endpoint` '?' (unknown) falls back to `ip`.
  */
 export function parseShards(reply: Reply, tls: boolean): SlotRange[] {
   const ranges: SlotRange[] = []
@@ -32,7 +33,7 @@ export function parseShards(reply: Reply, tls: boolean): SlotRange[] {
     const replicas: string[] = []
     for (const node of nodes) {
       const info = flatMap(node)
-      if (String(info.get('health') ?? 'online') !== 'online') continue
+      if (String(info.get('health') ?? 'online') === 'fail') continue
       const host = preferredHost(info)
       const port = Number(info.get(tls ? 'tls-port' : 'port') ?? info.get('port'))
       if (!host || !Number.isInteger(port) || port <= 0) continue
@@ -54,14 +55,21 @@ export function parseSlots(reply: Reply): SlotRange[] {
   for (const entry of reply) {
     if (!Array.isArray(entry) || entry.length < 3) continue
     const [start, end, ...nodes] = entry
-    const addresses = nodes.flatMap((node) => {
-      if (!Array.isArray(node)) return []
+    const addresses = nodes.map((node) => {
+      if (!Array.isArray(node)) return undefined
       const host = String(node[0] ?? '')
       const port = Number(node[1])
-      return host && host !== '?' && port > 0 ? [formatAddress(host, port)] : []
+      return host && host !== '?' && port > 0 ? formatAddress(host, port) : undefined
     })
     const [master, ...replicas] = addresses
-    if (master !== undefined) ranges.push({ start: Number(start), end: Number(end), master, replicas })
+    // A master whose address is unknown: leave the range out, a MOVED will name the owner.
+    if (master !== undefined)
+      ranges.push({
+        start: Number(start),
+        end: Number(end),
+        master,
+        replicas: replicas.filter((r): r is string => r !== undefined),
+      })
   }
   return ranges
 }

@@ -21,6 +21,8 @@ const MAX_REDIRECTIONS = 5
 const RETRY_PAUSE_MS = 50
 /** Least time between two slot-map reloads. */
 const REFRESH_GAP_MS = 100
+/** A reload now and then, for what no error announces (a replica added, a node back). */
+const PERIODIC_REFRESH_MS = 15_000
 
 /**
  * A Redis Cluster, on the toolkit's own connections: one Link (connection that comes back) per
@@ -52,6 +54,7 @@ export class ClusterTopology implements Topology {
   #refreshing: Promise<void> | null = null
   #lastRefresh = 0
   #refreshTimer: NodeJS.Timeout | null = null
+  #periodic: NodeJS.Timeout | null = null
   #turn = 0
   readonly #pool: DedicatedPool
   readonly #listeners: ((state: 'ready' | 'disconnected', error?: RedisExpertError) => void)[] = []
@@ -76,6 +79,8 @@ export class ClusterTopology implements Topology {
     const budget = this.#settings.connectTimeoutMs
     const started = Date.now()
     await withTimeout(this.#reload(), budget)
+    this.#periodic = setInterval(() => this.#scheduleRefresh(), PERIODIC_REFRESH_MS)
+    this.#periodic.unref()
     // Every master once, within what is left of the budget: a Cluster with a master that
     // cannot be reached is reported now, not discovered command by command.
     await Promise.all(
@@ -168,6 +173,7 @@ export class ClusterTopology implements Topology {
     if (this.#closed) return
     this.#closed = true
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer)
+    if (this.#periodic) clearInterval(this.#periodic)
     await Promise.all([
       this.#pool.close(this.#settings.closeTimeoutMs),
       ...[...this.#links.values()].map((link) => link.close()),

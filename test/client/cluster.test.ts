@@ -94,4 +94,36 @@ describe('a 3-master + 3-replica Cluster', () => {
     )
     for (const master of probe.masters) expect(master.configReadable).toBe(true)
   })
+
+  it('useReplicas sends reads to replicas (READONLY) and writes to masters', async () => {
+    const reader = await connect({
+      cluster: { rootNodes: cluster.rootNodes, useReplicas: true },
+      guard: 'off',
+    })
+    try {
+      const keys = Array.from({ length: 200 }, (_, i) => `replica-read:${i}`)
+      await Promise.all(keys.map((key) => reader.call(['SET', key, key, 'PX', 60_000])))
+      const gets = async (role: 'master' | 'replica') => {
+        let total = 0
+        for (const node of cluster.nodes.filter((n) => n.role === role)) {
+          const stats = await onNode<string>(node.url, ['INFO', 'commandstats'])
+          total += Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+        }
+        return total
+      }
+      const before = await gets('replica')
+      // Replication is asynchronous: read until every key is there.
+      for (const key of keys) {
+        let value = await reader.call(['GET', key])
+        for (let i = 0; value !== key && i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 20))
+          value = await reader.call(['GET', key])
+        }
+        expect(value).toBe(key)
+      }
+      expect((await gets('replica')) - before).toBeGreaterThanOrEqual(keys.length)
+    } finally {
+      await reader.close()
+    }
+  })
 })
