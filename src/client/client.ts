@@ -11,7 +11,7 @@ import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable 
 import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
 import { translateError } from './errors.js'
-import { GuardGate, isDurable } from './gate.js'
+import { durabilityGaps, GuardGate } from './gate.js'
 import type { LinkSettings } from './link.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
@@ -364,7 +364,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
    */
   async checkDurability(): Promise<boolean> {
     const probe = await this.probe()
-    this.#gate.durable = probe.masters.every(isDurable)
+    const gaps = new Set(probe.masters.flatMap((master) => durabilityGaps(master, this.mode)))
+    this.#gate.durabilityGaps = [...gaps]
+    this.#gate.durable = gaps.size === 0
     return this.#gate.durable
   }
 

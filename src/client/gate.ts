@@ -1,5 +1,12 @@
 import { invalidArgument } from '../errors.js'
-import { Guard, type GuardCode, type GuardContext, type GuardMode, type Violation } from '../guard/index.js'
+import {
+  type DurabilityGap,
+  Guard,
+  type GuardCode,
+  type GuardContext,
+  type GuardMode,
+  type Violation,
+} from '../guard/index.js'
 import { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from '../guard/policy.js'
 import type { GuardCommand } from '../guard/types.js'
 import { argText, type CommandTable, commandKeys, specFor } from './command-info.js'
@@ -21,6 +28,8 @@ export class GuardGate implements GuardContext {
   readonly maxRange: number
   /** Every master persists with AOF + fsync and evicts nothing it should not; rechecked on reconnect. */
   durable = false
+  /** What the last check found missing (empty when durable), for GUARD_DURABILITY's message. */
+  durabilityGaps: readonly DurabilityGap[] = []
   readonly #commands: CommandTable
   readonly #declarations: Declarations
 
@@ -85,14 +94,38 @@ export class GuardGate implements GuardContext {
   }
 }
 
+/** The deployment a master belongs to, as far as durability cares. */
+export type TopologyKind = 'standalone' | 'cluster' | 'sentinel'
+
 /**
- * Whether a master keeps acknowledged writes across a crash and never evicts keys without
- * TTL. Where CONFIG is forbidden the fsync policy cannot be read (INFO does not show it):
- * AOF on is then taken as enough, and the probe's `configReadable: false` says why.
+ * What keeps a master from holding source-of-truth data: AOF off or never fsynced, an
+ * allkeys-* eviction policy, and — when it has replicas — writes that do not wait for one.
+ *
+ * Replicas matter because a failover promotes one: the old master, cut off or not yet told,
+ * keeps acknowledging writes, then resyncs from the new master as a replica and drops them.
+ * AOF does not help (it is the old master's own log). `min-replicas-to-write 1` (with
+ * `min-replicas-max-lag`) makes a master refuse writes it cannot pass on, which bounds that
+ * loss to the max lag; per-write WAIT (the `replicas` entry option) closes it.
+ *
+ * "Has replicas": INFO's `connected_slaves` > 0, or any master behind Sentinel (Sentinel exists
+ * to promote a replica, even while the replicas are momentarily disconnected). A Cluster master
+ * counts its own replicas: one without any cannot be failed over.
+ *
+ * Where CONFIG is forbidden the fsync policy cannot be read (INFO does not show it): AOF on is
+ * then taken as enough, and the probe's `configReadable: false` says why.
  */
-export function isDurable(node: NodeProbe): boolean {
-  const fsyncOk = node.persistence.appendfsync !== 'no'
-  return node.persistence.aof && fsyncOk && !node.maxmemoryPolicy.startsWith('allkeys-')
+export function durabilityGaps(node: NodeProbe, topology: TopologyKind = 'standalone'): DurabilityGap[] {
+  const gaps: DurabilityGap[] = []
+  if (!node.persistence.aof || node.persistence.appendfsync === 'no') gaps.push('aof')
+  if (node.maxmemoryPolicy.startsWith('allkeys-')) gaps.push('eviction')
+  const replicated = topology === 'sentinel' || node.replication.connectedReplicas > 0
+  if (replicated && !node.replication.writesNeedReplicas) gaps.push('min-replicas')
+  return gaps
+}
+
+/** Whether a master keeps acknowledged source-of-truth writes across a crash, eviction and failover (see durabilityGaps). */
+export function isDurable(node: NodeProbe, topology: TopologyKind = 'standalone'): boolean {
+  return durabilityGaps(node, topology).length === 0
 }
 
 export function resolveGateOptions(mode: unknown, maxRange: unknown): GateOptions {

@@ -3,6 +3,7 @@ import {
   type ListpackLimits,
   type NodeProbe,
   type PersistenceInfo,
+  type ReplicationInfo,
   type Reply,
 } from './types.js'
 
@@ -104,5 +105,31 @@ export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProb
     maxmemoryPolicy: config?.get('maxmemory-policy') ?? info.get('maxmemory_policy') ?? 'unknown',
     listpack: config ? listpackLimits(config) : DEFAULT_LISTPACK_LIMITS,
     configReadable: config !== null,
+    replication: replicationInfo(info, config),
+  }
+}
+
+/** Role, connected replicas and the min-replicas rule, from CONFIG GET where readable, else INFO. Pure. */
+export function replicationInfo(
+  info: Map<string, string>,
+  config: Map<string, string> | null,
+): ReplicationInfo {
+  const count = (value: string | undefined): number | null => {
+    const n = value === undefined ? Number.NaN : Number(value)
+    return Number.isFinite(n) ? n : null
+  }
+  const toWrite = config
+    ? count(config.get('min-replicas-to-write') ?? config.get('min-slaves-to-write'))
+    : null
+  const maxLag = config ? count(config.get('min-replicas-max-lag') ?? config.get('min-slaves-max-lag')) : null
+  return {
+    role: info.get('role') === 'slave' ? 'replica' : 'master',
+    connectedReplicas: count(info.get('connected_slaves')) ?? 0,
+    minReplicasToWrite: toWrite,
+    minReplicasMaxLag: maxLag,
+    writesNeedReplicas:
+      config && toWrite !== null && maxLag !== null
+        ? toWrite >= 1 && maxLag >= 1
+        : info.has('min_slaves_good_slaves'),
   }
 }

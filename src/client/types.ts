@@ -24,7 +24,8 @@ export interface CallOptions {
   /**
    * Wait until this many replicas have the write (`WAIT` in the same round trip, on a
    * dedicated connection); fails with NOT_REPLICATED when fewer acknowledge within
-   * `replicaTimeoutMs`. An acknowledged write then survives a failover.
+   * `replicaTimeoutMs`. An acknowledged write survives a failover when this counts every
+   * replica; with fewer, the replica that acknowledged may not be the one promoted.
    */
   readonly waitReplicas?: number
   /** How long WAIT waits for the replicas, default 1000 ms. */
@@ -122,6 +123,24 @@ export interface NodeProbe {
   readonly listpack: ListpackLimits
   /** False when CONFIG GET was refused (ACL) or renamed: the values then come from INFO, and listpack limits are the defaults. */
   readonly configReadable: boolean
+  /** Role, replicas, and whether writes wait for replicas (min-replicas-to-write): what decides if a failover can lose acknowledged writes. */
+  readonly replication: ReplicationInfo
+}
+
+export interface ReplicationInfo {
+  readonly role: 'master' | 'replica'
+  /** INFO replication `connected_slaves`. */
+  readonly connectedReplicas: number
+  /** `min-replicas-to-write`; null where CONFIG is refused (see `writesNeedReplicas`). */
+  readonly minReplicasToWrite: number | null
+  /** `min-replicas-max-lag`, seconds; null where CONFIG is refused. */
+  readonly minReplicasMaxLag: number | null
+  /**
+   * The master refuses writes (NOREPLICAS) unless at least one replica is connected and has
+   * acknowledged within the max lag: both settings are ≥ 1. Where CONFIG is refused, read from
+   * INFO, which shows `min_slaves_good_slaves` exactly when the rule is in force.
+   */
+  readonly writesNeedReplicas: boolean
 }
 
 export interface ServerProbe extends NodeProbe {

@@ -27,6 +27,7 @@ export {
 export { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from './policy.js'
 export {
   CODE_OF_RULE,
+  type DurabilityGap,
   GUARD_CODES,
   type GuardArg,
   type GuardBatchOptions,

@@ -9,7 +9,14 @@ import {
   type ReadRule,
   type TtlEffect,
 } from './classify.js'
-import type { GuardBatchOptions, GuardCommand, GuardContext, KeyPolicy, Violation } from './types.js'
+import type {
+  DurabilityGap,
+  GuardBatchOptions,
+  GuardCommand,
+  GuardContext,
+  KeyPolicy,
+  Violation,
+} from './types.js'
 
 /**
  * The policy: a command's profile (classify.ts) plus the caller's facts (key positions,
@@ -134,8 +141,7 @@ function evaluate(
         rule: 'durability',
         code: 'GUARD_DURABILITY',
         key: key.key,
-        message: `'${key.key}' belongs to the source-of-truth entry '${key.policy.entry}', but a master lacks appendonly yes with appendfsync always|everysec, or evicts keys with an allkeys-* policy`,
-        fix: 'turn on AOF (appendonly yes, appendfsync everysec) and use noeviction or a volatile-* policy on every master, then db.checkDurability()',
+        ...durabilityViolation(key.key, key.policy.entry, ctx.durabilityGaps),
       })
     }
   }
@@ -241,6 +247,39 @@ function smallToFree(policy: KeyPolicy | undefined, max: number): boolean {
 }
 
 // -- durability --------------------------------------------------------------------------------
+
+const ALL_GAPS: readonly DurabilityGap[] = ['aof', 'eviction', 'min-replicas']
+
+/** Why a source-of-truth write would not survive, and what to set, for the gaps the client found. */
+export function durabilityViolation(
+  key: string,
+  entry: string,
+  gaps: readonly DurabilityGap[] = ALL_GAPS,
+): { message: string; fix: string } {
+  const known = gaps.length > 0 ? gaps : ALL_GAPS
+  const why: string[] = []
+  const fix: string[] = []
+  if (known.includes('aof')) {
+    why.push('a master lacks appendonly yes with appendfsync always|everysec (a restart loses writes)')
+    fix.push('appendonly yes with appendfsync everysec (or always)')
+  }
+  if (known.includes('eviction')) {
+    why.push('a master evicts keys with an allkeys-* maxmemory-policy')
+    fix.push('maxmemory-policy noeviction or volatile-*')
+  }
+  if (known.includes('min-replicas')) {
+    why.push(
+      'a master with replicas has min-replicas-to-write 0: AOF alone does not survive a failover — the old master keeps accepting writes after a replica is promoted, and drops them when it resyncs as a replica',
+    )
+    fix.push(
+      'min-replicas-to-write 1 with min-replicas-max-lag 1–10 on every data node (CONFIG SET and in the config file); to lose nothing, also replicas: n on the entry (or waitReplicas: n on the call), n = the number of replicas, so that each write waits until every replica has it',
+    )
+  }
+  return {
+    message: `'${key}' belongs to the source-of-truth entry '${entry}', but ${why.join('; and ')}`,
+    fix: `set ${fix.join('; ')} — then db.checkDurability()`,
+  }
+}
 
 function sourceOfTruthWritten(
   command: GuardCommand,

@@ -39,6 +39,13 @@ export const CODE_OF_RULE: Readonly<Record<GuardRule, GuardCode>> = {
   crossslot: 'GUARD_CROSSSLOT',
 }
 
+/**
+ * What keeps a source-of-truth write from surviving: `aof` (appendonly off, or appendfsync no),
+ * `eviction` (an allkeys-* maxmemory-policy), `min-replicas` (a master with replicas that
+ * does not make writes wait for one: a failover can drop acknowledged writes).
+ */
+export type DurabilityGap = 'aof' | 'eviction' | 'min-replicas'
+
 /** What the keyspace declaration says about one key, as far as the guard cares. */
 export interface KeyPolicy {
   /** The keyspace entry's name, for messages. */
@@ -63,8 +70,13 @@ export interface GuardContext {
   keysOf(command: GuardCommand): readonly string[]
   /** The declaration that covers a key; undefined for an undeclared key (potentially large, needs a TTL). */
   declarationOf(key: string): KeyPolicy | undefined
-  /** Every master has `appendonly yes`, `appendfsync always|everysec` and no `allkeys-*` eviction. */
+  /**
+   * Every master has `appendonly yes`, `appendfsync always|everysec`, no `allkeys-*` eviction
+   * and, where it has replicas, `min-replicas-to-write ≥ 1`.
+   */
   readonly durabilityOk: boolean
+  /** When `durabilityOk` is false, which requirements are missing (for the message); all of them when unknown. */
+  readonly durabilityGaps?: readonly DurabilityGap[]
   /** The Cluster hash slot of a key. Default: `keySlot` (CRC16 of the hash tag). */
   slotOf?(key: string): number
   /**

@@ -39,6 +39,13 @@ function node(spec: NodeSpec = {}): NodeFacts {
     maxmemoryPolicy: 'volatile-lru',
     listpack: DEFAULT_LISTPACK_LIMITS,
     configReadable: spec.config !== null,
+    replication: {
+      role: 'master',
+      connectedReplicas: 0,
+      minReplicasToWrite: 0,
+      minReplicasMaxLag: 10,
+      writesNeedReplicas: false,
+    },
     ...spec.probe,
   }
   const config =
