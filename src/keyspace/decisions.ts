@@ -79,8 +79,16 @@ function persistence(entry: EntryPolicy): string {
     entry.ttlMs === null
       ? 'Never expires.'
       : `Expires ${formatTtl(entry.ttlMs)}${entry.jitter > 0 ? ` ± ${Math.round(entry.jitter * 100)}%` : ''} after the last write${entry.sliding ? ' or read (sliding)' : ''}.`
+  const waits =
+    entry.replicas === null
+      ? ''
+      : ` Every write waits for ${entry.replicas} replica${entry.replicas === 1 ? '' : 's'} (WAIT in the same round trip; NOT_REPLICATED after ${entry.replicaTimeoutMs} ms): an acknowledged write survives a failover when that is every replica.`
   if (entry.durability === 'source-of-truth') {
-    return `${expiry} Source of truth: must survive a restart, so every master needs appendonly yes with appendfsync everysec (≤ 1 s of writes at risk) or always, and a maxmemory-policy that cannot evict it (noeviction, or volatile-* ${entry.ttlMs === null ? 'since it has no TTL' : 'only if losing it early is acceptable'}); checked at connect and after failover.`
+    const failover =
+      entry.replicas === null
+        ? ' With replicas (Sentinel, Cluster) AOF alone does not survive a failover — the old master keeps acknowledging writes and drops them when it resyncs — so masters with replicas also need min-replicas-to-write 1 (and min-replicas-max-lag), and replicas: n here (n = every replica) makes each write wait until no failover can lose it.'
+        : ' With replicas the masters also need min-replicas-to-write 1 (and min-replicas-max-lag), so a cut-off old master refuses writes.'
+    return `${expiry} Source of truth: must survive a restart, so every master needs appendonly yes with appendfsync everysec (≤ 1 s of writes at risk) or always, and a maxmemory-policy that cannot evict it (noeviction, or volatile-* ${entry.ttlMs === null ? 'since it has no TTL' : 'only if losing it early is acceptable'}); checked at connect and after failover.${failover}${waits}`
   }
   const loss: Record<EntryPolicy['role'], string> = {
     cache: 'a miss recomputes it from the source',
@@ -93,7 +101,7 @@ function persistence(entry: EntryPolicy): string {
     lock: 'the lock is released early; fencing tokens protect the resource',
     index: 'it is rebuilt from the data it indexes',
   }
-  return `${expiry} Ephemeral: may be lost on restart, failover or eviction; then ${loss[entry.role]}.`
+  return `${expiry} Ephemeral: may be lost on restart, failover or eviction; then ${loss[entry.role]}.${waits}`
 }
 
 function atomicity(entry: EntryPolicy, all: readonly EntryPolicy[]): string {

@@ -53,6 +53,16 @@ export interface EntryDeclaration {
   /** Default `raw` for `t.string`, `json` otherwise. */
   readonly codec?: CodecName | Codec<never>
   readonly description?: string
+  /**
+   * Every typed write to this entry waits until this many replicas have it (`WAIT` in the
+   * same round trip) and fails with NOT_REPLICATED when fewer acknowledge in time. With every
+   * replica counted (n = the number of replicas) an acknowledged write survives any failover;
+   * with fewer, the replica that acknowledged may not be the one promoted (docs/sentinel.md).
+   * Pair it with `min-replicas-to-write` on the servers. Default: writes do not wait.
+   */
+  readonly replicas?: number
+  /** How long a write waits for `replicas`, in ms, default 1000. */
+  readonly replicaTimeoutMs?: number
 }
 
 const OPTION_NAMES = [
@@ -67,6 +77,8 @@ const OPTION_NAMES = [
   'maxValueBytes',
   'codec',
   'description',
+  'replicas',
+  'replicaTimeoutMs',
 ] as const
 
 /** An entry after validation: every option resolved to a concrete value. */
@@ -90,6 +102,10 @@ export interface EntryPolicy {
    */
   readonly codec: Codec<unknown> | null
   readonly description: string | null
+  /** Replicas each typed write waits for (WAIT); null: writes do not wait. */
+  readonly replicas: number | null
+  /** How long a write waits for them, ms. */
+  readonly replicaTimeoutMs: number
 }
 
 /** Roles whose keys must expire: a cache or session without TTL grows forever, a lock without one deadlocks. */
@@ -160,6 +176,11 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
   if (description !== null && typeof description !== 'string')
     throw invalid(name, 'description must be a string')
 
+  const replicas = positiveInteger(name, 'replicas', d.replicas)
+  const replicaTimeoutMs = positiveInteger(name, 'replicaTimeoutMs', d.replicaTimeoutMs)
+  if (replicaTimeoutMs !== null && replicas === null)
+    throw invalid(name, 'replicaTimeoutMs needs replicas: how many replicas each write waits for')
+
   return {
     name,
     pattern,
@@ -174,8 +195,13 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
     maxValueBytes,
     codec,
     description,
+    replicas,
+    replicaTimeoutMs: replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS,
   }
 }
+
+/** How long a write to an entry declared with `replicas` waits for them, unless it says otherwise. */
+export const DEFAULT_REPLICA_TIMEOUT_MS = 1000
 
 function resolveTtl(name: string, spec: unknown, role: Role): number | null {
   if (spec === undefined) {

@@ -1,4 +1,4 @@
-import type { Command, Executor, Reply } from '../../client/types.js'
+import type { CallOptions, Command, Executor, Reply } from '../../client/types.js'
 import type { Codec } from '../../codec/types.js'
 import { RedisExpertError } from '../../errors.js'
 import type { EntryPolicy } from '../declaration.js'
@@ -31,13 +31,29 @@ export function pxArgs(ctx: KeyContext): (string | number)[] {
 }
 
 /**
+ * The options of a write: Buffers for a binary codec and, for an entry declared with
+ * `replicas`, WAIT for them in the same round trip (NOT_REPLICATED when too few acknowledge).
+ */
+export function writeOptions(ctx: KeyContext): CallOptions {
+  const replicas = ctx.policy.replicas
+  if (replicas === null) return { buffers: buffers(ctx) }
+  return { buffers: buffers(ctx), waitReplicas: replicas, replicaTimeoutMs: ctx.policy.replicaTimeoutMs }
+}
+
+/** One write command sent on its own (it carries its TTL itself, or the entry has none). */
+export function writeOne(ctx: KeyContext, command: Command): Promise<Reply> {
+  return ctx.executor.call(command, writeOptions(ctx))
+}
+
+/**
  * Runs the commands of one write and, for an entry with a TTL, its PEXPIRE — all inside
  * MULTI/EXEC, in one round trip, so that no failure leaves the key without a TTL. Resolves to
- * the replies of `commands` (the PEXPIRE's reply is dropped).
+ * the replies of `commands` (the PEXPIRE's reply is dropped). An entry declared with
+ * `replicas` also waits for them (WAIT, in the same round trip).
  */
 export async function write(ctx: KeyContext, commands: readonly Command[]): Promise<Reply[]> {
   const expire = expireCommand(ctx)
-  const options = { buffers: buffers(ctx) }
+  const options = writeOptions(ctx)
   if (expire === null) {
     if (commands.length === 1) return [await ctx.executor.call(commands[0]!, options)]
     return ctx.executor.batch(commands, { ...options, atomic: true })

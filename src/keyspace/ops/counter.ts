@@ -1,4 +1,4 @@
-import { decodeOrNull, encode, pxArgs, read, write } from './context.js'
+import { decodeOrNull, encode, pxArgs, read, write, writeOne } from './context.js'
 import { KeyHandle } from './key.js'
 import { asInteger } from './replies.js'
 import type { CounterOps } from './types.js'
@@ -22,6 +22,6 @@ export class CounterHandle extends KeyHandle implements CounterOps {
 
   async set(value: number): Promise<void> {
     const n = safeInteger('set', 'value', value)
-    await this.ctx.executor.call(['SET', this.ctx.key, encode(this.ctx, n), ...pxArgs(this.ctx)])
+    await writeOne(this.ctx, ['SET', this.ctx.key, encode(this.ctx, n), ...pxArgs(this.ctx)])
   }
 }

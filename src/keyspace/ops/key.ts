@@ -1,5 +1,5 @@
 import { RedisExpertError } from '../../errors.js'
-import type { KeyContext } from './context.js'
+import { type KeyContext, writeOne } from './context.js'
 import { asInteger } from './replies.js'
 import type { TtlReply } from './types.js'
 
@@ -17,7 +17,7 @@ export class KeyHandle {
 
   /** UNLINK rather than DEL: a large collection is freed in the background, not on the event loop. */
   async delete(): Promise<boolean> {
-    return asInteger(await this.ctx.executor.call(['UNLINK', this.ctx.key]), 'UNLINK') > 0
+    return asInteger(await writeOne(this.ctx, ['UNLINK', this.ctx.key]), 'UNLINK') > 0
   }
 
   async exists(): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { decodeOrNull, encode, type KeyContext, pxArgs, read } from './context.js'
+import { decodeOrNull, encode, type KeyContext, pxArgs, read, writeOne } from './context.js'
 import { KeyHandle } from './key.js'
 import type { SetOptions, ValueOps } from './types.js'
 import { invalid } from './validate.js'
@@ -20,7 +20,7 @@ export class ValueHandle<T> extends KeyHandle implements ValueOps<T> {
       throw invalid('set', `mode must be 'ifAbsent' or 'ifPresent', got ${String(mode)}`)
     }
     const condition = mode === 'ifAbsent' ? ['NX'] : mode === 'ifPresent' ? ['XX'] : []
-    const reply = await this.ctx.executor.call([
+    const reply = await writeOne(this.ctx, [
       'SET',
       this.ctx.key,
       encode(this.ctx, value),
