@@ -12,12 +12,11 @@ import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
 import { translateError } from './errors.js'
 import { durabilityGaps, GuardGate } from './gate.js'
-import type { LinkSettings } from './link.js'
 import { NodeExecutor } from './node.js'
 import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
 import { buildNodeProbe } from './probe.js'
 import { checkScanOptions, type KeyScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
-import { SentinelLocator } from './sentinel.js'
+import { SentinelTopology } from './sentinel.js'
 import { batchUse, sharedUse } from './shared-use.js'
 import { SingleServer, transactionOn } from './standalone.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
@@ -497,13 +496,7 @@ export function createTopology(options: ResolvedOptions): Topology {
     })
   if (target.kind === 'standalone')
     return new SingleServer('standalone', { ...common, locate: () => target.endpoint })
-  const locator = new SentinelLocator(target, common)
-  const server = new SingleServer('sentinel', {
-    ...common,
-    locate: () => locator.locate(),
-  } satisfies LinkSettings)
-  locator.follow(server.link)
-  return server
+  return new SentinelTopology(target, common)
 }
 
 /**

@@ -17,8 +17,8 @@ import type { Reply } from './types.js'
  * - Where the server is can change: `locate` is asked before every attempt (Sentinel).
  */
 export interface LinkSettings extends Omit<ConnectionSettings, 'endpoint'> {
-  /** Where to connect now; asked before every attempt. */
-  readonly locate: () => Endpoint | Promise<Endpoint>
+  /** Where to connect now; asked before every attempt, with the attempt's time budget. */
+  readonly locate: (timeoutMs?: number) => Endpoint | Promise<Endpoint>
   readonly reconnect: { readonly baseDelayMs: number; readonly maxDelayMs: number }
   /** Tries of the first connect after the first one, within its budget. */
   readonly connectRetries: number
@@ -37,6 +37,8 @@ export class Link {
   #retries = 0
   #retryTimer: NodeJS.Timeout | null = null
   #opening = false
+  /** reconnectNow() was called during an attempt: if it fails, the next one starts without a pause. */
+  #hurry = false
   #waiters: ((ready: boolean) => void)[] = []
   readonly #listeners: LinkListener[] = []
   /** The endpoint of the last connection (or attempt), for messages. */
@@ -118,9 +120,24 @@ export class Link {
     })
   }
 
-  /** Drops the current connection (its commands fail with CONNECTION_LOST) and connects again. */
+  /**
+   * Drops the current connection (its commands fail with CONNECTION_LOST) and connects again —
+   * at once, also while a reconnect is waiting out its backoff (a Sentinel just announced a
+   * new master): the pending attempt runs now, or an attempt in progress that fails is
+   * followed by another without a pause.
+   */
   reconnectNow(): void {
-    this.#connection?.destroy()
+    if (this.#closed) return
+    if (this.#connection) {
+      this.#connection.destroy()
+      return
+    }
+    this.#hurry = true
+    if (this.#retryTimer) {
+      clearTimeout(this.#retryTimer)
+      this.#retryTimer = null
+      this.#reopen(0)
+    }
   }
 
   /** Closes; commands in flight get up to closeTimeoutMs. Always settles. */
@@ -136,7 +153,7 @@ export class Link {
   }
 
   async #attempt(timeoutMs: number): Promise<void> {
-    const endpoint = await withTimeout(Promise.resolve(this.#settings.locate()), timeoutMs)
+    const endpoint = await withTimeout(Promise.resolve(this.#settings.locate(timeoutMs)), timeoutMs)
     this.#endpoint = endpoint
     const connection = await Connection.open({
       ...this.#settings,
@@ -173,13 +190,14 @@ export class Link {
     const run = () => {
       this.#retryTimer = null
       this.#opening = true
+      this.#hurry = false
       this.#attempt(this.#settings.connectTimeoutMs).then(
         () => {
           this.#opening = false
         },
         () => {
           this.#opening = false
-          this.#reopen(backoffDelay(this.#retries++, this.#settings.reconnect))
+          this.#reopen(this.#hurry ? 0 : backoffDelay(this.#retries++, this.#settings.reconnect))
         },
       )
     }
