@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net'
+import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
@@ -142,7 +142,13 @@ export class Connection implements ReplySink {
   static open(settings: ConnectionSettings): Promise<Connection> {
     const { endpoint } = settings
     const socket = endpoint.tls
-      ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...endpoint.tls })
+      ? tlsConnect({
+          host: endpoint.host,
+          port: endpoint.port,
+          // SNI names a host, never an IP address (RFC 6066); the options may set their own.
+          ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }),
+          ...endpoint.tls,
+        })
       : netConnect({ host: endpoint.host, port: endpoint.port })
     socket.setNoDelay(true)
     socket.setKeepAlive(true, 5000)

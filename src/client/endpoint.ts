@@ -19,7 +19,10 @@ import { invalidArgument } from '../errors.js'
 export class Endpoint {
   readonly host: string
   readonly port: number
-  /** Node's TLS options when the connection is TLS; undefined for plain TCP. */
+  /**
+   * Node's TLS options when the connection is TLS; undefined for plain TCP. The server name
+   * (SNI) is the host's unless these set one (see connection.ts), also for other nodes.
+   */
   readonly tls: TlsOptions | undefined
   readonly username: string | undefined
   readonly database: number
@@ -127,7 +130,7 @@ export function resolveEndpoint(input: string | NodeAddress, defaults: EndpointD
   return new Endpoint({
     host: fromUrl.host,
     port: fromUrl.port,
-    tls: wantsTls ? { servername: fromUrl.host, ...tlsOptions } : undefined,
+    tls: wantsTls ? { ...tlsOptions } : undefined,
     username,
     password,
     database,
