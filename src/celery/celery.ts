@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Command } from '../client/types.js'
-import { plainOptions } from '../common/validate.js'
+import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { assertJson, type JsonValue } from './json.js'
 import { BINDING_PREFIX, bindingEntry, celeryBatch } from './keys.js'
@@ -35,6 +35,16 @@ export interface SendTaskOptions {
   /** Ask the worker not to store the result (Celery's ignore_result header). */
   readonly ignoreResult?: boolean
 }
+
+const SEND_OPTIONS = optionNames<SendTaskOptions>({
+  queue: true,
+  countdown: true,
+  eta: true,
+  expires: true,
+  priority: true,
+  taskId: true,
+  ignoreResult: true,
+})
 
 /**
  * Celery interop over the Redis broker and result backend, in both directions: send tasks to
@@ -71,7 +81,7 @@ export class Celery {
     if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs))
       throw invalidArgument('kwargs must be a plain object')
     assertJson('kwargs', kwargs)
-    const o = plainOptions('sendTask options', options)
+    const o = strictOptions('sendTask options', options, SEND_OPTIONS)
     const queue = o.queue === undefined ? this.options.defaultQueue : queueName('queue', o.queue)
     const now = Date.now()
     if (o.countdown !== undefined && o.eta !== undefined)

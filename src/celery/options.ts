@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { RedisExpertClient } from '../client/client.js'
-import { type Duration, durationMs, plainOptions } from '../common/validate.js'
+import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
 export interface CeleryOptions {
@@ -20,6 +20,13 @@ export interface CeleryOptions {
   readonly origin?: string
 }
 
+const CELERY_OPTIONS = optionNames<CeleryOptions>({
+  defaultQueue: true,
+  resultExpires: true,
+  visibilityTimeout: true,
+  origin: true,
+})
+
 export interface ResolvedCeleryOptions {
   readonly defaultQueue: string
   /** Seconds; 0 for no TTL. */
@@ -31,7 +38,7 @@ export interface ResolvedCeleryOptions {
 export function resolveCeleryOptions(db: RedisExpertClient, options: unknown): ResolvedCeleryOptions {
   if (typeof db?.call !== 'function' || typeof db.unsafe !== 'function')
     throw invalidArgument('new Celery(db): db must be a client from connect()')
-  const o = plainOptions('Celery options', options)
+  const o = strictOptions('Celery options', options, CELERY_OPTIONS)
   const expires = o.resultExpires === null ? 0 : durationMs('resultExpires', o.resultExpires, 86_400_000)
   return {
     defaultQueue: queueName('defaultQueue', o.defaultQueue ?? 'celery'),

@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
 import type { SubscriberPort } from '../client/subscriptions.js'
-import { type Duration, durationMs, plainOptions } from '../common/validate.js'
+import { type Duration, durationMs, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import type { JsonValue } from './json.js'
 import { celeryCall, resultKey } from './keys.js'
@@ -135,7 +135,7 @@ export class AsyncResult<T = JsonValue> {
    * SUBSCRIBE, GET, then the PUBLISH is the answer (and an UNSUBSCRIBE that nothing waits for).
    */
   async get(options?: GetOptions): Promise<T> {
-    const o = plainOptions('get options', options)
+    const o = strictOptions('get options', options, ['timeout'])
     const timeoutMs = durationMs('timeout', o.timeout, 30_000)
     const meta = await this.#backend.wait(this.id, timeoutMs)
     if (meta.status === 'SUCCESS') return meta.result as T

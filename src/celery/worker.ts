@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { openSibling } from '../messaging/connection.js'
 import type { Celery } from './celery.js'
@@ -86,6 +86,16 @@ interface Held {
 
 /** Extra time a blocking read's own timeout allows beyond its wait. */
 const BLOCK_MARGIN_MS = 5000
+const CELERY_WORKER_OPTIONS = optionNames<CeleryWorkerOptions>({
+  tasks: true,
+  queues: true,
+  concurrency: true,
+  prefetch: true,
+  pollMs: true,
+  restoreEveryMs: true,
+  reader: true,
+  onError: true,
+})
 const ERROR_BACKOFF_MS = 200
 /** Longest single timer (setTimeout overflows past 2^31 - 1 ms); a longer eta re-arms. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -129,7 +139,7 @@ export class CeleryWorker {
 
   constructor(celery: Celery, options: CeleryWorkerOptions = {}) {
     this.celery = celery
-    const o = plainOptions('worker options', options)
+    const o = strictOptions('CeleryWorker options', options, CELERY_WORKER_OPTIONS)
     const queues = o.queues === undefined ? [celery.options.defaultQueue] : o.queues
     if (!Array.isArray(queues) || queues.length === 0)
       throw invalidArgument('queues must be a non-empty array')
@@ -190,7 +200,7 @@ export class CeleryWorker {
    * `unacked` and are restored after the visibility timeout).
    */
   async close(options?: { readonly timeoutMs?: number }): Promise<void> {
-    const o = plainOptions('close options', options)
+    const o = strictOptions('close options', options, ['timeoutMs'])
     const timeoutMs = o.timeoutMs === undefined ? undefined : durationMs('timeoutMs', o.timeoutMs)
     if (this.#state === 'closed' || this.#state === 'closing') return
     const started = this.#state === 'running'

@@ -64,3 +64,73 @@ export function plainOptions(what: string, value: unknown): Record<string, unkno
     throw invalidArgument(`${what} must be an options object`)
   return value as Record<string, unknown>
 }
+
+/**
+ * An options object whose keys must all be known: a misspelt option (`jobTimeoutMs` for
+ * `timeoutMs`) would otherwise be ignored and its default used in silence. INVALID_ARGUMENT names
+ * the unknown key and the closest known one.
+ */
+export function strictOptions(
+  what: string,
+  value: unknown,
+  known: readonly string[],
+): Record<string, unknown> {
+  const o = plainOptions(what, value)
+  for (const key of Object.keys(o)) {
+    if (known.includes(key)) continue
+    const closest = closestName(key, known)
+    throw invalidArgument(
+      `${what}: unknown option '${key}'${closest ? ` — did you mean '${closest}'?` : ''} (known: ${known.join(', ')})`,
+      { option: key, closest, known: [...known] },
+    )
+  }
+  return o
+}
+
+/** The known name nearest to `name` (edit distance, case-insensitive; a known name inside it counts as near). */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const a = name.toLowerCase()
+  let best: string | undefined
+  let bestScore = Number.POSITIVE_INFINITY
+  for (const candidate of known) {
+    const b = candidate.toLowerCase()
+    let score = editDistance(a, b)
+    if (b.length >= 4 && (a.includes(b) || b.includes(a)))
+      score = Math.min(score, Math.abs(a.length - b.length) / 2)
+    if (score < bestScore) {
+      bestScore = score
+      best = candidate
+    }
+  }
+  return best
+}
+
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1
+  const cols = b.length + 1
+  const d: number[] = new Array(rows * cols).fill(0)
+  for (let i = 0; i < rows; i++) d[i * cols] = i
+  for (let j = 0; j < cols; j++) d[j] = j
+  for (let i = 1; i < rows; i++)
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min(
+        d[(i - 1) * cols + j]! + 1,
+        d[i * cols + j - 1]! + 1,
+        d[(i - 1) * cols + j - 1]! + cost,
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1)
+      d[i * cols + j] = v
+    }
+  return d[rows * cols - 1]!
+}
+
+/**
+ * The option names of an options interface, checked by the compiler to be all of them: a new
+ * option that is not listed here does not compile.
+ */
+export function optionNames<T>(names: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.freeze(Object.keys(names))
+}

@@ -2,7 +2,7 @@ import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
 import { declareOn } from '../common/keyspace.js'
-import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { openSibling } from '../messaging/connection.js'
 import { parseReadGroup } from '../messaging/streams/entry.js'
@@ -47,6 +47,13 @@ export interface QueueEventsOptions {
   readonly onError?: (error: unknown) => void
 }
 
+const EVENTS_OPTIONS = optionNames<QueueEventsOptions>({
+  namespace: true,
+  from: true,
+  blockMs: true,
+  count: true,
+  onError: true,
+})
 const STREAM_ID = /^(\$|0|\d+-\d+|\d+)$/
 const BLOCK_MARGIN_MS = 2000
 
@@ -80,7 +87,7 @@ export class QueueEvents {
     if (typeof db?.call !== 'function')
       throw invalidArgument('new QueueEvents: db must be a client from connect()')
     if (typeof listener !== 'function') throw invalidArgument('new QueueEvents: listener must be a function')
-    const o = plainOptions('QueueEvents options', options) as QueueEventsOptions
+    const o = strictOptions('QueueEvents options', options, EVENTS_OPTIONS) as QueueEventsOptions
     const opened = openQueue(db, name, o.namespace)
     this.name = opened.queue
     this.keys = opened.keys

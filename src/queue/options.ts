@@ -1,4 +1,4 @@
-import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
 export interface Backoff {
@@ -33,14 +33,29 @@ export interface ResolvedJobOptions {
 /** Ids become key parameters that the scripts rebuild keys from: unreserved characters only. */
 const JOB_ID = /^[A-Za-z0-9._~-]{1,128}$/
 
+const JOB_OPTIONS = optionNames<JobOptions>({
+  jobId: true,
+  delayMs: true,
+  priority: true,
+  attempts: true,
+  backoff: true,
+  timeoutMs: true,
+})
+const BACKOFF_OPTIONS = optionNames<Backoff>({ type: true, delayMs: true })
+
+/** `defaultJobOptions`, checked once (unknown keys refused). */
+export function jobDefaults(value: unknown): JobOptions {
+  return strictOptions('defaultJobOptions', value, JOB_OPTIONS) as JobOptions
+}
+
 export function resolveJobOptions(value: unknown, defaults: Partial<JobOptions> = {}): ResolvedJobOptions {
-  const o = { ...defaults, ...plainOptions('job options', value) } as Record<string, unknown>
+  const o = { ...defaults, ...strictOptions('job options', value, JOB_OPTIONS) } as Record<string, unknown>
   if (o.jobId !== undefined && (typeof o.jobId !== 'string' || !JOB_ID.test(o.jobId)))
     throw invalidArgument('jobId must be 1–128 characters of A-Z a-z 0-9 . _ ~ -', { jobId: o.jobId })
   const delayMs = o.delayMs === undefined || o.delayMs === 0 ? 0 : durationMs('delayMs', o.delayMs)
   const priority =
     o.priority === undefined || o.priority === 0 ? 0 : positiveInt('priority', o.priority, 0, 1000)
-  const backoff = plainOptions('backoff', o.backoff ?? { type: 'fixed', delayMs: 0 })
+  const backoff = strictOptions('backoff', o.backoff ?? { type: 'fixed', delayMs: 0 }, BACKOFF_OPTIONS)
   if (backoff.type !== 'fixed' && backoff.type !== 'exponential')
     throw invalidArgument("backoff.type must be 'fixed' or 'exponential'", { backoff })
   const backoffMs = backoff.delayMs === 0 ? 0 : durationMs('backoff.delayMs', backoff.delayMs)

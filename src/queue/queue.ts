@@ -3,10 +3,10 @@ import type { RedisExpertClient } from '../client/client.js'
 import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
 import { declareOn } from '../common/keyspace.js'
-import { identifier, namespaceName, plainOptions } from '../common/validate.js'
+import { identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
-import { type JobOptions, type ResolvedJobOptions, resolveJobOptions } from './options.js'
+import { type JobOptions, jobDefaults, type ResolvedJobOptions, resolveJobOptions } from './options.js'
 import { ADD, batchCommand, runBatch } from './scripts.js'
 
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
@@ -18,6 +18,8 @@ export interface QueueOptions {
   /** Options every `add` starts from. */
   readonly defaultJobOptions?: JobOptions
 }
+
+const QUEUE_OPTIONS = optionNames<QueueOptions>({ namespace: true, defaultJobOptions: true })
 
 export interface AddedJob {
   readonly id: string
@@ -70,13 +72,13 @@ export class Queue<T = unknown> {
 
   constructor(db: RedisExpertClient, name: string, options?: QueueOptions) {
     if (typeof db?.call !== 'function') throw invalidArgument('new Queue: db must be a client from connect()')
-    const o = plainOptions('Queue options', options) as QueueOptions
+    const o = strictOptions('Queue options', options, QUEUE_OPTIONS) as QueueOptions
     const opened = openQueue(db, name, o.namespace)
     this.name = opened.queue
     this.keyspace = opened.keyspace
     this.keys = opened.keys
     this.#db = db
-    this.#defaults = plainOptions('defaultJobOptions', o.defaultJobOptions) as JobOptions
+    this.#defaults = jobDefaults(o.defaultJobOptions)
     this.#resolved = resolveJobOptions({}, this.#defaults)
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
-import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { QueueKeys } from './keyspace.js'
 import { backoffDelay } from './options.js'
@@ -51,6 +51,16 @@ export interface WorkerOptions {
   readonly eventsMaxLen?: number
   readonly onError?: (error: unknown, job?: { id: string; name: string }) => void
 }
+
+const WORKER_OPTIONS = optionNames<WorkerOptions>({
+  namespace: true,
+  concurrency: true,
+  leaseMs: true,
+  pollMs: true,
+  resultTtlMs: true,
+  eventsMaxLen: true,
+  onError: true,
+})
 
 export interface WorkerStats {
   readonly completed: number
@@ -127,7 +137,7 @@ export class Worker<T = unknown, R = unknown> {
     if (typeof db?.call !== 'function')
       throw invalidArgument('new Worker: db must be a client from connect()')
     if (typeof handler !== 'function') throw invalidArgument('new Worker: handler must be a function')
-    const o = plainOptions('Worker options', options) as WorkerOptions
+    const o = strictOptions('Worker options', options, WORKER_OPTIONS) as WorkerOptions
     const opened = openQueue(db, name, o.namespace)
     this.name = opened.queue
     this.keys = opened.keys
@@ -164,8 +174,14 @@ export class Worker<T = unknown, R = unknown> {
     this.#pump()
   }
 
-  /** Graceful: takes no more jobs, lets running ones finish and records their outcomes. */
-  async close(): Promise<void> {
+  /**
+   * Graceful: takes no more jobs, lets running ones finish and records their outcomes — for up
+   * to `timeoutMs` (default unlimited); jobs still running then keep their leases until they
+   * expire, and run again elsewhere.
+   */
+  async close(options?: { readonly timeoutMs?: number }): Promise<void> {
+    const o = strictOptions('close options', options, ['timeoutMs'])
+    const timeoutMs = o.timeoutMs === undefined ? undefined : durationMs('timeoutMs', o.timeoutMs)
     if (this.#state !== 'running') {
       this.#state = 'closed'
       return
@@ -176,7 +192,12 @@ export class Worker<T = unknown, R = unknown> {
     })
     this.#rest(0)
     this.#pump()
-    await closed
+    if (timeoutMs === undefined) await closed
+    else {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      clearTimeout(timer)
+    }
     this.#rest(0)
     if (this.#renewer) clearInterval(this.#renewer)
     this.#state = 'closed'

@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs } from '../common/validate.js'
+import { durationMs, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import {
   decodeJobData,
@@ -126,9 +126,10 @@ export class RqJob<R = JsonValue> {
    * A failed job rejects with TASK_FAILED (details: excInfo — the Python traceback — excType,
    * excMessage, status); no end within the timeout rejects with RESULT_TIMEOUT.
    */
-  async result(options: ResultOptions = {}): Promise<R> {
-    const timeoutMs = durationMs('timeout', options.timeout, 30_000)
-    const pollMs = durationMs('pollMs', options.pollMs, 200)
+  async result(options?: ResultOptions): Promise<R> {
+    const o = strictOptions('result options', options, ['timeout', 'pollMs'])
+    const timeoutMs = durationMs('timeout', o.timeout, 30_000)
+    const pollMs = durationMs('pollMs', o.pollMs, 200)
     const deadline = Date.now() + timeoutMs
     let pause = 10
     let status: RqJobStatus | null = null

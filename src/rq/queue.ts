@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
-import { type Duration, durationMs, plainOptions } from '../common/validate.js'
+import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import {
   callString,
@@ -58,6 +58,20 @@ export interface EnqueueOptions {
   readonly retry?: RetryOption
 }
 
+const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>({
+  args: true,
+  kwargs: true,
+  jobId: true,
+  timeout: true,
+  resultTtl: true,
+  failureTtl: true,
+  ttl: true,
+  description: true,
+  meta: true,
+  atFront: true,
+  retry: true,
+})
+
 /**
  * A producer for Python RQ 1.13 workers run with `--serializer rq.serializers.JSONSerializer`.
  * Standalone or Sentinel only: a Cluster client is refused (NOT_SUPPORTED).
@@ -71,7 +85,7 @@ export class RqQueue {
   constructor(db: RedisExpertClient, name = 'default', options?: RqQueueOptions) {
     if (typeof db?.call !== 'function')
       throw invalidArgument('new RqQueue: db must be a client from connect()')
-    const o = plainOptions('RqQueue options', options) as RqQueueOptions
+    const o = strictOptions('RqQueue options', options, ['defaultTimeout']) as RqQueueOptions
     this.name = rqName('queue name', name)
     this.keys = rqKeys(openRq(db, 'RqQueue'), this.name)
     this.#db = db
@@ -118,7 +132,7 @@ export class RqQueue {
     options: EnqueueOptions | undefined,
     runAt: number | null,
   ): Promise<RqJob<R>> {
-    const o = plainOptions('enqueue options', options) as EnqueueOptions
+    const o = strictOptions('enqueue options', options, ENQUEUE_OPTIONS) as EnqueueOptions
     const call = {
       func: funcName(func),
       args: jsonArgs(o.args),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { openSibling } from '../messaging/connection.js'
 import { Slots } from '../messaging/slots.js'
@@ -87,6 +87,17 @@ interface Started {
 }
 
 const BLOCK_MARGIN_MS = 5_000
+const RQ_WORKER_OPTIONS = optionNames<RqWorkerOptions>({
+  name: true,
+  concurrency: true,
+  blockMs: true,
+  heartbeatMs: true,
+  resultTtl: true,
+  cleanupMs: true,
+  withScheduler: true,
+  blocking: true,
+  onError: true,
+})
 const ERROR_BACKOFF_MS = 250
 /** rq/scheduler.py RQScheduler interval: 1 s. */
 const SCHEDULER_INTERVAL_S = 1
@@ -143,7 +154,7 @@ export class RqWorker {
     for (const [func, handler] of entries)
       if (typeof handler !== 'function')
         throw invalidArgument(`new RqWorker: the handler of '${func}' is not a function`)
-    const o = plainOptions('RqWorker options', options) as RqWorkerOptions
+    const o = strictOptions('RqWorker options', options, RQ_WORKER_OPTIONS) as RqWorkerOptions
     const keyspace = openRq(db, 'RqWorker')
     this.queues = [...new Set(queues.map((q) => rqName('queue name', q)))]
     this.#keys = new Map(this.queues.map((q) => [q, rqKeys(keyspace, q)]))
@@ -244,10 +255,11 @@ export class RqWorker {
    * retries left, else failed with "Moved to FailedJobRegistry at …". One script per queue.
    * `force` skips RQ's 899 s cleaning lock.
    */
-  async cleanup(options: { force?: boolean } = {}): Promise<{ failed: number; retried: number }> {
+  async cleanup(options?: { force?: boolean }): Promise<{ failed: number; retried: number }> {
+    const o = strictOptions('cleanup options', options, ['force'])
     const total = { failed: 0, retried: 0 }
     for (const keys of this.#keys.values()) {
-      const one = await cleanRegistries(this.#db, keys, options.force === true)
+      const one = await cleanRegistries(this.#db, keys, o.force === true)
       if (one) {
         total.failed += one.failed
         total.retried += one.retried

@@ -1,7 +1,7 @@
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command, RedisArg } from '../../client/types.js'
 import { declareOn } from '../../common/keyspace.js'
-import { durationMs, identifier, plainOptions, positiveInt } from '../../common/validate.js'
+import { durationMs, identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import { text } from './entry.js'
 import { DATA_FIELD, type StreamKeyspace, streamKeyspace } from './keyspace.js'
@@ -35,13 +35,22 @@ export interface StreamProducer<T> {
 }
 
 const DEFAULT_MAX_LEN = 1_000_000
+const PRODUCER_OPTIONS = optionNames<StreamProducerOptions<unknown>>({
+  namespace: true,
+  codec: true,
+  trim: true,
+})
 
 export function createStreamProducer<T = unknown>(
   db: RedisExpertClient,
   stream: string,
   options?: StreamProducerOptions<T>,
 ): StreamProducer<T> {
-  const o = plainOptions('createStreamProducer options', options) as StreamProducerOptions<T>
+  const o = strictOptions(
+    'createStreamProducer options',
+    options,
+    PRODUCER_OPTIONS,
+  ) as StreamProducerOptions<T>
   const name = identifier('stream', stream)
   const { namespace, codec, codecName } = resolveCommon(o)
   const trimArgs = trimOf(o.trim)
@@ -79,7 +88,10 @@ export function createStreamProducer<T = unknown>(
 
 function trimOf(trim: Trim | undefined): () => RedisArg[] {
   if (trim === 'none') return () => []
-  const t = trim === undefined ? { maxLen: DEFAULT_MAX_LEN } : plainOptions('trim', trim)
+  const t =
+    trim === undefined
+      ? { maxLen: DEFAULT_MAX_LEN }
+      : strictOptions('trim', trim, ['maxLen', 'minAgeMs', 'exact'])
   const mode = t.exact === true ? '=' : '~'
   if ('maxLen' in t && 'minAgeMs' in t) throw invalidArgument('trim: give maxLen or minAgeMs, not both')
   if ('maxLen' in t) {

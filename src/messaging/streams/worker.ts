@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Reply } from '../../client/types.js'
 import { declareOn } from '../../common/keyspace.js'
-import { durationMs, identifier, plainOptions, positiveInt } from '../../common/validate.js'
+import { durationMs, identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import { openSibling } from '../connection.js'
 import { runScript } from '../run-script.js'
@@ -84,6 +84,22 @@ export interface StreamWorker {
 
 /** Extra time a blocking read's own timeout allows beyond BLOCK: the reply's trip back. */
 const BLOCK_MARGIN_MS = 2000
+const STREAM_WORKER_OPTIONS = optionNames<StreamWorkerOptions<unknown>>({
+  namespace: true,
+  codec: true,
+  group: true,
+  consumer: true,
+  concurrency: true,
+  blockMs: true,
+  claimIdleMs: true,
+  retryDelayMs: true,
+  maxDeliveries: true,
+  deadLetterMaxLen: true,
+  consumerIdleMs: true,
+  startId: true,
+  reader: true,
+  onError: true,
+})
 const ERROR_BACKOFF_MS = 200
 
 export function createStreamWorker<T = unknown>(
@@ -93,7 +109,11 @@ export function createStreamWorker<T = unknown>(
   options: StreamWorkerOptions<T>,
 ): StreamWorker {
   if (typeof handler !== 'function') throw invalidArgument('createStreamWorker: handler must be a function')
-  const o = plainOptions('createStreamWorker options', options) as unknown as StreamWorkerOptions<T>
+  const o = strictOptions(
+    'createStreamWorker options',
+    options,
+    STREAM_WORKER_OPTIONS,
+  ) as unknown as StreamWorkerOptions<T>
   const name = identifier('stream', stream)
   const group = identifier('group', o.group)
   const consumer = identifier(
@@ -206,6 +226,8 @@ class Worker<T> implements StreamWorker {
   }
 
   async close(options?: { readonly timeoutMs?: number }): Promise<void> {
+    const o = strictOptions('close options', options, ['timeoutMs'])
+    const timeoutMs = o.timeoutMs === undefined ? undefined : durationMs('timeoutMs', o.timeoutMs)
     if (this.#state === 'closed' || this.#state === 'closing') return
     const wasRunning = this.#state === 'running'
     this.#state = 'closing'
@@ -217,8 +239,8 @@ class Worker<T> implements StreamWorker {
         do await this.#slots.drained()
         while (this.#slots.used > 0)
       })()
-      if (options?.timeoutMs === undefined) await drained
-      else await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, options.timeoutMs))])
+      if (timeoutMs === undefined) await drained
+      else await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs))])
     }
     // Renewal ran until now: entries still finishing during the shutdown stay this consumer's.
     for (const timer of this.#timers) clearInterval(timer)
