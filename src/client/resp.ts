@@ -163,11 +163,13 @@ export class ReplyParser {
       offset = next
       // Place the value in the array being filled; close every array it completes.
       for (;;) {
-        const frame = stack[stack.length - 1]
-        if (frame === undefined) {
+        // (Not stack[length - 1] on an empty stack: index -1 is a slow named-property lookup.)
+        const depth = stack.length
+        if (depth === 0) {
           this.#sink.reply(value)
           break
         }
+        const frame = stack[depth - 1] as Frame
         frame.items[frame.filled++] = value
         if (frame.filled < frame.items.length) break
         stack.pop()
