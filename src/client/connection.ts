@@ -4,7 +4,14 @@ import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
 import type { Endpoint } from './endpoint.js'
 import { commandError } from './errors.js'
-import { CommandWriter, type ParsedReply, ReplyError, ReplyParser, type ReplySink } from './resp.js'
+import {
+  CommandWriter,
+  type ParsedReply,
+  ReplyError,
+  ReplyMode,
+  ReplyParser,
+  type ReplySink,
+} from './resp.js'
 import type { Reply } from './types.js'
 
 /**
@@ -77,6 +84,10 @@ const BUFFERS = 1
 const ABANDONED = 2
 /** Inside MULTI: a redirection fails the transaction instead of moving the command. */
 const NO_REDIRECT = 4
+/** Strings as bytes, one char per byte, both ways (the codec's latin1 mode). */
+const LATIN1 = 8
+/** An error reply resolves as a ReplyError value instead of rejecting (a batch's commands). */
+const ERROR_VALUE = 16
 
 const noop = () => {}
 
@@ -263,6 +274,42 @@ export class Connection implements ReplySink {
   }
 
   /**
+   * A batch for bulk reads (the audit's): the commands written back to back, one promise for
+   * all their replies, in order. A command's error reply stays in its place as a ReplyError
+   * value (it costs that command only; no redirection is followed). With `latin1`, string
+   * arguments and replies are bytes, one char per byte (the codec's latin1 mode). Each command
+   * has the batch's deadline; a timeout, a lost connection or a command that cannot be encoded
+   * rejects the batch (replies to the commands already written are read and dropped). Nothing
+   * is allocated per command beyond its reply: no promise, no closure.
+   */
+  sendBatch(
+    commands: readonly (readonly (string | Buffer)[])[],
+    options: { readonly latin1?: boolean; readonly timeoutMs?: number } = {},
+  ): Promise<ParsedReply[]> {
+    if (!this.ready) return Promise.reject(this.#notReady(commands[0] ?? ['?']))
+    const count = commands.length
+    if (count === 0) return Promise.resolve([])
+    const ms = options.timeoutMs ?? this.#settings.commandTimeoutMs
+    const flags = ERROR_VALUE | (options.latin1 === true ? LATIN1 : 0)
+    return new Promise((resolve, reject) => {
+      const replies: ParsedReply[] = new Array(count)
+      let got = 0
+      let failed = false
+      const collect = (reply: ParsedReply) => {
+        replies[got++] = reply
+        if (got === count && !failed) resolve(replies)
+      }
+      const fail = (error: unknown) => {
+        if (failed) return
+        failed = true
+        reject(error)
+      }
+      for (let i = 0; i < count && !failed; i++)
+        this.#enqueueWith(commands[i] as readonly (string | Buffer)[], flags, ms, collect, fail)
+    })
+  }
+
+  /**
    * MULTI, the commands and EXEC in one write. Resolves to EXEC's replies (a failed command's
    * error stays in place, as a ReplyError) or null when a WATCHed key changed; a command the
    * server refused while queueing fails the transaction with its own error.
@@ -312,9 +359,15 @@ export class Connection implements ReplySink {
 
   // ---- ReplySink: the parser delivers replies here, in order ----
 
-  wantsBuffers(): boolean {
-    if (this.#head === this.#tail) return this.#settings.pushBuffers === true
-    return ((this.#flags[this.#head & this.#mask] as number) & BUFFERS) !== 0
+  replyMode(): ReplyMode {
+    if (this.#head === this.#tail)
+      return this.#settings.pushBuffers === true ? ReplyMode.buffers : ReplyMode.text
+    const flags = this.#flags[this.#head & this.#mask] as number
+    return (flags & BUFFERS) !== 0
+      ? ReplyMode.buffers
+      : (flags & LATIN1) !== 0
+        ? ReplyMode.latin1
+        : ReplyMode.text
   }
 
   reply(value: ParsedReply): void {
@@ -341,7 +394,8 @@ export class Connection implements ReplySink {
     const flags = this.#flags[slot] as number
     const redirect = this.#settings.redirect
     if ((flags & ABANDONED) === 0) {
-      if (redirect !== undefined && (flags & NO_REDIRECT) === 0 && isRedirection(error.message)) {
+      if ((flags & ERROR_VALUE) !== 0) (this.#resolves[slot] as Resolve)(error as unknown as Reply)
+      else if (redirect !== undefined && (flags & NO_REDIRECT) === 0 && isRedirection(error.message)) {
         const left = Math.max(1, (this.#deadlines[slot] as number) - this.#now - this.#tickMs)
         redirect(
           error.message,
@@ -414,7 +468,7 @@ export class Connection implements ReplySink {
     reject: Reject,
   ): void {
     try {
-      this.#writer.add(args)
+      this.#writer.add(args, (flags & LATIN1) !== 0)
     } catch (error) {
       reject(new RedisExpertError('INVALID_ARGUMENT', error instanceof Error ? error.message : String(error)))
       return

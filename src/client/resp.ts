@@ -1,6 +1,15 @@
 /**
- * RESP2 for the client's own connections: the transport (resp-driver.ts) and the cache's
- * subscriber (subscriber.ts) — a command encoder and a streaming reply parser.
+ * RESP2 for every connection the toolkit opens (connection.ts): a streaming reply parser and
+ * a command encoder — the one codec in `src/`.
+ *
+ * Strings have three modes, chosen per top-level reply by the ReplySink (and per command by
+ * the writer's caller):
+ *
+ * - `text` (default): bulk and simple strings decoded as UTF-8.
+ * - `buffers`: bulk strings as Buffers — binary-safe values.
+ * - `latin1`: bytes as a string, one char per byte, both ways: binary-safe without a Buffer
+ *   per string. A key read from SCAN in this mode is sent back byte for byte by a command
+ *   written in this mode. The audit reads thousands of key names per batch this way.
  */
 
 /** One command in RESP2 (arrays of bulk strings). */
@@ -18,10 +27,14 @@ export class ReplyError extends Error {
   override name = 'ReplyError'
 }
 
+/** How a reply's strings are decoded (see the top of this file). */
+export const ReplyMode = { text: 0, buffers: 1, latin1: 2 } as const
+export type ReplyMode = (typeof ReplyMode)[keyof typeof ReplyMode]
+
 /** What a ReplyParser delivers to: the connection whose commands the replies answer, in order. */
 export interface ReplySink {
-  /** Whether the next top-level reply's bulk strings should be Buffers (that command's `buffers`). */
-  wantsBuffers(): boolean
+  /** How the next top-level reply's strings are decoded (that command's mode). */
+  replyMode(): ReplyMode
   /** A complete top-level reply; error replies nested in arrays (EXEC) stay in place as ReplyError. */
   reply(value: ParsedReply): void
   /** A top-level error reply. */
@@ -56,8 +69,8 @@ export class ReplyParser {
   /** Bytes needed (counting those carried) before parsing can progress. */
   #needed = 0
   readonly #stack: Frame[] = []
-  /** The current top-level reply's bulk strings are Buffers. */
-  #binary = false
+  /** The current top-level reply's mode. */
+  #mode: ReplyMode = ReplyMode.text
 
   constructor(sink: ReplySink) {
     this.#sink = sink
@@ -78,7 +91,7 @@ export class ReplyParser {
     const stack = this.#stack
     let offset = 0
     while (offset < length) {
-      if (stack.length === 0) this.#binary = this.#sink.wantsBuffers()
+      if (stack.length === 0) this.#mode = this.#sink.replyMode()
       const type = buffer[offset] as number
       let value: ParsedReply
       let next: number
@@ -101,11 +114,12 @@ export class ReplyParser {
             this.#carry(buffer, offset, next - offset)
             return
           }
-          if (this.#binary) {
+          const mode = this.#mode
+          if (mode === ReplyMode.buffers) {
             const copy = Buffer.allocUnsafe(size)
             buffer.copy(copy, 0, start, start + size)
             value = copy
-          } else value = buffer.toString('utf8', start, start + size)
+          } else value = buffer.toString(mode === ReplyMode.latin1 ? 'latin1' : 'utf8', start, start + size)
         }
       } else if (type === 0x2b || type === 0x2d) {
         // + simple string, - error
@@ -119,7 +133,7 @@ export class ReplyParser {
           value =
             end === offset + 3 && buffer[offset + 1] === 0x4f && buffer[offset + 2] === 0x4b
               ? 'OK'
-              : buffer.toString('utf8', offset + 1, end)
+              : buffer.toString(this.#mode === ReplyMode.latin1 ? 'latin1' : 'utf8', offset + 1, end)
         } else {
           const error = new ReplyError(buffer.toString('utf8', offset + 1, end))
           if (stack.length === 0) {
@@ -227,7 +241,8 @@ const LARGE = 16 * 1024
 /**
  * Encodes commands (RESP2 arrays of bulk strings) straight into Buffers, for one write per
  * tick: no intermediate strings, and one allocation per 64 KB of commands rather than
- * several per argument.
+ * several per argument. String arguments are UTF-8, or with `latin1` bytes (one char per
+ * byte, as the parser's latin1 mode reads them).
  */
 export class CommandWriter {
   #slab: Buffer = Buffer.allocUnsafeSlow(SLAB)
@@ -242,8 +257,11 @@ export class CommandWriter {
     return this.#used === this.#start && this.#partsLength === 0
   }
 
-  /** Appends one command; if it throws (an argument neither string nor Buffer), nothing of it is kept. */
-  add(args: readonly (string | Buffer)[]): void {
+  /**
+   * Appends one command; if it throws (an argument neither string nor Buffer, or with `latin1`
+   * a char above U+00FF), nothing of it is kept.
+   */
+  add(args: readonly (string | Buffer)[], latin1 = false): void {
     const slab = this.#slab
     const used = this.#used
     const start = this.#start
@@ -254,8 +272,10 @@ export class CommandWriter {
       this.#used = this.#header(0x2a, args.length)
       for (let i = 0; i < args.length; i++) {
         const arg = args[i] as string | Buffer
-        if (typeof arg === 'string') this.#string(arg)
-        else if (Buffer.isBuffer(arg)) this.#bytes(arg)
+        if (typeof arg === 'string') {
+          if (latin1) this.#latin1(arg, i)
+          else this.#string(arg)
+        } else if (Buffer.isBuffer(arg)) this.#bytes(arg)
         else throw new TypeError(`command argument ${i} is neither a string nor a Buffer`)
       }
     } catch (error) {
@@ -324,6 +344,22 @@ export class CommandWriter {
     this.#slab[at + size] = 13
     this.#slab[at + size + 1] = 10
     this.#used = at + size + 2
+  }
+
+  /** A string of bytes, one char per byte. */
+  #latin1(arg: string, index: number): void {
+    const length = arg.length
+    this.#room(length + 16)
+    const slab = this.#slab
+    let at = this.#header(0x24, length)
+    for (let i = 0; i < length; i++) {
+      const code = arg.charCodeAt(i)
+      if (code > 0xff) throw new TypeError(`command argument ${index} is not a string of bytes (latin1)`)
+      slab[at++] = code
+    }
+    slab[at] = 13
+    slab[at + 1] = 10
+    this.#used = at + 2
   }
 
   #bytes(arg: Buffer): void {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Connection } from '../../src/client/connection.js'
 import { resolveEndpoint } from '../../src/client/endpoint.js'
+import { ReplyError } from '../../src/client/resp.js'
 import { connect, type RedisExpertClient } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 
@@ -291,6 +292,39 @@ describe('pipelining', () => {
     } finally {
       await connection.close(1000)
     }
+  })
+
+  it('sendBatch: one promise for a batch, error replies in place, latin1 strings both ways', async () => {
+    const connection = await Connection.open({
+      endpoint: resolveEndpoint(server.url),
+      connectTimeoutMs: 2000,
+      commandTimeoutMs: 2000,
+    })
+    try {
+      const key = '\u00ff\u0000k'
+      const replies = await connection.sendBatch(
+        [
+          ['SET', key, '\u00e9', 'PX', '60000'],
+          ['HGET', key, 'f'],
+          ['GET', key],
+          ['STRLEN', key],
+        ],
+        { latin1: true },
+      )
+      expect(replies[0]).toBe('OK')
+      expect(replies[1]).toBeInstanceOf(ReplyError)
+      expect((replies[1] as ReplyError).message).toMatch(/^WRONGTYPE/)
+      // é was written as one byte (0xe9), and comes back as that byte.
+      expect(replies.slice(2)).toEqual(['\u00e9', 1])
+      // The same key as bytes, outside the batch: the replies stayed in step.
+      expect(await connection.send(['STRLEN', Buffer.from([0xff, 0, 0x6b])])).toBe(1)
+      await expect(connection.sendBatch([['GET', 'k\u20ac']], { latin1: true })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+    } finally {
+      await connection.close(1000)
+    }
+    await expect(connection.sendBatch([['PING']])).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
   })
 })
 

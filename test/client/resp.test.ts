@@ -4,14 +4,18 @@ import {
   encodeCommand,
   type ParsedReply,
   ReplyError,
+  ReplyMode,
   ReplyParser,
 } from '../../src/client/resp.js'
 
-/** Collects what a parser delivers; `binary[i]` says whether reply i wants Buffers. */
-function collector(binary: readonly boolean[] = []) {
+/** Collects what a parser delivers; `modes[i]` is reply i's mode (`true`: Buffers), text when unset. */
+function collector(modes: readonly (boolean | ReplyMode)[] = []) {
   const out: (ParsedReply | { error: string })[] = []
   const parser = new ReplyParser({
-    wantsBuffers: () => binary[out.length] === true,
+    replyMode: () => {
+      const mode = modes[out.length]
+      return mode === true ? ReplyMode.buffers : mode === undefined || mode === false ? ReplyMode.text : mode
+    },
     reply: (value) => out.push(value),
     error: (error) => out.push({ error: error.message }),
   })
@@ -113,6 +117,32 @@ describe('ReplyParser', () => {
     }
   })
 
+  it('latin1 mode: strings are their bytes, one char per byte, whatever the chunking', () => {
+    const wire = Buffer.concat([
+      Buffer.from(':-2\r\n$6\r\nembstr\r\n$-1\r\n+hash\r\n-NOPERM no\r\n'),
+      Buffer.from('*2\r\n$1\r\n0\r\n*3\r\n$3\r\na:1\r\n$0\r\n\r\n$4\r\n'),
+      Buffer.from([0xff, 0x00, 0xc3, 0xbc]),
+      Buffer.from('\r\n$2\r\n'),
+      Buffer.from([0xc3, 0xbc]),
+      Buffer.from('\r\n'),
+    ])
+    const L = ReplyMode.latin1
+    for (let size = 1; size <= wire.length; size++) {
+      const { out, parser } = collector([L, L, L, L, L, L, ReplyMode.text])
+      for (let at = 0; at < wire.length; at += size) parser.push(wire.subarray(at, at + size))
+      expect(out).toEqual([
+        -2,
+        'embstr',
+        null,
+        'hash',
+        { error: 'NOPERM no' },
+        ['0', ['a:1', '', '\u00ff\u0000\u00c3\u00bc']],
+        // The next reply asked for text: the same two bytes are one UTF-8 char.
+        'ü',
+      ])
+    }
+  })
+
   it('a Buffer reply does not share memory with the chunk it came in', () => {
     const chunk = Buffer.from('$2\r\nab\r\n')
     const { out, parser } = collector([true])
@@ -178,6 +208,23 @@ describe('CommandWriter', () => {
       taken.push([out, Buffer.from(out)])
     }
     expect(taken.every(([out, copy]) => out.equals(copy))).toBe(true)
+  })
+
+  it('latin1: string arguments are written as bytes, one per char; Buffers as they are', () => {
+    const writer = new CommandWriter()
+    const key = '\u00ff\u0000k\u00e9'
+    const long = `${'\u00e9'.repeat(70)}x`
+    writer.add(['PTTL', key], true)
+    writer.add(['MEMORY', 'USAGE', long, Buffer.from([1, 2])], true)
+    writer.add(['GET', 'é'])
+    expect(writer.take()?.toString('latin1')).toBe(
+      `*2\r\n$4\r\nPTTL\r\n$4\r\n${key}\r\n` +
+        `*4\r\n$6\r\nMEMORY\r\n$5\r\nUSAGE\r\n$71\r\n${long}\r\n$2\r\n\u0001\u0002\r\n` +
+        // Without latin1 the same char is its two UTF-8 bytes.
+        '*2\r\n$3\r\nGET\r\n$2\r\n\u00c3\u00a9\r\n',
+    )
+    expect(() => writer.add(['PTTL', 'k€'], true)).toThrow(/latin1/)
+    expect(writer.take()).toBeNull()
   })
 
   it('keeps nothing of a command whose argument cannot be encoded', () => {
