@@ -4,7 +4,7 @@ import type { ListpackLimits, NodeProbe, ServerProbe } from '../client/types.js'
 import { invalidArgument } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'
 import type { PatternSummary } from './accumulate.js'
-import { AuditConnection, type ConnectionSettings } from './connection.js'
+import { AuditConnection, type AuditConnectionSettings } from './connection.js'
 import { gatherFacts, type NodeFacts } from './facts.js'
 import { parseCount, parseMemorySamples, parseRate, parseSample } from './options.js'
 import { buildReport } from './report.js'
@@ -97,14 +97,9 @@ function resolve(options: AuditOptions): Resolved {
 export function connectionSettings(
   options: NonNullable<AuditTarget['options']>,
   address: string,
-): ConnectionSettings {
-  const endpoint = nodeEndpoint(options as ResolvedOptions, address)
+): AuditConnectionSettings {
   return {
-    address,
-    username: endpoint.username,
-    password: endpoint.password,
-    tls: endpoint.tls,
-    database: endpoint.database,
+    endpoint: nodeEndpoint(options as ResolvedOptions, address),
     connectTimeoutMs: options.connectTimeoutMs,
     commandTimeoutMs: options.commandTimeoutMs,
   }

@@ -1,20 +1,26 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
+import { Connection } from '../client/connection.js'
+import type { Endpoint } from '../client/endpoint.js'
+import type { ParsedReply } from '../client/resp.js'
 import { RedisExpertError } from '../errors.js'
-import { type WireArg, WireError, WireReader, type WireReply, WireWriter } from './resp.js'
 import { INSPECT_SCRIPT, INSPECT_SOURCE } from './scan.js'
 
 /**
- * The audit's own connection to one master: a batch of commands leaves as one Buffer and its
- * replies are decoded in bulk (see resp.ts), instead of a promise, an encoder call and a write
- * per command on the shared client. It exists for speed only, so what it may send is closed:
+ * The audit's own connection to one master: a mode of the client's Connection (one codec, one
+ * endpoint rule, one bounded open). A batch of commands leaves as one write and comes back as
+ * one promise, its strings in the codec's latin1 mode (key names as bytes, without a Buffer
+ * per key), instead of a promise, a guard check and a UTF-8 decode per command on the shared
+ * client. It exists for speed only, so what it may send is closed:
  *
- * - `AUDIT_COMMANDS` below, checked on every command it encodes: SCAN and O(1) reads of one key
- *   (TYPE, PTTL, MEMORY USAGE with SAMPLES, OBJECT ENCODING, the length commands). No write, no
- *   KEYS, no unbounded read can leave it, whatever the caller passes: the hard stops hold by
- *   construction, in every guard mode.
- * - It logs in as the client's own ACL user, so the server applies the same permissions; a
- *   refused command comes back as a NOPERM reply, handled as on the client's path.
+ * - `AUDIT_COMMANDS` below, checked on every command of every batch before any is written:
+ *   SCAN and O(1) reads of one key (TYPE, PTTL, MEMORY USAGE with SAMPLES, OBJECT ENCODING,
+ *   the length commands). No write, no KEYS, no unbounded read can leave it, whatever the
+ *   caller passes: the hard stops hold by construction, in every guard mode.
+ * - It opens like every connection (`Connection.open`): TCP, TLS, AUTH as the client's own
+ *   ACL user, SELECT and a PING, all within `connectTimeoutMs` — a server that accepts and
+ *   stays silent fails the open. The server applies the client's permissions; a refused
+ *   command comes back as a NOPERM reply, in its place, handled as on the client's path.
+ * - Each command of a batch has `commandTimeoutMs` from when the batch is sent; a batch not
+ *   answered by then fails with COMMAND_TIMEOUT and the connection is dropped.
  */
 
 /** What the connection may send, by command (and subcommand). */
@@ -32,7 +38,10 @@ const AUDIT_COMMANDS: ReadonlySet<string> = new Set([
   'XLEN',
 ])
 
-function allowed(args: readonly WireArg[]): boolean {
+/** An argument: a latin1 string (bytes as chars; plain ASCII is itself). */
+export type AuditArg = string
+
+function allowed(args: readonly AuditArg[]): boolean {
   const name = args[0]
   if (name === undefined) return false
   // The two subcommands first: they are most of every batch, and need no string built.
@@ -46,202 +55,61 @@ function allowed(args: readonly WireArg[]): boolean {
 }
 
 /** SCAN cursor COUNT n [TYPE t]: never MATCH-less KEYS in disguise, always a COUNT. */
-function scanIsBounded(args: readonly WireArg[]): boolean {
+function scanIsBounded(args: readonly AuditArg[]): boolean {
   return args.length >= 4 && args[2] === 'COUNT'
 }
 
-/** Where and how to log in: the client's own settings. */
-export interface ConnectionSettings {
-  /** `host:port` of the master. */
-  readonly address: string
-  readonly username: string | undefined
-  readonly password: string | undefined
-  readonly tls: boolean | ConnectionOptions | undefined
-  readonly database: number | undefined
+/** Where and how to log in: the client's own endpoint (see client/endpoint.ts) and timeouts. */
+export interface AuditConnectionSettings {
+  /** The master, with the client's login, TLS and database. */
+  readonly endpoint: Endpoint
+  /** TCP + TLS + the whole handshake. */
   readonly connectTimeoutMs: number
-  /** A batch with no reply byte for this long fails with COMMAND_TIMEOUT and the connection is dropped. */
+  /** Each batch's deadline. */
   readonly commandTimeoutMs: number
 }
 
-interface Pending {
-  readonly count: number
-  readonly replies: WireReply[]
-  readonly resolve: (replies: WireReply[]) => void
-  readonly reject: (error: unknown) => void
-}
-
 export class AuditConnection {
-  readonly address: string
-  readonly #socket: Socket
-  readonly #queue: Pending[] = []
-  #head = 0
-  #failure: RedisExpertError | null = null
-  #lastProgress = performance.now()
-  readonly #watchdog: NodeJS.Timeout
-  readonly #timeoutMs: number
-  readonly #writer = new WireWriter(64 * 1024)
+  readonly #connection: Connection
 
-  private constructor(socket: Socket, settings: ConnectionSettings) {
-    this.address = settings.address
-    this.#socket = socket
-    this.#timeoutMs = settings.commandTimeoutMs
-    const reader = new WireReader((reply) => this.#receive(reply))
-    socket.on('data', (chunk: Buffer) => {
-      this.#lastProgress = performance.now()
-      try {
-        reader.feed(chunk)
-      } catch (error) {
-        this.#fail(
-          new RedisExpertError('CONNECTION_LOST', `audit connection to ${this.address}: ${String(error)}`),
-        )
-      }
-    })
-    socket.on('error', (error) =>
-      this.#fail(
-        new RedisExpertError('CONNECTION_LOST', `audit connection to ${this.address}: ${error.message}`),
-      ),
-    )
-    socket.on('close', () =>
-      this.#fail(new RedisExpertError('CONNECTION_LOST', `audit connection to ${this.address} closed`)),
-    )
-    this.#watchdog = setInterval(() => this.#check(), Math.max(10, Math.min(1000, this.#timeoutMs / 4)))
-    this.#watchdog.unref()
+  private constructor(connection: Connection) {
+    this.#connection = connection
   }
 
-  /** Connects, logs in and selects the database; rejects with CONNECTION_FAILED. */
-  static async open(settings: ConnectionSettings): Promise<AuditConnection> {
-    const at = settings.address.lastIndexOf(':')
-    const host = settings.address.slice(0, at).replace(/^\[|\]$/g, '')
-    const port = Number(settings.address.slice(at + 1))
-    const secure = settings.tls !== undefined && settings.tls !== false
-    const tlsOptions = typeof settings.tls === 'object' ? settings.tls : {}
-    const socket = secure
-      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...tlsOptions })
-      : netConnect({ host, port })
-    socket.setNoDelay(true)
-    const failed = (reason: string) =>
-      new RedisExpertError('CONNECTION_FAILED', `audit connection to ${settings.address}: ${reason}`)
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy()
-        reject(failed('connect timeout'))
-      }, settings.connectTimeoutMs)
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer)
-        socket.removeAllListeners('error')
-        resolve()
-      })
-      socket.once('error', (error) => {
-        clearTimeout(timer)
-        reject(failed(error.message))
-      })
+  /** `host:port` of the master. */
+  get address(): string {
+    return this.#connection.address
+  }
+
+  /** Connects, logs in and selects the database within `connectTimeoutMs`; rejects with CONNECTION_FAILED. */
+  static async open(settings: AuditConnectionSettings): Promise<AuditConnection> {
+    const connection = await Connection.open({
+      endpoint: settings.endpoint,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      commandTimeoutMs: settings.commandTimeoutMs,
     })
-    const connection = new AuditConnection(socket, settings)
-    const hello = new WireWriter()
-    let count = 0
-    if (settings.password !== undefined) {
-      const login = settings.username
-        ? ['AUTH', settings.username, settings.password]
-        : ['AUTH', settings.password]
-      hello.command(login.map(utf8AsLatin1))
-      count++
-    }
-    if (settings.database !== undefined && settings.database !== 0) {
-      hello.command(['SELECT', String(settings.database)])
-      count++
-    }
-    if (count > 0) {
-      try {
-        const replies = await connection.#send(hello.take(), count)
-        const error = replies.find((r) => r instanceof WireError) as WireError | undefined
-        if (error)
-          throw failed(error.message.startsWith('WRONGPASS') ? 'authentication failed' : error.message)
-      } catch (error) {
-        connection.close()
-        throw error
-      }
-    }
-    return connection
+    return new AuditConnection(connection)
   }
 
   /**
-   * Sends commands back to back in one write; resolves to one reply per command, in order
-   * (error replies as WireError values). Commands outside AUDIT_COMMANDS are refused.
+   * Sends commands back to back in one write; resolves to one reply per command, in order:
+   * strings as latin1 (bytes as chars), error replies as ReplyError values. A batch with any
+   * command outside AUDIT_COMMANDS is refused whole, nothing of it sent.
    */
-  pipeline(commands: readonly (readonly WireArg[])[]): Promise<WireReply[]> {
-    const writer = this.#writer
-    for (const args of commands) {
-      if (!allowed(args)) {
-        writer.take()
+  pipeline(commands: readonly (readonly AuditArg[])[]): Promise<ParsedReply[]> {
+    for (const args of commands)
+      if (!allowed(args))
         return Promise.reject(
           new RedisExpertError(
             'INVALID_ARGUMENT',
             `the audit connection sends only ${[...AUDIT_COMMANDS].join(', ')}`,
           ),
         )
-      }
-      writer.command(args)
-    }
-    return this.#send(writer.take(), commands.length)
+    return this.#connection.sendBatch(commands, { latin1: true })
   }
 
-  #send(bytes: Buffer, count: number): Promise<WireReply[]> {
-    if (this.#failure) return Promise.reject(this.#failure)
-    return new Promise((resolve, reject) => {
-      if (this.#head === this.#queue.length) this.#lastProgress = performance.now()
-      this.#queue.push({ count, replies: [], resolve, reject })
-      this.#socket.write(bytes)
-    })
-  }
-
-  #receive(reply: WireReply): void {
-    const pending = this.#queue[this.#head]
-    if (!pending) {
-      this.#fail(
-        new RedisExpertError('CONNECTION_LOST', `audit connection to ${this.address}: unexpected reply`),
-      )
-      return
-    }
-    pending.replies.push(reply)
-    if (pending.replies.length < pending.count) return
-    this.#queue[this.#head] = undefined as unknown as Pending
-    this.#head++
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0
-      this.#head = 0
-    }
-    pending.resolve(pending.replies)
-  }
-
-  #check(): void {
-    if (this.#head === this.#queue.length) return
-    if (performance.now() - this.#lastProgress < this.#timeoutMs) return
-    this.#fail(
-      new RedisExpertError(
-        'COMMAND_TIMEOUT',
-        `audit connection to ${this.address}: no reply for ${this.#timeoutMs} ms`,
-      ),
-    )
-  }
-
-  #fail(error: RedisExpertError): void {
-    if (this.#failure) return
-    this.#failure = error
-    clearInterval(this.#watchdog)
-    this.#socket.destroy()
-    const pending = this.#queue.slice(this.#head)
-    this.#queue.length = 0
-    this.#head = 0
-    for (const p of pending) p.reject(error)
-  }
-
-  /** Closes the connection; batches still waiting fail with CONNECTION_CLOSED. */
+  /** Closes the connection now; batches still waiting fail. Later batches fail with CONNECTION_CLOSED. */
   close(): void {
-    this.#fail(new RedisExpertError('CONNECTION_CLOSED', `audit connection to ${this.address} closed`))
+    void this.#connection.close(0)
   }
-}
-
-/** A JS string as its UTF-8 bytes, one char per byte (passwords and names may be any text). */
-export function utf8AsLatin1(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1')
 }

@@ -1,4 +1,5 @@
 import { defineScript } from '../atomic/script.js'
+import { type ParsedReply, ReplyError } from '../client/resp.js'
 import type { Command, Executor, Reply } from '../client/types.js'
 import { RedisExpertError } from '../errors.js'
 import type { AuditConnection } from './connection.js'
@@ -17,7 +18,6 @@ import {
   sizeCommand,
   TYPE_OF_ENCODING,
 } from './inspect.js'
-import { WireError, type WireReply } from './resp.js'
 import type { TokenBucket } from './token-bucket.js'
 import type { KeyRecord } from './types.js'
 
@@ -124,7 +124,7 @@ export function executorPort(node: Executor): ScanPort {
 /**
  * The audit connection's path: a batch is one write and its replies are decoded in bulk; an
  * error reply costs its own command only, so no batch is ever retried command by command.
- * Keys travel as latin1 strings (their bytes), see scannedLatin1.
+ * Keys travel as latin1 strings (their bytes: the codec's latin1 mode), see scannedLatin1.
  */
 export function connectionPort(connection: AuditConnection, options: { script?: boolean } = {}): ScanPort {
   // null: not tried yet (the first call sends the source); false: off or refused, the rounds run.
@@ -134,7 +134,7 @@ export function connectionPort(connection: AuditConnection, options: { script?: 
     const args: string[] = [...head, '0', samples, caps.memory ? '1' : '0', caps.encoding ? '1' : '0']
     for (const state of keys) args.push(state.key.wire as string)
     let [reply] = await connection.pipeline([args])
-    if (reply instanceof WireError && reply.message.startsWith('NOSCRIPT')) {
+    if (reply instanceof ReplyError && reply.message.startsWith('NOSCRIPT')) {
       // SCRIPT FLUSH, a restart or a failover since the first call: send the source again.
       args[0] = 'EVAL_RO'
       args[1] = INSPECT_SOURCE
@@ -145,18 +145,18 @@ export function connectionPort(connection: AuditConnection, options: { script?: 
   return {
     async scan(cursor, count) {
       const [reply] = await connection.pipeline([['SCAN', cursor, 'COUNT', String(count)]])
-      if (reply instanceof WireError) throw scanError(reply, connection.address)
+      if (reply instanceof ReplyError) throw scanError(reply, connection.address)
       const [next, keys] = reply as [string, string[]]
       const scanned: ScannedKey[] = new Array(keys.length)
       for (let i = 0; i < keys.length; i++) scanned[i] = scannedLatin1(keys[i] as string)
       return { cursor: next, keys: scanned }
     },
     async run(commands) {
-      const replies = (await connection.pipeline(commands as (readonly string[])[])) as (Reply | WireError)[]
+      const replies = (await connection.pipeline(commands as (readonly string[])[])) as (Reply | ReplyError)[]
       const refusedNames = new Set<string>()
       for (let i = 0; i < replies.length; i++) {
         const reply = replies[i]
-        if (reply instanceof WireError) {
+        if (reply instanceof ReplyError) {
           if (refusedReply(reply.message)) refusedNames.add(commandName(commands[i] as Command))
           replies[i] = null
         }
@@ -188,7 +188,7 @@ export function connectionPort(connection: AuditConnection, options: { script?: 
 /** Fills states from the script's five values per key; returns the commands it ran. */
 function applyScript(
   states: readonly KeyState[],
-  reply: readonly WireReply[],
+  reply: readonly ParsedReply[],
   caps: Capabilities,
   refusedNames: Set<string>,
 ): number {
@@ -207,13 +207,13 @@ function applyScript(
     if (caps.memory) {
       commands++
       if (typeof bytes === 'number') state.bytes = bytes
-      else if (bytes instanceof WireError && refusedReply(bytes.message)) refusedNames.add('MEMORY USAGE')
+      else if (bytes instanceof ReplyError && refusedReply(bytes.message)) refusedNames.add('MEMORY USAGE')
     }
     const encoding = reply[at + 3]
     if (caps.encoding) {
       commands++
       if (typeof encoding === 'string') state.encoding = encoding
-      else if (encoding instanceof WireError && refusedReply(encoding.message))
+      else if (encoding instanceof ReplyError && refusedReply(encoding.message))
         refusedNames.add('OBJECT ENCODING')
     }
     if (state.encoding === null || TYPE_OF_ENCODING[state.encoding] !== type) commands++
@@ -224,7 +224,7 @@ function applyScript(
   return commands
 }
 
-function scanError(reply: WireError, address: string): RedisExpertError {
+function scanError(reply: ReplyError, address: string): RedisExpertError {
   return new RedisExpertError('COMMAND_ERROR', `SCAN on ${address}: ${reply.message}`, {
     details: { command: 'SCAN', reply: reply.message },
   })

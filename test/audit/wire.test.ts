@@ -1,52 +1,11 @@
+import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectionSettings } from '../../src/audit/audit.js'
 import { AuditConnection } from '../../src/audit/connection.js'
-import { WireError, WireReader, type WireReply, WireWriter } from '../../src/audit/resp.js'
+import { resolveEndpoint } from '../../src/client/endpoint.js'
+import { ReplyError } from '../../src/client/resp.js'
 import { connect, type RedisExpertClient } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
-
-describe('the audit connection codec', () => {
-  it('writes commands as RESP, bytes as given (latin1)', () => {
-    const writer = new WireWriter(8)
-    writer.command(['PTTL', 'k\u00ff'])
-    writer.command(['MEMORY', 'USAGE', 'a'.repeat(12)])
-    expect(writer.take().toString('latin1')).toBe(
-      `*2\r\n$4\r\nPTTL\r\n$2\r\nk\u00ff\r\n*3\r\n$6\r\nMEMORY\r\n$5\r\nUSAGE\r\n$12\r\n${'a'.repeat(12)}\r\n`,
-    )
-    expect(writer.take()).toHaveLength(0)
-  })
-
-  it('reads every reply type, whatever the chunking', () => {
-    const wire = Buffer.concat([
-      Buffer.from(':-2\r\n:1234567890123\r\n$6\r\nembstr\r\n$-1\r\n+hash\r\n-NOPERM no\r\n'),
-      Buffer.from('*2\r\n$1\r\n0\r\n*3\r\n$3\r\na:1\r\n$0\r\n\r\n$2\r\n'),
-      Buffer.from([0xff, 0x00]),
-      Buffer.from('\r\n*-1\r\n*0\r\n'),
-    ])
-    const expected: WireReply[] = [
-      -2,
-      1234567890123,
-      'embstr',
-      null,
-      'hash',
-      new WireError('NOPERM no'),
-      ['0', ['a:1', '', '\u00ff\u0000']],
-      null,
-      [],
-    ]
-    for (let size = 1; size <= wire.length; size++) {
-      const got: WireReply[] = []
-      const reader = new WireReader((reply) => got.push(reply))
-      for (let at = 0; at < wire.length; at += size) reader.feed(wire.subarray(at, at + size))
-      expect(got).toEqual(expected)
-    }
-  })
-
-  it('refuses bytes that are not RESP', () => {
-    const reader = new WireReader(() => {})
-    expect(() => reader.feed(Buffer.from('?what\r\n'))).toThrow(/RESP/)
-  })
-})
 
 describe('AuditConnection', () => {
   let server: RedisServer
@@ -56,7 +15,12 @@ describe('AuditConnection', () => {
     server = await startRedis({
       requirepass: 'wire-secret',
       users: [
-        { name: 'reader', password: 'reader-secret', rules: ['~*', '-@all', '+scan', '+pttl', '+select'] },
+        // PING: the handshake's liveness check, which the client's own connect() needs as well.
+        {
+          name: 'reader',
+          password: 'reader-secret',
+          rules: ['~*', '-@all', '+scan', '+pttl', '+select', '+ping'],
+        },
       ],
     })
     db = await connect({ url: `redis://:wire-secret@${server.host}:${server.port}/2`, guard: 'off' })
@@ -79,8 +43,8 @@ describe('AuditConnection', () => {
         ['PTTL', 'nothing'],
       ])
       expect(replies[0]).toBeGreaterThan(50_000)
-      expect(replies.slice(1)).toEqual(['string', 1, expect.any(WireError), -2])
-      expect(String((replies[3] as WireError).message)).toMatch(/^WRONGTYPE/)
+      expect(replies.slice(1)).toEqual(['string', 1, expect.any(ReplyError), -2])
+      expect(String((replies[3] as ReplyError).message)).toMatch(/^WRONGTYPE/)
     } finally {
       connection.close()
     }
@@ -116,20 +80,113 @@ describe('AuditConnection', () => {
   it('a wrong password: CONNECTION_FAILED; an ACL refusal: the reply, in its place', async () => {
     const [master] = await db.masters()
     const settings = connectionSettings(db.options, master!.address)
-    await expect(AuditConnection.open({ ...settings, password: 'wrong' })).rejects.toMatchObject({
-      code: 'CONNECTION_FAILED',
+    const login = (userinfo: string) => ({
+      ...settings,
+      endpoint: resolveEndpoint(`redis://${userinfo}@${master!.address}/2`),
     })
-    const reader = await AuditConnection.open({ ...settings, username: 'reader', password: 'reader-secret' })
+    const wrong = await AuditConnection.open(login(':not%2Fthe@secret')).catch((error: unknown) => error)
+    expect(wrong).toMatchObject({ code: 'CONNECTION_FAILED', details: { reason: 'auth' } })
+    expect(String((wrong as Error).message)).not.toMatch(/not%2Fthe|not\/the|the@secret/)
+    const reader = await AuditConnection.open(login('reader:reader-secret'))
     try {
       const replies = await reader.pipeline([
         ['PTTL', 'here'],
         ['TYPE', 'here'],
       ])
       expect(typeof replies[0]).toBe('number')
-      expect((replies[1] as WireError).message).toMatch(/^NOPERM/)
+      expect((replies[1] as ReplyError).message).toMatch(/^NOPERM/)
     } finally {
       reader.close()
     }
     await expect(reader.pipeline([['PTTL', 'here']])).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
+  })
+
+  it('binary key names travel as their bytes (latin1), both ways', async () => {
+    const key = Buffer.from([0x62, 0x3a, 0xff, 0x00, 0xc3, 0xbc])
+    await db.call(['SET', key, 'four', 'PX', 60_000])
+    await db.call(['SET', 'b:\u00fc', 'other'])
+    const [master] = await db.masters()
+    const connection = await AuditConnection.open(connectionSettings(db.options, master!.address))
+    try {
+      const names: string[] = []
+      let cursor = '0'
+      do {
+        const [page] = await connection.pipeline([['SCAN', cursor, 'COUNT', '100']])
+        const [next, keys] = page as [string, string[]]
+        names.push(...keys)
+        cursor = next
+      } while (cursor !== '0')
+      const latin1 = key.toString('latin1')
+      expect(names).toContain(latin1)
+      // 'b:ü' is the key's UTF-8 bytes as chars: a different key, not confused with it.
+      expect(names).toContain('b:\u00c3\u00bc')
+      const replies = await connection.pipeline([
+        ['STRLEN', latin1],
+        ['TYPE', latin1],
+        ['STRLEN', 'b:\u00c3\u00bc'],
+      ])
+      expect(replies).toEqual([4, 'string', 5])
+      await expect(connection.pipeline([['STRLEN', 'b:\u20ac']])).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      })
+      // The refused batch sent nothing: the connection still lines up.
+      expect(await connection.pipeline([['TYPE', latin1]])).toEqual(['string'])
+    } finally {
+      connection.close()
+    }
+  })
+
+  it('a stopped server: the batch fails with COMMAND_TIMEOUT within commandTimeoutMs', async () => {
+    const [master] = await db.masters()
+    const connection = await AuditConnection.open({
+      ...connectionSettings(db.options, master!.address),
+      commandTimeoutMs: 300,
+    })
+    process.kill(server.pid, 'SIGSTOP')
+    try {
+      const started = performance.now()
+      await expect(connection.pipeline([['PTTL', 'here']])).rejects.toMatchObject({
+        code: 'COMMAND_TIMEOUT',
+      })
+      expect(performance.now() - started).toBeLessThan(300 + 700)
+    } finally {
+      process.kill(server.pid, 'SIGCONT')
+      connection.close()
+    }
+  })
+})
+
+describe('AuditConnection.open against a server that accepts and never answers', () => {
+  let silent: Server
+  const sockets = new Set<Socket>()
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  })
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise<void>((resolve) => silent.close(() => resolve()))
+  })
+
+  // Before, only the TCP connect was timed: the AUTH and SELECT that follow waited forever.
+  it('fails within connectTimeoutMs, handshake included, without the password', async () => {
+    const { port } = silent.address() as { port: number }
+    for (const url of [`redis://127.0.0.1:${port}`, `redis://u:pa%2Fss@127.0.0.1:${port}/3`]) {
+      const started = performance.now()
+      const error = await AuditConnection.open({
+        endpoint: resolveEndpoint(url),
+        connectTimeoutMs: 400,
+        commandTimeoutMs: 5000,
+      }).catch((e: unknown) => e)
+      const elapsed = performance.now() - started
+      expect(error).toMatchObject({ code: 'CONNECTION_FAILED', details: { reason: 'timeout' } })
+      expect(String((error as Error).message)).not.toMatch(/pa\/ss|pa%2Fss/)
+      expect(elapsed).toBeGreaterThanOrEqual(390)
+      expect(elapsed).toBeLessThan(400 + 600)
+    }
   })
 })
