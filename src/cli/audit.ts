@@ -17,15 +17,20 @@ import {
   type ReportFormat,
   renderReport,
 } from '../audit/index.js'
-import { connect } from '../client/index.js'
+import { type ConnectOptions, connect } from '../client/index.js'
 import { RedisExpertError } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'
+import {
+  type ConnectionCliOptions,
+  connectOptions,
+  timeoutOptions,
+  withoutUrlSecret,
+  withTimeoutOptions,
+} from './connection-options.js'
 import { loadKeyspaces } from './keyspace-module.js'
 
 /** The options as commander hands them over: strings, validated by `resolveCliOptions`. */
-export interface AuditCliOptions {
-  readonly url?: string
-  readonly cluster?: boolean
+export interface AuditCliOptions extends ConnectionCliOptions {
   readonly format?: string
   readonly out?: string
   readonly sample?: string
@@ -42,6 +47,8 @@ export interface AuditCliOptions {
 export interface ResolvedCliOptions {
   readonly url: string
   readonly cluster: boolean
+  /** `--connect-timeout` and `--command-timeout`, as connect() options (absent: its defaults). */
+  readonly timeouts: Pick<ConnectOptions, 'connectTimeoutMs' | 'commandTimeoutMs'>
   readonly format: ReportFormat
   readonly out: string | null
   readonly failOn: FailOn | null
@@ -73,6 +80,7 @@ export function resolveCliOptions(options: AuditCliOptions): ResolvedCliOptions 
   return {
     url: options.url ?? 'redis://127.0.0.1:6379',
     cluster: options.cluster === true,
+    timeouts: timeoutOptions(options),
     format: parseFormat(options.format ?? 'text'),
     out: options.out ?? null,
     failOn: options.failOn === undefined ? null : parseFailOn(options.failOn),
@@ -133,7 +141,7 @@ function progressBar(): { update(scanned: number, total: number): void; stop(): 
 export async function runAudit(options: ResolvedCliOptions, showProgress = false): Promise<AuditRun> {
   const keyspaces =
     options.schema === null ? undefined : await schemaKeyspaces(options.schema, options.export)
-  const db = await connect(options.cluster ? { cluster: { rootNodes: [options.url] } } : { url: options.url })
+  const db = await connect(connectOptions(options.url, options.cluster, options.timeouts))
   const bar = showProgress ? progressBar() : null
   try {
     const report = await audit(db, {
@@ -155,7 +163,7 @@ export async function runAudit(options: ResolvedCliOptions, showProgress = false
  * or above --fail-on, 2 bad input or no connection.
  */
 export function registerAudit(program: Command): void {
-  program
+  const command = program
     .command('audit')
     .description(
       'audit a live Redis: key patterns with memory and TTLs, big keys, encodings, persistence, eviction, ACLs, slow commands, drift from a keyspace',
@@ -183,26 +191,25 @@ export function registerAudit(program: Command): void {
       'exit 1 when a finding of this severity or worse exists: high | medium | low',
     )
     .option('--no-progress', 'no progress bar on the terminal')
-    .action(async (raw: AuditCliOptions) => {
-      try {
-        const options = resolveCliOptions(raw)
-        // A bar only for a person at a terminal reading text; never into pipes or JSON.
-        const show = options.progress && process.stdout.isTTY === true && options.format !== 'json'
-        const run = await runAudit(options, show)
-        if (options.out === null) process.stdout.write(run.output)
-        else {
-          writeFileSync(options.out, run.output)
-          process.stderr.write(
-            `redis-expert audit: ${run.report.findings.length} findings, report written to ${options.out}\n`,
-          )
-        }
-        process.exitCode = run.exitCode
-      } catch (error) {
-        const code = error instanceof RedisExpertError ? `${error.code}: ` : ''
+  withTimeoutOptions(command).action(async (raw: AuditCliOptions) => {
+    try {
+      const options = resolveCliOptions(raw)
+      // A bar only for a person at a terminal reading text; never into pipes or JSON.
+      const show = options.progress && process.stdout.isTTY === true && options.format !== 'json'
+      const run = await runAudit(options, show)
+      if (options.out === null) process.stdout.write(run.output)
+      else {
+        writeFileSync(options.out, run.output)
         process.stderr.write(
-          `redis-expert audit: ${code}${error instanceof Error ? error.message : String(error)}\n`,
+          `redis-expert audit: ${run.report.findings.length} findings, report written to ${options.out}\n`,
         )
-        process.exitCode = 2
       }
-    })
+      process.exitCode = run.exitCode
+    } catch (error) {
+      const code = error instanceof RedisExpertError ? `${error.code}: ` : ''
+      const message = error instanceof Error ? error.message : String(error)
+      process.stderr.write(`redis-expert audit: ${code}${withoutUrlSecret(message, raw.url)}\n`)
+      process.exitCode = 2
+    }
+  })
 }

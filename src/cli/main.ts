@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { RedisExpertError } from '../errors.js'
 import { registerAudit } from './audit.js'
+import { urlArgument, withoutUrlSecret } from './connection-options.js'
 import { registerProbe } from './probe.js'
 import { registerSchema } from './schema.js'
 
@@ -22,10 +23,15 @@ registerAudit(program)
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
+  // Never the --url's password, whatever failed (see connection-options.ts).
+  const url = urlArgument(process.argv)
   // Typed errors are the user's to act on: print the code and message, not a stack.
   if (error instanceof RedisExpertError) {
-    console.error(`redis-expert: ${error.code}: ${error.message}`)
+    console.error(`redis-expert: ${error.code}: ${withoutUrlSecret(error.message, url)}`)
     process.exit(1)
   }
-  throw error
+  console.error(
+    withoutUrlSecret(error instanceof Error ? (error.stack ?? error.message) : String(error), url),
+  )
+  process.exit(1)
 }
