@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_NOT_HELD'
   | 'LOCK_LOST'
+  | 'SESSION_DESTROYED'
 
 export interface ErrorDetails {
   readonly [name: string]: unknown

@@ -47,9 +47,14 @@ export {
   rateLimitFastify,
 } from './ratelimit/middleware.js'
 export {
+  type ConnectRedisSource,
   createSessionStore,
+  type MigrationReport,
   RedisSessionStore,
+  type SessionPage,
+  type SessionSerializer,
   type SessionStoreOptions,
+  type SessionTtl,
 } from './sessions/store.js'
 export type { SessionCookie, SessionData } from './sessions/types.js'
 export {

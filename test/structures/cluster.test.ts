@@ -62,8 +62,39 @@ describe('structures on a 3-master Cluster', () => {
     expect((await store.userSessions('u1')).length).toBe(10)
     expect(await store.length()).toBe(10)
     expect(await store.destroyUserSessions('u1')).toBe(10)
-    expect(await store.set('s3', { cookie, userId: 'u1' })).toBe(false)
+    await expect(store.set('s3', { cookie, userId: 'u1' })).rejects.toMatchObject({
+      code: 'SESSION_DESTROYED',
+    })
     expect(await store.length()).toBe(0)
+  })
+
+  it("sessions in connect-redis's layout and migrating from it; page() across the masters", async () => {
+    const cookie = { expires: new Date(Date.now() + 60_000).toISOString() }
+    // prefix: `c-cr:<sid>` and its tombstone `c-cr-meta:gone:{c-cr:<sid>}` share a slot; one script.
+    const legacy = createSessionStore(db, { prefix: 'c-cr:' })
+    for (let i = 0; i < 30; i++) await legacy.set(`s${i}`, { cookie, i, userId: 'u' })
+    expect(await legacy.length()).toBe(30)
+    await legacy.destroy('s0')
+    await expect(legacy.set('s0', { cookie })).rejects.toMatchObject({ code: 'SESSION_DESTROYED' })
+    expect((await legacy.userSessions('u')).length).toBe(29)
+    // Migrating from those keys into the tagged layout.
+    const store = createSessionStore(db, {
+      namespace: 'c:mig',
+      migrateFrom: { store: 'connect-redis', prefix: 'c-cr:' },
+    })
+    expect(await store.get('s5')).toMatchObject({ i: 5 })
+    expect(await store.set('s5', { cookie, i: 50 })).toBe(true)
+    expect(await store.migrate()).toEqual({ moved: 28, skipped: 0 })
+    expect(await legacy.length()).toBe(0)
+    // A page at a time over every master.
+    const seen = new Set<string>()
+    let cursor: string | undefined
+    do {
+      const page: Awaited<ReturnType<typeof store.page>> = await store.page({ limit: 7, cursor })
+      for (const { sid } of page.sessions) seen.add(sid)
+      cursor = page.next
+    } while (cursor)
+    expect(seen.size).toBe(29)
   })
 
   it('locks and semaphores', async () => {

@@ -26,6 +26,13 @@ export class Browser {
     return { status: response.status, body, headers: response.headers }
   }
 
+  /** The same browser (its cookies copied) talking to another server: the app after a deploy. */
+  moveTo(base: string): Browser {
+    const moved = new Browser(base)
+    for (const [name, value] of this.#cookies) moved.#cookies.set(name, value)
+    return moved
+  }
+
   get = (path: string) => this.request('GET', path)
   post = (path: string) => this.request('POST', path)
 }

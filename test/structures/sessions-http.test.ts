@@ -40,6 +40,7 @@ describe('express-session with the store, over real HTTP', () => {
   let http: Server
   let store: RedisSessionStore
   let base: string
+  const errors: (string | undefined)[] = []
 
   beforeAll(async () => {
     store = createSessionStore(db, { namespace: 'express' })
@@ -78,6 +79,28 @@ describe('express-session with the store, over real HTTP', () => {
     })
     app.post('/logout', (req, res, next) =>
       req.session.destroy((error) => (error ? next(error) : res.json({ ok: true }))),
+    )
+    // Saves explicitly (as a login handler does before redirecting) after taking its time.
+    app.get('/slow-save', async (req, res) => {
+      await sleep(Number(req.query.ms ?? 200))
+      req.session.views = 1000
+      req.session.save((error) => {
+        const code = (error as { code?: string } | undefined)?.code
+        if (code === 'SESSION_DESTROYED') return void res.status(401).json({ error: 'logged out meanwhile' })
+        res.json({ saved: true })
+      })
+    })
+    app.use(
+      (
+        error: { code?: string },
+        _req: express.Request,
+        res: express.Response,
+        next: express.NextFunction,
+      ) => {
+        errors.push(error.code)
+        if (res.headersSent) return next(error)
+        res.status(500).json({ code: error.code })
+      },
     )
     http = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => http.once('listening', resolve))
@@ -123,11 +146,26 @@ describe('express-session with the store, over real HTTP', () => {
     const slow = browser.get('/slow-write?ms=300')
     await sleep(100)
     expect((await browser.post('/logout')).status).toBe(200)
-    expect((await slow).status).toBe(200) // it finished and tried to save its session
+    // What the user sees: express-session sends the response first and saves as it ends, so the
+    // slow request's response arrives whole; the refused save reaches the app's error handler.
+    const late = await slow
+    expect(late.status).toBe(200)
+    expect(late.body).toEqual({ views: 101 })
     await sleep(50)
+    expect(errors).toContain('SESSION_DESTROYED')
     expect((await browser.get('/views')).status).toBe(401)
     expect(await store.length()).toBeGreaterThan(0) // others' sessions untouched
     expect(await store.userSessions('erin')).toEqual([])
+  })
+
+  it('an explicit save after a logout gets SESSION_DESTROYED in its callback', async () => {
+    const browser = new Browser(base)
+    await browser.post('/login/iris')
+    const slow = browser.get('/slow-save?ms=300')
+    await sleep(100)
+    await browser.post('/logout')
+    expect(await slow).toMatchObject({ status: 401, body: { error: 'logged out meanwhile' } })
+    expect((await browser.get('/views')).status).toBe(401)
   })
 
   it("a touch at the end of a slow read does not overwrite a concurrent request's save", async () => {
@@ -211,7 +249,11 @@ describe('@fastify/session with the store', () => {
     const slow = browser.get('/slow-write?ms=300')
     await sleep(100)
     await browser.post('/logout')
-    await slow
+    // What the user sees: @fastify/session saves in onSend, before the response goes out, so the
+    // refused save becomes the response — Fastify's error reply, with the code.
+    const late = await slow
+    expect(late.status).toBe(500)
+    expect(late.body).toMatchObject({ code: 'SESSION_DESTROYED' })
     expect((await browser.get('/views')).status).toBe(401)
     expect(await store.userSessions('hank')).toEqual([])
   })

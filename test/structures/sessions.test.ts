@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { keyOf } from '../../src/common/keyspace.js'
 import { createSessionStore } from '../../src/structures/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf, commandsOf, sleep } from './helpers.js'
@@ -24,7 +25,7 @@ describe('session store, used directly', () => {
     expect(await store.get('s1')).toBeNull()
     expect(await store.set('s1', { cookie: cookie(60_000), cart: [1, 2] })).toBe(true)
     expect(await store.get('s1')).toMatchObject({ cart: [1, 2] })
-    const key = store.keyspace.data.key({ sid: 's1' })
+    const key = store.keysOf('s1').data
     const ttl = Number(await db.call(['PTTL', key]))
     expect(ttl).toBeGreaterThan(59_000)
     expect(ttl).toBeLessThanOrEqual(60_000)
@@ -42,10 +43,10 @@ describe('session store, used directly', () => {
     await store.set('r1', { cookie: cookie(60_000), v: 1 })
     const loaded = await store.get('r1') // a slow request loads it...
     await store.destroy('r1') // ...another logs out...
-    expect(await store.set('r1', { ...loaded, v: 2 })).toBe(false) // ...the slow one saves: refused
+    expect(await codeOf(store.set('r1', { ...loaded, v: 2 }))).toBe('SESSION_DESTROYED') // ...the slow one saves: refused
     expect(await store.get('r1')).toBeNull()
     expect(await store.touch('r1', { cookie: cookie(60_000) })).toBe(false)
-    expect(await db.call(['EXISTS', store.keyspace.data.key({ sid: 'r1' })])).toBe(0)
+    expect(await db.call(['EXISTS', store.keysOf('r1').data])).toBe(0)
     // Touch with stale data in hand does not overwrite a concurrent save.
     await store.set('r2', { cookie: cookie(60_000), v: 1 })
     const stale = await store.get('r2')
@@ -53,7 +54,7 @@ describe('session store, used directly', () => {
     await store.touch('r2', stale!)
     expect(await store.get('r2')).toMatchObject({ v: 2 })
     // The tombstone outlives the session's own remaining TTL, and at least `tombstone`.
-    const gone = Number(await db.call(['PTTL', store.keyspace.gone.key({ sid: 'r1' })]))
+    const gone = Number(await db.call(['PTTL', store.keysOf('r1').gone]))
     expect(gone).toBeGreaterThan(59_000)
   })
 
@@ -74,7 +75,9 @@ describe('session store, used directly', () => {
     expect(await store.get('b1')).not.toBeNull()
     expect(await store.get('anon')).not.toBeNull()
     // Their late saves are refused too.
-    expect(await store.set('a2', { cookie: cookie(60_000), userId: 'alice' })).toBe(false)
+    expect(await codeOf(store.set('a2', { cookie: cookie(60_000), userId: 'alice' }))).toBe(
+      'SESSION_DESTROYED',
+    )
     expect(await store.userSessions('alice')).toEqual([])
   })
 
@@ -95,7 +98,36 @@ describe('session store, used directly', () => {
     expect(commands.SCAN).toBeGreaterThan(0)
     await store.clear()
     expect(await store.length()).toBe(0)
-    expect(await store.set('l1', { cookie: cookie(60_000) })).toBe(false)
+    expect(await codeOf(store.set('l1', { cookie: cookie(60_000) }))).toBe('SESSION_DESTROYED')
+  })
+
+  it('page(): a cursor through more sessions than maxListed, stateless, validated', async () => {
+    const store = createSessionStore(db, { namespace: 'paging', maxListed: 20, scanCount: 10 })
+    for (let i = 0; i < 55; i++) await store.set(`p${i}`, { cookie: cookie(60_000), i })
+    expect(await codeOf(store.ids())).toBe('GUARD_UNBOUNDED')
+    const seen = new Set<string>()
+    let cursor: string | undefined
+    let pages = 0
+    do {
+      const page: Awaited<ReturnType<typeof store.page>> = await store.page({ limit: 20, cursor })
+      expect(page.sessions.length).toBeLessThanOrEqual(20 + 20) // limit + at most one SCAN call's worth
+      for (const { sid, session } of page.sessions) {
+        expect(session).toMatchObject({ i: Number(sid.slice(1)) })
+        seen.add(sid)
+      }
+      cursor = page.next
+      pages++
+    } while (cursor !== undefined)
+    expect(seen.size).toBe(55)
+    expect(pages).toBeGreaterThan(1)
+    expect(await codeOf(store.page({ cursor: 'garbage!' }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(store.page({ cursor: Buffer.from('[9,"x","0"]').toString('base64url') }))).toBe(
+      'INVALID_ARGUMENT',
+    )
+    expect(await codeOf(store.page({ limit: 21 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(store.page({ limit: 5, size: 1 } as never))).toBe('INVALID_ARGUMENT')
+    const commands = await commandsOf(db, () => store.page({ limit: 5 }))
+    expect(commands.KEYS).toBeUndefined()
   })
 
   it('callback style, as express-session and @fastify/session call it', async () => {
@@ -148,11 +180,11 @@ describe('session store, used directly', () => {
     // Hostile ids are escaped: the hand-built hot-path keys are the keyspace's keys.
     for (const sid of ['a:{b}', 'x y*', '}{', 'ünï']) {
       await store.set(sid, { cookie: cookie(10_000), sid })
-      expect(await db.call(['GET', store.keyspace.data.key({ sid })])).toContain('cookie')
+      expect(await db.call(['GET', keyOf(store.keyspace, 'data', { sid })])).toContain('cookie')
       await store.destroy(sid)
-      expect(await db.call(['EXISTS', store.keyspace.gone.key({ sid })])).toBe(1)
+      expect(await db.call(['EXISTS', keyOf(store.keyspace, 'gone', { sid })])).toBe(1)
     }
-    await db.call(['SET', store.keyspace.data.key({ sid: 'corrupt' }), 'not json', 'PX', 10_000])
+    await db.call(['SET', store.keysOf('corrupt').data, 'not json', 'PX', 10_000])
     expect(await codeOf(store.get('corrupt'))).toBe('DECODE_FAILED')
   })
 })

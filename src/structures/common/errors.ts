@@ -5,7 +5,7 @@ import { type ErrorCode, RedisExpertError } from '../../errors.js'
  * `StructureCode` once src/errors.ts lists them; `ErrorCode` until then, so this compiles either
  * way and narrows by itself when they are added (the same device as guard/errors.ts).
  */
-export type StructureCode = 'LOCK_NOT_ACQUIRED' | 'LOCK_NOT_HELD' | 'LOCK_LOST'
+export type StructureCode = 'LOCK_NOT_ACQUIRED' | 'LOCK_NOT_HELD' | 'LOCK_LOST' | 'SESSION_DESTROYED'
 type Code = [StructureCode] extends [ErrorCode] ? StructureCode : ErrorCode
 
 export function structureError(

@@ -20,3 +20,9 @@ export const INDEX = defineScript({
   keys: ['user'],
   args: ['sid', 'ttlMs', 'max'],
 })
+export const MOVE = defineScript({
+  name: 'session-move',
+  file: here('move.lua'),
+  keys: ['data', 'gone'],
+  args: ['value', 'ttlMs'],
+})
