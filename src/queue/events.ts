@@ -31,6 +31,14 @@ export type QueueEvent =
     }
   | {
       readonly streamId: string
+      /** Its lease expired (the worker crashed or stalled): back to waiting, or dead when `final`. */
+      readonly event: 'stalled'
+      readonly jobId: string
+      readonly stalls: number
+      readonly final: boolean
+    }
+  | {
+      readonly streamId: string
       readonly event: 'progress'
       readonly jobId: string
       readonly progress: unknown
@@ -188,6 +196,8 @@ function toEvent(streamId: string, f: Record<string, string>): QueueEvent {
   const jobId = f.job ?? ''
   if (f.event === 'completed') return { streamId, event: 'completed', jobId, result: decode(f.result) }
   if (f.event === 'progress') return { streamId, event: 'progress', jobId, progress: decode(f.progress) }
+  if (f.event === 'stalled')
+    return { streamId, event: 'stalled', jobId, stalls: Number(f.stalls ?? 0), final: f.final === '1' }
   return {
     streamId,
     event: 'failed',

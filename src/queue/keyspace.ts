@@ -14,8 +14,9 @@ export function queueKeyspace(namespace: string) {
       type: t.hash(),
       role: 'queue',
       ttl: 'persistent',
-      maxItems: 16,
-      description: 'one job: name, data, options, attempts, state, result/error; completed ones expire',
+      maxItems: 32,
+      description:
+        'one job: name, data, options, attempts, stalls, state, lease token, history, result/error; completed ones expire',
     },
     wait: {
       pattern: '{<queue>}:wait',
@@ -44,6 +45,14 @@ export function queueKeyspace(namespace: string) {
       role: 'queue',
       ttl: 'persistent',
       description: 'job ids that failed their last attempt, score = time of death',
+    },
+    take: {
+      pattern: '{<queue>}:take:<token>',
+      type: t.string(),
+      role: 'queue',
+      ttl: 30_000,
+      description:
+        "the job ids one worker call took, kept for the lease's time (PX leaseMs), so that a call whose reply was lost can give them back; deleted once the reply arrived",
     },
     seq: {
       pattern: '{<queue>}:seq',
@@ -84,6 +93,7 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
   const sample = keyspace.job.key({ queue, id: 'x' })
   return {
     jobPrefix: sample.slice(0, -1),
+    takePrefix: keyspace.take.key({ queue, token: 'x' }).slice(0, -1),
     job: (id: string) => keyspace.job.key({ queue, id }),
     wait: keyspace.wait.key({ queue }),
     delayed: keyspace.delayed.key({ queue }),

@@ -14,8 +14,18 @@ export interface JobOptions {
   readonly delayMs?: number
   /** 0 (default) runs first; higher numbers wait for lower ones. At most 1000. */
   readonly priority?: number
-  /** Attempts before the job is dead, default 1. */
+  /**
+   * Attempts before the job is dead, default 1. An attempt is a run of the handler that ended
+   * with its outcome (a result, a throw or its timeout): a worker that crashed mid-job did not
+   * use one (that is a stall).
+   */
   readonly attempts?: number
+  /**
+   * Stalls tolerated, default 1 (as BullMQ's `maxStalledCount`): a job whose lease expires — its
+   * worker crashed, was killed or blocked its event loop past the lease — goes back to waiting
+   * and counts a stall; one more stall than this and it is dead. 0: dead at the first stall.
+   */
+  readonly maxStalls?: number
   readonly backoff?: Backoff
   /** An attempt running longer than this fails (the handler's AbortSignal fires). */
   readonly timeoutMs?: number
@@ -28,6 +38,7 @@ export interface ResolvedJobOptions {
   readonly attempts: number
   readonly backoff: Backoff
   readonly timeoutMs: number
+  readonly maxStalls: number
 }
 
 /** Ids become key parameters that the scripts rebuild keys from: unreserved characters only. */
@@ -40,6 +51,7 @@ const JOB_OPTIONS = optionNames<JobOptions>({
   attempts: true,
   backoff: true,
   timeoutMs: true,
+  maxStalls: true,
 })
 const BACKOFF_OPTIONS = optionNames<Backoff>({ type: true, delayMs: true })
 
@@ -66,12 +78,7 @@ export function resolveJobOptions(value: unknown, defaults: Partial<JobOptions> 
     attempts: positiveInt('attempts', o.attempts, 1, 1000),
     backoff: { type: backoff.type, delayMs: backoffMs },
     timeoutMs: o.timeoutMs === undefined ? 0 : durationMs('timeoutMs', o.timeoutMs),
+    maxStalls:
+      o.maxStalls === undefined ? 1 : o.maxStalls === 0 ? 0 : positiveInt('maxStalls', o.maxStalls, 1, 1000),
   }
-}
-
-/** The wait before retry `attemptsMade + 1`: fixed or doubling, with ±50 % jitter so retries spread. */
-export function backoffDelay(type: string, delayMs: number, attemptsMade: number): number {
-  if (delayMs <= 0) return 0
-  const base = type === 'exponential' ? delayMs * 2 ** Math.min(attemptsMade - 1, 30) : delayMs
-  return Math.round(base * (0.5 + Math.random()))
 }

@@ -40,6 +40,24 @@ export interface JobInfo<T> {
   readonly error: string | null
   /** The last value the handler passed to `job.updateProgress`, or null. */
   readonly progress: unknown
+  /** Times its lease expired while it ran (its worker crashed or stalled); not attempts. */
+  readonly stalls: number
+  readonly maxStalls: number
+  /** Server time (ms) of the add, and of the end (completed or dead), or null. */
+  readonly createdAt: number
+  readonly finishedAt: number | null
+  /** Failed attempts and stalls, oldest first (the newest ~4 KB of them). */
+  readonly history: readonly JobHistoryEntry[]
+}
+
+export interface JobHistoryEntry {
+  /** Server time, ms. */
+  readonly at: number
+  readonly event: 'failed' | 'stalled'
+  /** The attempt that failed, or that was running when the job stalled. */
+  readonly attempt: number
+  /** The failure's message. */
+  readonly error?: string
 }
 
 export interface QueueCounts {
@@ -144,6 +162,11 @@ export class Queue<T = unknown> {
       result: h.result === undefined ? undefined : json.decode(h.result),
       error: h.error ?? null,
       progress: h.progress === undefined ? null : json.decode(h.progress),
+      stalls: Number(h.stalls ?? 0),
+      maxStalls: Number(h.maxStalls ?? 1),
+      createdAt: Number(h.createdAt ?? 0),
+      finishedAt: h.finishedAt === undefined ? null : Number(h.finishedAt),
+      history: h.history ? (json.decode(h.history) as JobHistoryEntry[]) : [],
     }
   }
 
@@ -184,7 +207,7 @@ export class Queue<T = unknown> {
     return batchCommand(
       ADD,
       { wait: k.wait, delayed: k.delayed, seq: k.seq },
-      { jobPrefix: k.jobPrefix, now: Date.now(), count },
+      { jobPrefix: k.jobPrefix, count },
       groups,
     )
   }
@@ -217,6 +240,7 @@ export class Queue<T = unknown> {
       o.backoff.type,
       o.backoff.delayMs,
       o.timeoutMs,
+      o.maxStalls,
     )
     return id
   }

@@ -11,25 +11,40 @@ export const ADD = defineScript({
   name: 'queue-add',
   file: here('add.lua'),
   keys: ['wait', 'delayed', 'seq'],
-  args: ['jobPrefix', 'now', 'count'],
+  args: ['jobPrefix', 'count'],
 })
-/** Per job after the named arguments: id, name, data, priority, delayMs, attempts, backoffType, backoffMs, timeoutMs. */
-export const ADD_GROUP = 9
+/**
+ * Per job after the named arguments: id, name, data, priority, delayMs, attempts, backoffType,
+ * backoffMs, timeoutMs, maxStalls.
+ */
+export const ADD_GROUP = 10
 
 export const TAKE = defineScript({
   name: 'queue-take',
   file: here('take.lua'),
   keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events'],
-  args: ['now', 'leaseMs', 'token', 'jobPrefix', 'count', 'resultTtlMs', 'eventsMaxLen', 'finished'],
+  args: [
+    'leaseMs',
+    'token',
+    'jobPrefix',
+    'takePrefix',
+    'count',
+    'resultTtlMs',
+    'eventsMaxLen',
+    'jitter',
+    'revoke',
+    'confirm',
+    'finished',
+  ],
 })
-/** Per finished attempt after the named arguments: id, token, outcome, value, retryDelayMs. */
+/** Per finished attempt after the named arguments: id, token, outcome, value, jitter (0–1). */
 export const FINISH_GROUP = 5
 
 export const EXTEND = defineScript({
   name: 'queue-extend',
   file: here('extend.lua'),
   keys: ['active'],
-  args: ['jobPrefix', 'deadline', 'count'],
+  args: ['jobPrefix', 'leaseMs', 'count'],
 })
 export const PROGRESS = defineScript({
   name: 'queue-progress',

@@ -5,7 +5,6 @@ import { json } from '../codec/index.js'
 import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { QueueKeys } from './keyspace.js'
-import { backoffDelay } from './options.js'
 import { openQueue } from './queue.js'
 import { batchCommand, EXTEND, PROGRESS, runBatch, TAKE } from './scripts.js'
 
@@ -13,9 +12,11 @@ export interface Job<T> {
   readonly id: string
   readonly name: string
   readonly data: T
-  /** 1 on the first attempt. */
+  /** 1 on the first attempt (a stall does not use an attempt: the run after one has the same number). */
   readonly attempt: number
   readonly attempts: number
+  /** Times this job's lease expired before (its worker crashed or stalled). */
+  readonly stalls: number
   /** Fires when the job's timeout passes or the worker is closed with a deadline. */
   readonly signal: AbortSignal
   /**
@@ -67,6 +68,8 @@ export interface WorkerStats {
   readonly failed: number
   readonly dead: number
   readonly running: number
+  /** Jobs of take calls whose reply was lost, given back to the queue uncounted. */
+  readonly returned: number
 }
 
 interface Taken {
@@ -75,9 +78,8 @@ interface Taken {
   readonly data: string
   readonly attempt: number
   readonly attempts: number
-  readonly backoffType: string
-  readonly backoffMs: number
   readonly timeoutMs: number
+  readonly stalls: number
   readonly token: string
 }
 
@@ -87,7 +89,8 @@ interface Finished {
   readonly outcome: 'completed' | 'failed'
   /** The encoded result, or the error message. */
   readonly value: string
-  readonly retryDelayMs: number
+  /** Random in [0, 1): the jitter of the backoff the take script computes. */
+  readonly jitter: number
 }
 
 /** Polls start this short and double while the queue stays empty (up to pollMs). */
@@ -131,7 +134,10 @@ export class Worker<T = unknown, R = unknown> {
   #failing = false
   #poked = false
   #closed: (() => void) | null = null
-  #stats = { completed: 0, failed: 0, dead: 0 }
+  #stats = { completed: 0, failed: 0, dead: 0, returned: 0 }
+  /** Tokens of take calls whose reply was lost (to give their jobs back), and of those whose reply arrived. */
+  #revoke: string[] = []
+  #confirm: string[] = []
 
   constructor(db: RedisExpertClient, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
     if (typeof db?.call !== 'function')
@@ -234,7 +240,11 @@ export class Worker<T = unknown, R = unknown> {
     const token = `${this.#tokenPrefix}.${(this.#tokenSeq++).toString(36)}`
     this.#inFlight++
     this.#reserved += count - batch.length
-    runBatch(this.#db, TAKE, this.#takeLine(batch, count, token)).then(
+    const revoke = this.#revoke
+    const confirm = this.#confirm
+    this.#revoke = []
+    this.#confirm = []
+    runBatch(this.#db, TAKE, this.#takeLine(batch, count, token, revoke, confirm)).then(
       (reply) => {
         this.#inFlight--
         this.#reserved -= count - batch.length
@@ -245,6 +255,11 @@ export class Worker<T = unknown, R = unknown> {
         this.#inFlight--
         this.#reserved -= count - batch.length
         this.#onError(error)
+        // The call may have run without its reply reaching us: the next call gives back the jobs
+        // it took (uncounted), or makes it take none if it has not run yet.
+        if (count > 0) this.#revoke.push(token)
+        this.#revoke.push(...revoke)
+        this.#confirm.push(...confirm)
         if (this.#state === 'running') this.#done = batch.concat(this.#done)
         // Closing: give up on these outcomes; the leases expire and the jobs run again elsewhere.
         else for (const f of batch) this.#held.delete(f.taken)
@@ -269,9 +284,11 @@ export class Worker<T = unknown, R = unknown> {
         this.#stats.dead++
       }
     }
+    this.#stats.returned += Number(reply[3] ?? 0)
     if (count === 0) return
     const jobs = reply[1] as Reply[][]
     if (jobs.length > 0) {
+      this.#confirm.push(token)
       this.#idleMs = FIRST_POLL_MS
       // Fewer than asked: the queue is empty now, so take-only calls wait a little (a call that
       // records outcomes still takes).
@@ -283,9 +300,8 @@ export class Worker<T = unknown, R = unknown> {
           data: String(r[2]),
           attempt: Number(r[3]),
           attempts: Number(r[4]),
-          backoffType: String(r[5]),
-          backoffMs: Number(r[6]),
-          timeoutMs: Number(r[7]),
+          timeoutMs: Number(r[5]),
+          stalls: Number(r[6]),
           token,
         })
     } else {
@@ -309,20 +325,29 @@ export class Worker<T = unknown, R = unknown> {
       }, ms)
   }
 
-  #takeLine(batch: readonly Finished[], count: number, token: string): Command {
+  #takeLine(
+    batch: readonly Finished[],
+    count: number,
+    token: string,
+    revoke: readonly string[],
+    confirm: readonly string[],
+  ): Command {
     const groups: RedisArg[] = []
-    for (const f of batch) groups.push(f.taken.id, f.taken.token, f.outcome, f.value, f.retryDelayMs)
+    for (const f of batch) groups.push(f.taken.id, f.taken.token, f.outcome, f.value, f.jitter)
     return batchCommand(
       TAKE,
       this.#takeKeys,
       {
-        now: Date.now(),
         leaseMs: this.#leaseMs,
         token,
         jobPrefix: this.keys.jobPrefix,
+        takePrefix: this.keys.takePrefix,
         count,
         resultTtlMs: this.#resultTtlMs,
         eventsMaxLen: this.#eventsMaxLen,
+        jitter: Math.random(),
+        revoke: revoke.join(' '),
+        confirm: confirm.join(' '),
         finished: batch.length,
       },
       groups,
@@ -364,6 +389,7 @@ export class Worker<T = unknown, R = unknown> {
         data: json.decode(taken.data) as T,
         attempt: taken.attempt,
         attempts: taken.attempts,
+        stalls: taken.stalls,
         get signal() {
           return signal()
         },
@@ -388,7 +414,7 @@ export class Worker<T = unknown, R = unknown> {
         taken,
         outcome: 'completed',
         value: json.encode(result === undefined ? null : result) as string,
-        retryDelayMs: 0,
+        jitter: 0,
       }
     } catch (error) {
       this.#onError(error, taken)
@@ -396,7 +422,7 @@ export class Worker<T = unknown, R = unknown> {
         taken,
         outcome: 'failed',
         value: error instanceof Error ? error.message : String(error),
-        retryDelayMs: backoffDelay(taken.backoffType, taken.backoffMs, taken.attempt),
+        jitter: Math.random(),
       }
     } finally {
       if (timer) clearTimeout(timer)
@@ -421,7 +447,6 @@ export class Worker<T = unknown, R = unknown> {
   /** One extend call per renewal round for every job this worker holds (per 1000). */
   #renew(): void {
     if (this.#held.size === 0) return
-    const deadline = Date.now() + this.#leaseMs
     const held = [...this.#held]
     for (let start = 0; start < held.length; start += MAX_FINISH) {
       const groups: RedisArg[] = []
@@ -430,7 +455,7 @@ export class Worker<T = unknown, R = unknown> {
       const line = batchCommand(
         EXTEND,
         { active: this.keys.active },
-        { jobPrefix: this.keys.jobPrefix, deadline, count: end - start },
+        { jobPrefix: this.keys.jobPrefix, leaseMs: this.#leaseMs, count: end - start },
         groups,
       )
       runBatch(this.#db, EXTEND, line).catch((error: unknown) => this.#onError(error))

@@ -47,7 +47,8 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     // One script (on a warm server) and what it ran inside: nothing else.
     const { EVALSHA = 0, EVAL = 0, ...inside } = commands
     expect(EVALSHA + EVAL).toBe(1)
-    expect(inside).toEqual({ EXISTS: 1, HSET: 1, INCRBY: 1, ZADD: 1 })
+    // TIME: every time a script records is the server's.
+    expect(inside).toEqual({ TIME: 1, EXISTS: 1, HSET: 1, INCRBY: 1, ZADD: 1 })
     expect(added.added).toBe(true)
     expect(await q.getJob(added.id)).toMatchObject({ name: 'send', data: { to: 'a@b' }, state: 'wait' })
     worker<{ to: string }, string>(q.name, (job) => `sent to ${job.data.to}`, { resultTtlMs: 60_000 })
@@ -85,7 +86,7 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     const commands = await commandsOnMasters(db, async () => {
       added = await q.addBulk(jobs)
     })
-    expect(commands).toEqual({ EVALSHA: 3, EXISTS: 2500, HSET: 2499, INCRBY: 3, ZADD: 4 })
+    expect(commands).toEqual({ EVALSHA: 3, TIME: 3, EXISTS: 2500, HSET: 2499, INCRBY: 3, ZADD: 4 })
     expect(added).toHaveLength(2500)
     expect(added[7]).toEqual({ id: 'warm-up', added: false })
     expect(added.filter((a) => a.added)).toHaveLength(2499)
@@ -105,22 +106,28 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
       await w.close()
     })
     // Concurrency 10: up to 5 jobs per call, two calls in flight. Every call that finds jobs
-    // takes 5 (one ZADD of their leases); every call that takes and finds the queue empty reads
-    // the next delayed job (ZRANGE) instead; calls that record outcomes also take, so a busy
-    // worker makes one call per batch, not two per job.
-    const polls = commands.ZRANGE ?? 0
+    // takes 5 (one ZADD of their leases, one SET of its take record); every call that takes and
+    // finds the queue empty reads the next delayed job and the next lease deadline (two ZRANGE)
+    // instead; calls that record outcomes also take, so a busy worker makes one call per batch,
+    // not two per job. Every call reads the server's clock once (TIME); a call after one that
+    // took jobs deletes that one's take record (one DEL).
+    const polls = (commands.ZRANGE ?? 0) / 2
     expect(commands.ZADD).toBe(4)
+    expect(commands.SET).toBe(4)
     expect(commands.ZPOPMIN).toBe(4 + polls)
     expect(commands.EXISTS).toBe(commands.ZPOPMIN)
     expect(commands.EVALSHA).toBeLessThanOrEqual(commands.ZPOPMIN! + 1)
-    // Per job: HMGET + HSET (take), HGET + HSET + PEXPIRE (finish); per call that records
+    expect(commands.TIME).toBe(commands.EVALSHA)
+    expect(commands.DEL).toBeLessThanOrEqual(4)
+    // Per job: HMGET + HSET (take), HMGET + HSET + PEXPIRE (finish); per call that records
     // outcomes: one ZREM of the leases, one INCRBY of the completed counter, one XADD of its events.
-    expect(commands).toMatchObject({ HMGET: 20, HGET: 20, HSET: 40, PEXPIRE: 20 })
+    expect(commands).toMatchObject({ HMGET: 40, HSET: 40, PEXPIRE: 20 })
+    expect(commands.HGET).toBeUndefined()
     const recording = commands.XADD ?? 0
     expect(recording).toBeGreaterThanOrEqual(2)
     expect(recording).toBeLessThanOrEqual(4)
     expect(commands).toMatchObject({ ZREM: recording, INCRBY: recording })
-    expect(w!.stats()).toEqual({ completed: 20, failed: 0, dead: 0, running: 0 })
+    expect(w!.stats()).toEqual({ completed: 20, failed: 0, dead: 0, running: 0, returned: 0 })
     expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 20 })
     // One events entry per call that recorded outcomes, holding that call's events in order.
     expect(Number(await db.call(['XLEN', q.keys.events]))).toBe(recording)
@@ -142,7 +149,7 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     await waitFor('three running', () => started.length === 3)
     await w.close()
     expect(started).toEqual([0, 1, 2])
-    expect(w.stats()).toEqual({ completed: 3, failed: 0, dead: 0, running: 0 })
+    expect(w.stats()).toEqual({ completed: 3, failed: 0, dead: 0, running: 0, returned: 0 })
     expect(await q.counts()).toEqual({ wait: 5, delayed: 0, active: 0, dead: 0, completed: 3 })
   })
 
@@ -352,13 +359,14 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     child.kill('SIGKILL')
     await new Promise((resolve) => child.once('exit', resolve))
     expect((await q.getJob(id))?.state).toBe('active')
-    const attempts: number[] = []
+    const attempts: [number, number][] = []
     worker<number, number>(q.name, (job) => {
-      attempts.push(job.attempt)
+      attempts.push([job.attempt, job.stalls])
       return job.data * 2
     })
     await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
-    expect(attempts).toEqual([2])
+    // The crash was a stall, not a failed attempt: attempt 1 again, after one stall.
+    expect(attempts).toEqual([[1, 1]])
     expect((await q.getJob(id))?.result).toBe(14)
   }, 30_000)
 })

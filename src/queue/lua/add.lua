@@ -2,28 +2,32 @@
 Adds a batch of jobs (one or many: `add` is a batch of one, `addBulk` sends batches of up to
 1000 in one pipeline). A job whose id already exists is left alone (idempotency: the id is the
 caller's key; the window lasts while the job's hash exists, i.e. until its result expires).
+Times come from the server's clock (TIME), never the producer's: a delay is added to it here.
 Job hashes are `<job prefix><id>`: built here, as the take script does; they share the queue's
 hash tag, so they live in the same Cluster slot as every key below.
 KEYS[1]  waiting jobs (zset: priority · 2^42 + sequence, so FIFO within a priority)
-KEYS[2]  delayed jobs (zset: due time, ms)
+KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
 ARGV[1]  job hash key prefix
-ARGV[2]  now, ms
-ARGV[3]  n, the number of jobs; then n groups of 9 arguments, ARGV[4 + 9·i ...]:
+ARGV[2]  n, the number of jobs; then n groups of 10 arguments, ARGV[3 + 10·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), max attempts,
-         backoff type ('fixed' | 'exponential'), backoff delay ms, timeout ms (0: none)
-Per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD for the ready
-jobs (one ZADD for the delayed ones).
+         backoff type ('fixed' | 'exponential'), backoff delay ms, timeout ms (0: none),
+         max stalls
+Per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD
+for the ready jobs (one ZADD for the delayed ones).
 Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
+local G = 10
 local prefix = ARGV[1]
-local now = ARGV[2]
-local n = tonumber(ARGV[3])
+local n = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nowText = string.format('%d', now)
 local added = {}
 local ready = {}
 local delayed = {}
 for i = 0, n - 1 do
-  local b = 4 + i * 9
+  local b = 3 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   if redis.call('EXISTS', job) == 1 then
@@ -34,7 +38,7 @@ for i = 0, n - 1 do
     local state = 'wait'
     if delay > 0 then
       state = 'delayed'
-      delayed[#delayed + 1] = string.format('%d', tonumber(now) + delay)
+      delayed[#delayed + 1] = string.format('%d', now + delay)
       delayed[#delayed + 1] = id
     else
       ready[#ready + 1] = tonumber(ARGV[b + 3])
@@ -42,7 +46,8 @@ for i = 0, n - 1 do
     end
     redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'priority', ARGV[b + 3],
       'attempts', ARGV[b + 5], 'backoffType', ARGV[b + 6], 'backoffMs', ARGV[b + 7],
-      'timeoutMs', ARGV[b + 8], 'attemptsMade', '0', 'createdAt', now, 'state', state)
+      'timeoutMs', ARGV[b + 8], 'maxStalls', ARGV[b + 9], 'attemptsMade', '0', 'stalls', '0',
+      'createdAt', nowText, 'state', state)
   end
 end
 if #ready > 0 then

@@ -1,55 +1,75 @@
 --[[
-A worker's one call per batch: it ends the attempts that finished since its last call, then
-hands over the next jobs — so a busy worker makes one call per batch, not two per job.
+A worker's one call per batch: it settles what happened since its last call, then hands over
+the next jobs — so a busy worker makes one call per batch, not two per job. Every time here is
+the server's clock (TIME): no worker clock enters a lease, a deadline, a delay or a backoff.
 
+0. Lost replies: each token in `revoke` names an earlier call of this worker whose reply never
+   arrived (a timeout, a dropped connection). Its jobs never reached a handler: they go back to
+   waiting, in their place, with nothing counted. If that call has not run yet (it may still be
+   on its way), a marker makes it hand out nothing when it does. Tokens in `confirm` are calls
+   whose reply did arrive: their take records are deleted.
 1. Finish: each attempt is ended for the worker that holds its lease only (a worker whose lease
    expired and whose job was handed to another must not overwrite the new attempt's outcome).
-   Outcomes: 'completed' (result kept with a TTL), 'failed' → retry (back to waiting, or delayed
-   by the backoff) or dead (that was its last attempt). Their events go to the capped events
-   stream as one entry for the whole call (each event starting with its 'event' field).
+   An attempt is counted here, when it ends with a handler's outcome: 'completed' (result kept
+   with a TTL), or 'failed' → retry (back to waiting, or delayed by the backoff) or dead (that was
+   its last attempt). Their events go to the capped events stream as one entry for the call.
 2. Housekeeping, atomically with the hand-over: delayed jobs that are due move to the waiting
-   set, and jobs whose lease expired (their worker crashed or stalled) go back to waiting — or
-   to the dead set when that was their last attempt.
-3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token.
+   set; a job whose lease expired (its worker crashed, was killed or stalled) *stalled*: that is
+   not a failed attempt — it goes back to waiting (or delayed by its backoff) and counts a stall,
+   and only a job that stalls more than its maxStalls times is dead.
+3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
+   take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
+   so that a lost reply can be given back (step 0).
 
 Job hashes are `<job prefix><id>`: built here because ids come out of the sets or the caller;
-they share the queue's hash tag, so they live in the same Cluster slot as every key below.
-A job's `token` field holds its lease token while it runs and '' otherwise.
+they share the queue's hash tag, so they live in the same Cluster slot as every key below, as do
+the take records. A job's `token` field holds its lease token while it runs and '' otherwise.
 KEYS[1]  waiting jobs (zset)
-KEYS[2]  delayed jobs (zset: due time)
-KEYS[3]  active jobs (zset: lease deadline)
+KEYS[2]  delayed jobs (zset: due time, server ms)
+KEYS[3]  active jobs (zset: lease deadline, server ms)
 KEYS[4]  dead jobs (zset: time of death)
 KEYS[5]  the sequence counter
 KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 KEYS[7]  completed counter
 KEYS[8]  events stream (capped)
-ARGV[1]  now, ms
-ARGV[2]  lease, ms
-ARGV[3]  the lease token for this hand-over
-ARGV[4]  job hash key prefix
-ARGV[5]  how many jobs to hand over at most (the worker's free slots); 0: finish only
+ARGV[1]  lease, ms
+ARGV[2]  the lease token for this hand-over
+ARGV[3]  job hash key prefix
+ARGV[4]  take record key prefix
+ARGV[5]  how many jobs to hand over at most (the worker's free slots); 0: settle only
 ARGV[6]  completed job TTL, ms
 ARGV[7]  events stream cap, in events (MAXLEN ~ of the entry count, see flushEvents); 0: no event
-ARGV[8]  n, the number of attempts to finish; then n groups of 5 arguments, ARGV[9 + 5·i ...]:
+ARGV[8]  a random number in [0, 1) for the jitter of the backoffs of stalls in this call
+ARGV[9]  tokens of calls whose reply was lost, space-separated ('' for none)
+ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
+ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV[12 + 5·i ...]:
          job id, its lease token, outcome ('completed' | 'failed'), encoded result or error
-         message, retry delay ms (backoff with jitter, computed by the caller)
-Returns { outcomes, jobs, wait }: outcomes has one entry per finished attempt, 'completed',
-'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
-{ { id, name, data, attemptsMade, attempts, backoffType, backoffMs, timeoutMs }, ... }; wait is,
-when no job was handed over, the ms until the next delayed job is due, or -1 (none, or paused).
+         message, a random number in [0, 1) for the jitter of its backoff
+Returns { outcomes, jobs, wait, returned }: outcomes has one entry per finished attempt,
+'completed', 'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
+{ { id, name, data, attempt, attempts, timeoutMs, stalls }, ... }; wait is, when no job was
+handed over, the ms until the next delayed job is due or the next lease expires, or -1 (none, or
+paused); returned is the number of jobs of lost replies given back.
 ]]
--- Numbers go to Redis as the caller's strings where they can: Lua formats a number with printf.
-local nowText = ARGV[1]
-local now = tonumber(nowText)
-local prefix = ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nowText = string.format('%d', now)
+local leaseMs = tonumber(ARGV[1])
+local token = ARGV[2]
+local prefix = ARGV[3]
+local takePrefix = ARGV[4]
 local count = tonumber(ARGV[5])
 local maxLen = tonumber(ARGV[7])
+local stallJitter = tonumber(ARGV[8])
+local G = 5
 local P = 4398046511104
+-- A history keeps the newest entries only: at most this many bytes of JSON.
+local HISTORY_MAX = 4000
 
 -- unpack() is bounded by Lua's C stack (8000): long argument lists go in slices.
-local function inSlices(command, key, t)
-  for s = 1, #t, 4000 do
-    redis.call(command, key, unpack(t, s, math.min(s + 3999, #t)))
+local function inSlices(command, key, list)
+  for s = 1, #list, 4000 do
+    redis.call(command, key, unpack(list, s, math.min(s + 3999, #list)))
   end
 end
 
@@ -72,58 +92,121 @@ local function event(...)
   if #events >= 4000 then flushEvents() end
 end
 
+-- The job's history (a JSON array) with one more entry; the oldest go past HISTORY_MAX bytes.
+local function withEntry(history, kind, attempt, err)
+  local entry = '{"at":' .. nowText .. ',"event":"' .. kind .. '","attempt":' .. attempt
+  if err then entry = entry .. ',"error":' .. cjson.encode(string.sub(err, 1, 500)) end
+  entry = entry .. '}'
+  if not history or history == '' then return '[' .. entry .. ']' end
+  local text = string.sub(history, 1, -2) .. ',' .. entry .. ']'
+  if #text > HISTORY_MAX then
+    local list = cjson.decode(text)
+    local keep = {}
+    local size = 2
+    for i = #list, 1, -1 do
+      local one = cjson.encode(list[i])
+      size = size + #one + 1
+      if size > HISTORY_MAX and #keep > 0 then break end
+      table.insert(keep, 1, one)
+    end
+    text = '[' .. table.concat(keep, ',') .. ']'
+  end
+  return text
+end
+
+-- The wait before the next run after `n` failures (or stalls): fixed or doubling, ±50 % jitter.
+local function backoff(kind, baseMs, n, jitter)
+  local ms = tonumber(baseMs) or 0
+  if ms <= 0 then return 0 end
+  if kind == 'exponential' then ms = ms * 2 ^ math.min(n - 1, 30) end
+  return math.floor(ms * (0.5 + jitter) + 0.5)
+end
+
 local function requeue(job, id, priority, fields)
   local seq = redis.call('INCR', KEYS[5])
   redis.call('ZADD', KEYS[1], string.format('%d', (tonumber(priority) or 0) * P + seq), id)
   redis.call('HSET', job, 'state', 'wait', unpack(fields))
 end
 
+-- 0. Lost and arrived replies.
+local returned = 0
+for lost in string.gmatch(ARGV[9], '%S+') do
+  local record = takePrefix .. lost
+  local ids = redis.call('GET', record)
+  if not ids then
+    -- Not run yet: when it runs, its SET NX fails and it hands out nothing.
+    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
+  elseif ids ~= '' then
+    for id in string.gmatch(ids, '%S+') do
+      local job = prefix .. id
+      local f = redis.call('HMGET', job, 'token', 'score')
+      if f[1] == lost then
+        redis.call('ZREM', KEYS[3], id)
+        redis.call('ZADD', KEYS[1], f[2], id)
+        redis.call('HSET', job, 'state', 'wait', 'token', '')
+        returned = returned + 1
+      end
+    end
+    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
+  end
+end
+local arrived = {}
+for done in string.gmatch(ARGV[10], '%S+') do arrived[#arrived + 1] = takePrefix .. done end
+if #arrived > 0 then redis.call('DEL', unpack(arrived)) end
+
 -- 1. Finish.
 local outcomes = {}
 local ended = {}
 local completed = 0
-local n = tonumber(ARGV[8])
+local n = tonumber(ARGV[11])
 for i = 0, n - 1 do
-  local b = 9 + i * 5
+  local b = 12 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   local value = ARGV[b + 3]
-  if redis.call('HGET', job, 'token') ~= ARGV[b + 1] then
+  local f = redis.call('HMGET', job, 'token', 'attemptsMade')
+  if f[1] ~= ARGV[b + 1] then
     outcomes[i + 1] = 'lost'
   else
     ended[#ended + 1] = id
+    local made = string.format('%d', (tonumber(f[2]) or 0) + 1)
     if ARGV[b + 2] == 'completed' then
-      redis.call('HSET', job, 'state', 'completed', 'token', '', 'result', value, 'finishedAt', nowText)
+      redis.call('HSET', job, 'state', 'completed', 'token', '', 'attemptsMade', made, 'result', value,
+        'finishedAt', nowText)
       redis.call('PEXPIRE', job, ARGV[6])
       completed = completed + 1
       event('event', 'completed', 'job', id, 'result', value)
       outcomes[i + 1] = 'completed'
     else
-      local f = redis.call('HMGET', job, 'attemptsMade', 'attempts', 'priority')
-      local made = tonumber(f[1])
+      local g = redis.call('HMGET', job, 'attempts', 'priority', 'backoffType', 'backoffMs', 'history')
       local final = 0
-      if made >= tonumber(f[2]) then final = 1 end
+      if tonumber(made) >= (tonumber(g[1]) or 1) then final = 1 end
       event('event', 'failed', 'job', id, 'error', value, 'attempt', made, 'final', final)
-      local delay = tonumber(ARGV[b + 4])
+      local history = withEntry(g[5], 'failed', made, value)
+      local delay = backoff(g[3], g[4], tonumber(made), tonumber(ARGV[b + 4]) or 0.5)
       if final == 1 then
         redis.call('ZADD', KEYS[4], nowText, id)
-        redis.call('HSET', job, 'state', 'dead', 'token', '', 'error', value, 'finishedAt', nowText)
+        redis.call('HSET', job, 'state', 'dead', 'token', '', 'attemptsMade', made, 'error', value,
+          'finishedAt', nowText, 'history', history)
         outcomes[i + 1] = 'dead'
       elseif delay > 0 then
-        redis.call('ZADD', KEYS[2], now + delay, id)
-        redis.call('HSET', job, 'state', 'delayed', 'token', '', 'error', value)
+        redis.call('ZADD', KEYS[2], string.format('%d', now + delay), id)
+        redis.call('HSET', job, 'state', 'delayed', 'token', '', 'attemptsMade', made, 'error', value,
+          'history', history)
         outcomes[i + 1] = 'retry'
       else
-        requeue(job, id, f[3], { 'token', '', 'error', value })
+        requeue(job, id, g[2], { 'token', '', 'attemptsMade', made, 'error', value, 'history', history })
         outcomes[i + 1] = 'retry'
       end
     end
   end
 end
-flushEvents()
 if #ended > 0 then inSlices('ZREM', KEYS[3], ended) end
 if completed > 0 then redis.call('INCRBY', KEYS[7], completed) end
-if count <= 0 then return { outcomes, {}, -1 } end
+if count <= 0 then
+  flushEvents()
+  return { outcomes, {}, -1, returned }
+end
 
 -- 2. Housekeeping.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowText, 'LIMIT', 0, 100)) do
@@ -135,38 +218,74 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[3], id)
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'attemptsMade', 'attempts', 'priority')
-  if (tonumber(f[1]) or 0) >= (tonumber(f[2]) or 1) then
-    redis.call('ZADD', KEYS[4], now, id)
-    redis.call('HSET', job, 'state', 'dead', 'token', '', 'error', 'lease expired: the worker crashed or stalled',
-      'finishedAt', now)
+  local f = redis.call('HMGET', job, 'stalls', 'maxStalls', 'attemptsMade', 'priority', 'backoffType',
+    'backoffMs', 'history', 'score')
+  local stalls = (tonumber(f[1]) or 0) + 1
+  local maxStalls = tonumber(f[2]) or 1
+  local stallsText = string.format('%d', stalls)
+  local history = withEntry(f[7], 'stalled', string.format('%d', (tonumber(f[3]) or 0) + 1), nil)
+  if stalls > maxStalls then
+    local message = 'stalled ' .. stalls .. ' times (maxStalls ' .. maxStalls ..
+      '): its lease expired each time — the worker crashed, was killed, or blocked its event loop'
+    redis.call('ZADD', KEYS[4], nowText, id)
+    redis.call('HSET', job, 'state', 'dead', 'token', '', 'stalls', stallsText, 'error', message,
+      'finishedAt', nowText, 'history', history)
+    event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 1)
   else
-    requeue(job, id, f[3], { 'token', '' })
+    event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 0)
+    local delay = backoff(f[5], f[6], stalls, stallJitter)
+    if delay > 0 then
+      redis.call('ZADD', KEYS[2], string.format('%d', now + delay), id)
+      redis.call('HSET', job, 'state', 'delayed', 'token', '', 'stalls', stallsText, 'history', history)
+    elseif f[8] then
+      -- Back in its place: it was at the head of the line when it was taken.
+      redis.call('ZADD', KEYS[1], f[8], id)
+      redis.call('HSET', job, 'state', 'wait', 'token', '', 'stalls', stallsText, 'history', history)
+    else
+      requeue(job, id, f[4], { 'token', '', 'stalls', stallsText, 'history', history })
+    end
   end
 end
+flushEvents()
 
 -- 3. Take.
-if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1 } end
-local popped = redis.call('ZPOPMIN', KEYS[1], count)
-if not popped[1] then
-  local next = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  if next[2] then return { outcomes, {}, math.max(0, tonumber(next[2]) - now) } end
-  return { outcomes, {}, -1 }
+local function nextWake()
+  local wait = -1
+  local d = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if d[2] then wait = math.max(0, tonumber(d[2]) - now) end
+  local a = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if a[2] then
+    local expires = math.max(0, tonumber(a[2]) - now)
+    if wait < 0 or expires < wait then wait = expires end
+  end
+  return wait
 end
-local deadline = string.format('%d', now + tonumber(ARGV[2]))
+if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1, returned } end
+local popped = redis.call('ZPOPMIN', KEYS[1], count)
+if not popped[1] then return { outcomes, {}, nextWake(), returned } end
+local ids = {}
+for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leaseMs, 'NX') then
+  -- This call's reply was already given up as lost (step 0 of a later call ran first).
+  local back = {}
+  for i = 1, #popped, 2 do
+    back[#back + 1] = popped[i + 1]
+    back[#back + 1] = popped[i]
+  end
+  inSlices('ZADD', KEYS[1], back)
+  return { outcomes, {}, 0, returned }
+end
+local deadline = string.format('%d', now + leaseMs)
 local taken = {}
 local leases = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'backoffType', 'backoffMs', 'timeoutMs',
-    'attemptsMade')
-  local made = '1'
-  if f[7] and f[7] ~= '0' then made = string.format('%d', tonumber(f[7]) + 1) end
-  redis.call('HSET', job, 'state', 'active', 'token', ARGV[3], 'attemptsMade', made)
+  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'timeoutMs', 'attemptsMade', 'stalls')
+  redis.call('HSET', job, 'state', 'active', 'token', token, 'score', popped[i + 1])
   leases[#leases + 1] = deadline
   leases[#leases + 1] = id
-  taken[#taken + 1] = { id, f[1], f[2], made, f[3], f[4], f[5], f[6] }
+  taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[5]) or 0) + 1, f[3], f[4], f[6] or '0' }
 end
 inSlices('ZADD', KEYS[3], leases)
-return { outcomes, taken, 0 }
+return { outcomes, taken, 0, returned }

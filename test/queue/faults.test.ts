@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { type ConnectOptions, connect, type RedisExpertClient } from '../../src/client/index.js'
+import { RedisExpertError } from '../../src/errors.js'
+import { Queue, Worker } from '../../src/queue/index.js'
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
+import { sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+
+/*
+ * Issue 15: jobs are never lost unrun.
+ * (1) a stall (lease expired: the worker crashed) is not a failure: the job runs again, and is dead
+ *     only after maxStalls stalls (default 1) — with default job options;
+ * (2) leases come from the server's clock: a worker whose clock is ±5 s off expires no healthy lease;
+ * (3) a take whose reply is lost counts no attempt and kills no job.
+ */
+let server: RedisServer
+let cluster: RedisCluster
+const targets: Record<string, ConnectOptions> = {}
+const clients: RedisExpertClient[] = []
+
+beforeAll(async () => {
+  ;[server, cluster] = await Promise.all([
+    startRedis({ config: { 'enable-debug-command': 'local' } }),
+    startCluster({ masters: 3, replicasPerMaster: 0 }),
+  ])
+  targets.standalone = { url: server.url }
+  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
+}, 60_000)
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()))
+  await Promise.all([server?.stop(), cluster?.stop()])
+})
+
+async function client(kind: string, extra: Partial<ConnectOptions> = {}): Promise<RedisExpertClient> {
+  const db = await connect({ ...targets[kind]!, ...extra })
+  clients.push(db)
+  return db
+}
+
+/** Spawns a fixture; resolves its output so far on demand; killed when the test ends. */
+function child(fixture: string, args: string[]) {
+  const proc = spawnFixture(`../../queue/fixtures/${fixture}`, args)
+  let out = ''
+  proc.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  proc.stderr.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  onTestFinished(async () => {
+    proc.kill('SIGKILL')
+    await exited
+  })
+  return { proc, out: () => out, exited }
+}
+
+describe.each(['standalone', 'cluster'])('stalls (%s)', (kind) => {
+  it('a worker SIGKILLed mid-job, default job options: the job runs again and completes; its history shows the stall', async () => {
+    const db = await client(kind)
+    const q = new Queue<number>(db, `stall-${kind}`)
+    const { id } = await q.add('j', 7)
+    const hanging = child('hanging-worker.ts', [JSON.stringify(targets[kind]), q.name])
+    await waitFor('the child to start it', () => hanging.out().includes(`started ${id}`), 20_000)
+    hanging.proc.kill('SIGKILL')
+    await hanging.exited
+    expect((await q.getJob(id))?.state).toBe('active')
+    const runs: { attempt: number; stalls: number }[] = []
+    const w = new Worker<number, number>(
+      db,
+      q.name,
+      (job) => {
+        runs.push({ attempt: job.attempt, stalls: job.stalls })
+        return job.data * 2
+      },
+      { pollMs: 50 },
+    )
+    w.start()
+    onTestFinished(() => w.close())
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    // The stall cost no attempt: the run that completed is attempt 1 of 1, after one stall.
+    expect(runs).toEqual([{ attempt: 1, stalls: 1 }])
+    const job = await q.getJob(id)
+    expect(job).toMatchObject({ result: 14, attemptsMade: 1, stalls: 1 })
+    expect(job?.history.map((h) => h.event)).toEqual(['stalled'])
+    expect(job?.history[0]).toMatchObject({ event: 'stalled', attempt: 1 })
+  }, 30_000)
+
+  it('a job that crashes every worker that takes it is dead after maxStalls (default 1), not looping', async () => {
+    const db = await client(kind)
+    const q = new Queue<number>(db, `poison-${kind}`)
+    const { id } = await q.add('j', 1)
+    let started = 0
+    // Each child takes it and dies; the next child's take recovers the expired lease first.
+    for (let round = 0; round < 5; round++) {
+      const c = child('crashing-worker.ts', [JSON.stringify(targets[kind]), q.name, '400'])
+      await waitFor(
+        'the child to start the job, or the job to be dead',
+        async () => c.out().includes(`started ${id}`) || (await q.getJob(id))?.state === 'dead',
+        15_000,
+      )
+      if (c.out().includes(`started ${id}`)) {
+        started++
+        await c.exited
+      } else break
+    }
+    const job = await q.getJob(id)
+    expect(started).toBe(2)
+    expect(job).toMatchObject({ state: 'dead', stalls: 2, attemptsMade: 0 })
+    expect(job?.error).toMatch(/stalled 2 times/)
+    expect(job?.history.map((h) => h.event)).toEqual(['stalled', 'stalled'])
+    expect(await q.counts()).toMatchObject({ wait: 0, active: 0, dead: 1 })
+  }, 60_000)
+})
+
+describe('server time only (standalone)', () => {
+  it('workers whose clocks run 5 s ahead and 5 s behind expire no healthy lease', async () => {
+    const db = await client('standalone')
+    const q = new Queue<number>(db, 'skew')
+    const TOTAL = 60
+    await q.addBulk(Array.from({ length: TOTAL }, (_, n) => ({ name: 'j', data: n })))
+    const args = (shift: number) => [JSON.stringify(targets.standalone), q.name, String(shift), '2000', '800']
+    const ahead = child('skewed-worker.ts', args(5000))
+    const behind = child('skewed-worker.ts', args(-5000))
+    const here: number[] = []
+    const w = new Worker<number, number>(
+      db,
+      q.name,
+      async (job) => {
+        await sleep(800)
+        here.push(job.data)
+        return job.data
+      },
+      { leaseMs: 2000, concurrency: 4, pollMs: 50 },
+    )
+    w.start()
+    onTestFinished(() => w.close())
+    await waitFor(
+      'every job to end',
+      async () => {
+        const c = await q.counts()
+        return c.completed + c.dead >= TOTAL
+      },
+      40_000,
+    )
+    const ran = (out: string) => [...out.matchAll(/^ran (\d+)$/gm)].map((m) => Number(m[1]))
+    const all = [...here, ...ran(ahead.out()), ...ran(behind.out())].sort((a, b) => a - b)
+    expect(await q.counts()).toMatchObject({ completed: TOTAL, dead: 0, active: 0, wait: 0 })
+    // Each ran once: no lease expired under a healthy worker, so no job ran twice.
+    expect(all).toEqual(Array.from({ length: TOTAL }, (_, n) => n))
+    // All three took part.
+    expect(here.length).toBeGreaterThan(0)
+    expect(ran(ahead.out()).length).toBeGreaterThan(0)
+    expect(ran(behind.out()).length).toBeGreaterThan(0)
+  }, 60_000)
+})
+
+describe('lost take replies (standalone)', () => {
+  it('a take whose reply is lost (command timeout during DEBUG SLEEP): no job dead, no attempt counted, each job runs once', async () => {
+    const db = await client('standalone')
+    // The worker's client times out fast: its take call, sent while the server sleeps, times out
+    // (and its connection is dropped) although the server runs the script once it wakes.
+    const wdb = await client('standalone', { commandTimeoutMs: 250 })
+    const q = new Queue<number>(db, 'lost-take')
+    const TOTAL = 40
+    const added = await q.addBulk(Array.from({ length: TOTAL }, (_, n) => ({ name: 'j', data: n })))
+    const runs = new Map<number, number>()
+    let gate: () => void = () => {}
+    let gated = new Promise<void>((resolve) => {
+      gate = resolve
+    })
+    const errors: unknown[] = []
+    const w = new Worker<number, number>(
+      wdb,
+      q.name,
+      async (job) => {
+        runs.set(job.data, (runs.get(job.data) ?? 0) + 1)
+        await gated
+        return job.data
+      },
+      { concurrency: 4, leaseMs: 1500, pollMs: 100, onError: (error) => void errors.push(error) },
+    )
+    w.start()
+    onTestFinished(() => w.close())
+    for (let round = 0; round < 2; round++) {
+      await waitFor('four running', () => w.stats().running === 4)
+      // The server sleeps; the handlers end meanwhile, so the worker's next call (record four
+      // outcomes, take four jobs) waits behind the sleep and times out on the worker's side.
+      const sleeping = db.unsafe({ reason: 'test: stall the server' }, (raw) =>
+        raw.call(['DEBUG', 'SLEEP', '1'], { timeoutMs: 5000 }),
+      )
+      await sleep(50)
+      gate()
+      await sleeping
+      gated = new Promise<void>((resolve) => {
+        gate = resolve
+      })
+    }
+    gate()
+    gated = Promise.resolve()
+    await waitFor(
+      'every job to end',
+      async () => {
+        const c = await q.counts()
+        return c.completed + c.dead >= TOTAL
+      },
+      20_000,
+    )
+    expect(errors.some((e) => e instanceof RedisExpertError && e.code === 'COMMAND_TIMEOUT')).toBe(true)
+    expect(await q.counts()).toMatchObject({ completed: TOTAL, dead: 0, active: 0, wait: 0 })
+    const jobs = await Promise.all(added.map((a) => q.getJob(a.id)))
+    expect(jobs.filter((j) => j?.attemptsMade !== 1 || j.stalls !== 0)).toEqual([])
+    expect([...runs.values()].every((n) => n === 1)).toBe(true)
+    expect(runs.size).toBe(TOTAL)
+  }, 60_000)
+})
