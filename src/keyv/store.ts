@@ -30,6 +30,8 @@ export interface KeyvStoreOptions {
 
 const OPTIONS = ['entry', 'name', 'ttl', 'jitter', 'scanCount'] as const
 
+const PLAIN = /^[A-Za-z0-9\-._~]+$/
+
 /** One stored value as Keyv hands it over: its serialized `{ value, expires }`. */
 type Stored = string
 
@@ -117,10 +119,13 @@ export class KeyvStore extends EventEmitter {
 
   /** Keyv's key (`<namespace>:<key>`) → the Redis key. */
   #key(key: unknown): string {
-    let text = paramText('key', key)
+    if (typeof key !== 'string') return this.#keyPrefix() + encodeParam(paramText('key', key))
+    let text = key
     const ns = this.namespace
     if (ns !== undefined && text.startsWith(ns) && text[ns.length] === ':') text = text.slice(ns.length + 1)
-    return this.#keyPrefix() + encodeParam(text)
+    // Most keys need no escaping (and, being ASCII, no UTF-16 check).
+    if (PLAIN.test(text)) return this.#keyPrefix() + text
+    return this.#keyPrefix() + encodeParam(paramText('key', text))
   }
 
   /** The TTL of a write: Keyv's (its expiry is in the value, so jitter can only shorten it), else the declared one. */
