@@ -13,6 +13,7 @@ import { cacheSuites } from './suites/cache.js'
 import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { clusterSuite } from './suites/cluster.js'
 import { guardSuite } from './suites/guard.js'
+import { keyvSuite } from './suites/keyv.js'
 import { queueSuite } from './suites/queue.js'
 import { streamSuite } from './suites/streams.js'
 import { structureSuites } from './suites/structures.js'
@@ -23,6 +24,7 @@ const SUITES: readonly Suite[] = [
   clusterSuite,
   guardSuite,
   ...cacheSuites,
+  keyvSuite,
   ...structureSuites,
   streamSuite,
   queueSuite,
