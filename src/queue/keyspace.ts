@@ -54,6 +54,24 @@ export function queueKeyspace(namespace: string) {
       description:
         "the job ids one worker call took, kept for the lease's time (PX leaseMs), so that a call whose reply was lost can give them back; deleted once the reply arrived",
     },
+    signal: {
+      pattern: '{<queue>}:signal',
+      type: t.list(),
+      role: 'queue',
+      ttl: 'persistent',
+      maxItems: 1,
+      description:
+        'wake-up signal: idle workers block on it (BLPOP); an add pushes one when it is empty, so an idle worker starts a new job at once',
+    },
+    wake: {
+      pattern: '{<queue>}:wake:<worker>',
+      type: t.list(),
+      role: 'queue',
+      ttl: 60_000,
+      maxItems: 1,
+      description:
+        "one worker's own wake-up list, beside the signal in its BLPOP: close() pushes to it to end the wait",
+    },
     seq: {
       pattern: '{<queue>}:seq',
       type: t.counter(),
@@ -102,6 +120,8 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     seq: keyspace.seq.key({ queue }),
     completed: keyspace.completed.key({ queue }),
     paused: keyspace.paused.key({ queue }),
+    signal: keyspace.signal.key({ queue }),
+    wake: (worker: string) => keyspace.wake.key({ queue, worker }),
     events: keyspace.events.key({ queue }),
   }
 }

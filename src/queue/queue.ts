@@ -194,8 +194,16 @@ export class Queue<T = unknown> {
     await this.#db.call(['SET', this.keys.paused, '1'])
   }
 
+  /** One round trip: DEL of the flag, and a wake-up signal for idle workers. */
   async resume(): Promise<void> {
-    await this.#db.call(['DEL', this.keys.paused])
+    await this.#db.batch(
+      [
+        ['DEL', this.keys.paused],
+        ['LPUSH', this.keys.signal, '1'],
+        ['LTRIM', this.keys.signal, 0, 0],
+      ],
+      { atomic: true },
+    )
   }
 
   async isPaused(): Promise<boolean> {
@@ -206,7 +214,7 @@ export class Queue<T = unknown> {
     const k = this.keys
     return batchCommand(
       ADD,
-      { wait: k.wait, delayed: k.delayed, seq: k.seq },
+      { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal },
       { jobPrefix: k.jobPrefix, count },
       groups,
     )

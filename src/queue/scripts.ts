@@ -10,7 +10,7 @@ const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 export const ADD = defineScript({
   name: 'queue-add',
   file: here('add.lua'),
-  keys: ['wait', 'delayed', 'seq'],
+  keys: ['wait', 'delayed', 'seq', 'signal'],
   args: ['jobPrefix', 'count'],
 })
 /**
@@ -22,7 +22,7 @@ export const ADD_GROUP = 10
 export const TAKE = defineScript({
   name: 'queue-take',
   file: here('take.lua'),
-  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events'],
+  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events', 'signal'],
   args: [
     'leaseMs',
     'token',

@@ -38,9 +38,9 @@ export interface WorkerOptions {
    */
   readonly leaseMs?: number
   /**
-   * Longest pause between polls of an empty queue, default 1000 ms (delayed jobs wake it sooner,
-   * and so does an attempt ending: the call that records it also takes). Also the pause after a
-   * failed call.
+   * An idle worker waits for the queue's wake-up signal (a blocking pop that an add answers at
+   * once); this is the longest such wait, default 5000 ms — a safety net, not a polling rate.
+   * The wait also ends when a delayed job is due or a lease expires.
    */
   readonly pollMs?: number
   /** How long a completed job (and its result) is kept, default 24 h. */
@@ -93,8 +93,11 @@ interface Finished {
   readonly jitter: number
 }
 
-/** Polls start this short and double while the queue stays empty (up to pollMs). */
-const FIRST_POLL_MS = 5
+/** After a failed call the next waits this long, doubling up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 20
+const MAX_RETRY_MS = 1000
+/** Extra time a blocking wait's own timeout allows beyond its block time. */
+const BLOCK_MARGIN_MS = 2000
 /** Outcomes recorded per take call at most (more wait for the next call, right after). */
 const MAX_FINISH = 1000
 /** Take calls in flight at once, per worker. */
@@ -128,10 +131,13 @@ export class Worker<T = unknown, R = unknown> {
   readonly #perCall: number
   /** The queue was found empty (or the last call failed): no take-only call until the timer. */
   #resting = false
-  #restTimer: NodeJS.Timeout | null = null
-  #idleMs = FIRST_POLL_MS
-  /** The last call failed: no call at all until pollMs has passed. */
+  /** The blocking wait for a wake-up signal, while one is in flight. */
+  #waiting: Promise<void> | null = null
+  /** This worker's own wake-up list: close() pushes to it to end the wait at once. */
+  readonly #wakeKey: string
+  /** The last call failed: no call at all until the retry timer. */
   #failing = false
+  #retryMs = FIRST_RETRY_MS
   #poked = false
   #closed: (() => void) | null = null
   #stats = { completed: 0, failed: 0, dead: 0, returned: 0 }
@@ -152,7 +158,7 @@ export class Worker<T = unknown, R = unknown> {
     this.#concurrency = positiveInt('concurrency', o.concurrency, 1, 10_000)
     this.#perCall = this.#concurrency < 8 ? this.#concurrency : Math.ceil(this.#concurrency / 2)
     this.#leaseMs = durationMs('leaseMs', o.leaseMs, 30_000)
-    this.#pollMs = durationMs('pollMs', o.pollMs, 1000)
+    this.#pollMs = durationMs('pollMs', o.pollMs, 5000)
     this.#resultTtlMs = durationMs('resultTtlMs', o.resultTtlMs, 86_400_000)
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
@@ -160,6 +166,7 @@ export class Worker<T = unknown, R = unknown> {
       throw invalidArgument('onError must be a function')
     this.#onError = o.onError ?? (() => {})
     const k = this.keys
+    this.#wakeKey = k.wake(this.#tokenPrefix)
     this.#takeKeys = {
       wait: k.wait,
       delayed: k.delayed,
@@ -169,6 +176,7 @@ export class Worker<T = unknown, R = unknown> {
       paused: k.paused,
       completed: k.completed,
       events: k.events,
+      signal: k.signal,
     }
   }
 
@@ -196,7 +204,17 @@ export class Worker<T = unknown, R = unknown> {
     const closed = new Promise<void>((resolve) => {
       this.#closed = resolve
     })
-    this.#rest(0)
+    this.#resting = false
+    const waiting = this.#waiting
+    if (waiting) {
+      // End the blocking wait now: its list is this worker's own (a short TTL in case it was over).
+      await this.#db
+        .batch([
+          ['RPUSH', this.#wakeKey, '1'],
+          ['PEXPIRE', this.#wakeKey, 60_000],
+        ])
+        .catch((error: unknown) => this.#onError(error))
+    }
     this.#pump()
     if (timeoutMs === undefined) await closed
     else {
@@ -204,7 +222,7 @@ export class Worker<T = unknown, R = unknown> {
       await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
       clearTimeout(timer)
     }
-    this.#rest(0)
+    await waiting
     if (this.#renewer) clearInterval(this.#renewer)
     this.#state = 'closed'
   }
@@ -267,7 +285,8 @@ export class Worker<T = unknown, R = unknown> {
         setTimeout(() => {
           this.#failing = false
           this.#pump()
-        }, this.#pollMs)
+        }, this.#retryMs)
+        this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
       },
     )
   }
@@ -285,14 +304,15 @@ export class Worker<T = unknown, R = unknown> {
       }
     }
     this.#stats.returned += Number(reply[3] ?? 0)
+    this.#retryMs = FIRST_RETRY_MS
     if (count === 0) return
     const jobs = reply[1] as Reply[][]
+    // Fewer than asked: the queue is empty now; take-only calls wait for a wake-up signal (a call
+    // that records outcomes still takes).
+    if (jobs.length < count) this.#idle(Number(reply[2]))
+    else this.#resting = false
     if (jobs.length > 0) {
       this.#confirm.push(token)
-      this.#idleMs = FIRST_POLL_MS
-      // Fewer than asked: the queue is empty now, so take-only calls wait a little (a call that
-      // records outcomes still takes).
-      if (jobs.length < count) this.#rest(FIRST_POLL_MS)
       for (const r of jobs)
         this.#run({
           id: String(r[0]),
@@ -304,25 +324,54 @@ export class Worker<T = unknown, R = unknown> {
           stalls: Number(r[6]),
           token,
         })
-    } else {
-      // Empty: wait, at most until the next delayed job is due.
-      const due = Number(reply[2])
-      this.#rest(due >= 0 ? Math.max(1, Math.min(due, this.#idleMs)) : this.#idleMs)
-      this.#idleMs = Math.min(this.#idleMs * 2, this.#pollMs)
     }
   }
 
-  /** No take-only call for `ms` (0: end the rest now). */
-  #rest(ms: number): void {
-    if (this.#restTimer) clearTimeout(this.#restTimer)
-    this.#restTimer = null
-    this.#resting = ms > 0
-    if (ms > 0)
-      this.#restTimer = setTimeout(() => {
-        this.#restTimer = null
+  /**
+   * The queue is empty: no take-only call until a wake-up. The worker blocks (BLPOP, on a
+   * dedicated connection) on the queue's signal list, which every add pushes to, and on its own
+   * wake-up list (close); at most `hintMs` (the next delayed job or lease deadline) or pollMs.
+   */
+  #idle(hintMs: number): void {
+    this.#resting = true
+    if (this.#waiting || this.#state !== 'running') return
+    const ms = Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs)
+    const signal = this.keys.signal
+    this.#waiting = this.#db
+      .call(['BLPOP', signal, this.#wakeKey, (ms / 1000).toFixed(3)], { timeoutMs: ms + BLOCK_MARGIN_MS })
+      .then(
+        (reply) => {
+          // A signal this worker cannot use (no free slot, or closing) goes on to another idle worker.
+          if (Array.isArray(reply) && reply[0] === signal && (this.#state !== 'running' || this.#free() <= 0))
+            this.#passOn()
+        },
+        (error: unknown) => {
+          if (this.#state === 'running') this.#onError(error)
+          return new Promise<void>((resolve) => setTimeout(resolve, this.#retryMs))
+        },
+      )
+      .then(() => {
+        this.#waiting = null
         this.#resting = false
         this.#pump()
-      }, ms)
+      })
+  }
+
+  /** Slots free for a take, net of those calls in flight will fill. */
+  #free(): number {
+    return this.#concurrency - this.#held.size - this.#reserved
+  }
+
+  #passOn(): void {
+    this.#db
+      .batch(
+        [
+          ['LPUSH', this.keys.signal, '1'],
+          ['LTRIM', this.keys.signal, 0, 0],
+        ],
+        { atomic: true },
+      )
+      .catch((error: unknown) => this.#onError(error))
   }
 
   #takeLine(

@@ -8,13 +8,15 @@ hash tag, so they live in the same Cluster slot as every key below.
 KEYS[1]  waiting jobs (zset: priority · 2^42 + sequence, so FIFO within a priority)
 KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
+KEYS[4]  the wake-up signal (list, at most one element): idle workers block on it
 ARGV[1]  job hash key prefix
 ARGV[2]  n, the number of jobs; then n groups of 10 arguments, ARGV[3 + 10·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), max attempts,
          backoff type ('fixed' | 'exponential'), backoff delay ms, timeout ms (0: none),
          max stalls
 Per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD
-for the ready jobs (one ZADD for the delayed ones).
+for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it is
+empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
 Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
 local G = 10
@@ -59,4 +61,5 @@ if #ready > 0 then
   redis.call('ZADD', KEYS[1], unpack(ready))
 end
 if #delayed > 0 then redis.call('ZADD', KEYS[2], unpack(delayed)) end
+if (#ready > 0 or #delayed > 0) and redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
 return added

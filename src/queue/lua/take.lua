@@ -19,7 +19,8 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
    and only a job that stalls more than its maxStalls times is dead.
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
-   so that a lost reply can be given back (step 0).
+   so that a lost reply can be given back (step 0). A take that got all it asked for may have
+   left jobs behind: it pushes a wake-up signal (when there is none) for the next idle worker.
 
 Job hashes are `<job prefix><id>`: built here because ids come out of the sets or the caller;
 they share the queue's hash tag, so they live in the same Cluster slot as every key below, as do
@@ -32,6 +33,7 @@ KEYS[5]  the sequence counter
 KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 KEYS[7]  completed counter
 KEYS[8]  events stream (capped)
+KEYS[9]  the wake-up signal (list, at most one element)
 ARGV[1]  lease, ms
 ARGV[2]  the lease token for this hand-over
 ARGV[3]  job hash key prefix
@@ -48,8 +50,8 @@ ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV
 Returns { outcomes, jobs, wait, returned }: outcomes has one entry per finished attempt,
 'completed', 'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
 { { id, name, data, attempt, attempts, timeoutMs, stalls }, ... }; wait is, when no job was
-handed over, the ms until the next delayed job is due or the next lease expires, or -1 (none, or
-paused); returned is the number of jobs of lost replies given back.
+fewer than `count` were handed over, the ms until the next delayed job is due or the next lease
+expires (-1: none, or paused), else 0; returned is the number of jobs of lost replies given back.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -288,4 +290,8 @@ for i = 1, #popped, 2 do
   taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[5]) or 0) + 1, f[3], f[4], f[6] or '0' }
 end
 inSlices('ZADD', KEYS[3], leases)
-return { outcomes, taken, 0, returned }
+if #taken == count then
+  if redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], '1') end
+  return { outcomes, taken, 0, returned }
+end
+return { outcomes, taken, nextWake(), returned }
