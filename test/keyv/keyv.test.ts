@@ -103,6 +103,19 @@ describe('the adapter', () => {
     expect(await keyv.get('g3')).toBe(3)
   })
 
+  it("an entry declared persistent keeps Keyv's 'no TTL means forever'", async () => {
+    const ref = defineKeyspace('refkv', {
+      data: { pattern: '<ns>:<key>', type: t.string(), role: 'reference', ttl: 'persistent' },
+    })
+    db.declare(ref)
+    const keyv = new Keyv({ store: createKeyvStore(db, { entry: ref.data }), namespace: 'flags' })
+    await keyv.set('beta', true)
+    expect(await pttl('refkv:flags:beta')).toBe(-1)
+    await keyv.set('trial', true, 5000)
+    expect(await pttl('refkv:flags:trial')).toBeGreaterThan(4000)
+    expect(await keyv.get('beta')).toBe(true)
+  })
+
   it('clear() is namespace-scoped and bounded: SCAN + UNLINK pages, never KEYS or FLUSHDB', async () => {
     const a = new Keyv({ store: createKeyvStore(db, { scanCount: 50 }), namespace: 'ca' })
     const b = new Keyv({ store: createKeyvStore(db, { scanCount: 50 }), namespace: 'cb' })
