@@ -78,7 +78,10 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   await sessions.set('phone', { cookie, userId: 'ann' })
   await sessions.set('laptop', { cookie, userId: 'ann' })
   console.log(`  ann's sessions: ${(await sessions.userSessions('ann')).sort().join(', ')}`)
-  console.log(
-    `  destroyed: ${await sessions.destroyUserSessions('ann')}; a late save is refused: ${!(await sessions.set('phone', { cookie, userId: 'ann' }))}`,
+  const destroyed = await sessions.destroyUserSessions('ann')
+  const late = await sessions.set('phone', { cookie, userId: 'ann' }).then(
+    () => 'saved',
+    (error: { code?: string }) => `refused (${error.code})`,
   )
+  console.log(`  destroyed: ${destroyed}; a late save: ${late}`)
 }
