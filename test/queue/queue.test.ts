@@ -126,8 +126,10 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     // outcomes: one ZREM of the leases, one INCRBY of the completed counter, one XADD of its events.
     expect(commands).toMatchObject({ HMGET: 40, HSET: 40, PEXPIRE: 20 })
     expect(commands.HGET).toBeUndefined()
-    // A take that got all it asked for (5) looks at the wake-up signal for the next idle worker.
-    expect(commands.LLEN).toBe(commands.ZADD)
+    // A take that got all it asked for (5) looks for jobs left behind (ZCARD), and if so at the
+    // wake-up signal for the next idle worker (LLEN).
+    expect(commands.ZCARD).toBe(commands.ZADD)
+    expect(commands.LLEN ?? 0).toBeLessThanOrEqual(commands.ZADD!)
     const recording = commands.XADD ?? 0
     expect(recording).toBeGreaterThanOrEqual(2)
     expect(recording).toBeLessThanOrEqual(4)

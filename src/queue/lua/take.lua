@@ -19,8 +19,8 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
    and only a job that stalls more than its maxStalls times is dead.
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
-   so that a lost reply can be given back (step 0). A take that got all it asked for may have
-   left jobs behind: it pushes a wake-up signal (when there is none) for the next idle worker.
+   so that a lost reply can be given back (step 0). A take that got all it asked for and left
+   jobs behind pushes a wake-up signal (when there is none) for the next idle worker.
 
 Job hashes are `<job prefix><id>`: built here because ids come out of the sets or the caller;
 they share the queue's hash tag, so they live in the same Cluster slot as every key below, as do
@@ -291,7 +291,9 @@ for i = 1, #popped, 2 do
 end
 inSlices('ZADD', KEYS[3], leases)
 if #taken == count then
-  if redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], '1') end
+  if redis.call('ZCARD', KEYS[1]) > 0 and redis.call('LLEN', KEYS[9]) == 0 then
+    redis.call('RPUSH', KEYS[9], '1')
+  end
   return { outcomes, taken, 0, returned }
 end
 return { outcomes, taken, nextWake(), returned }
