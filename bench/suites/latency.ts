@@ -1,0 +1,150 @@
+/**
+ * Add → start latency on an idle queue: one job at a time, the time from calling `add` to the
+ * handler starting, for redis-expert, BullMQ and bee-queue (each with its defaults, one worker
+ * of concurrency 1, producer and worker on connections of their own in this process). Between
+ * jobs the queue stays idle for IDLE_MS, so that each add finds the worker waiting (blocked) —
+ * what a mostly idle production queue sees. The table's figure is 1000 / p50 (higher is better);
+ * the p50 / p99 table printed after it is the result.
+ */
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import type { BenchCase, ServerHandle, Suite } from '../harness.js'
+
+const JOBS = 200
+const IDLE_MS = 5
+const LIBRARIES = ['redis-expert', 'bullmq', 'bee-queue'] as const
+type Library = (typeof LIBRARIES)[number]
+
+/** One library's producer and idle worker: `add` resolves when the job was added. */
+interface Rig {
+  add(n: number): Promise<unknown>
+  close(): Promise<void>
+}
+
+const latencies: Record<string, number[]> = {}
+let started: (n: number) => void = () => {}
+
+interface BeeQueue {
+  createJob(data: unknown): { save(): Promise<unknown> }
+  process(concurrency: number, handler: (job: { data: unknown }) => Promise<unknown>): void
+  ready(): Promise<unknown>
+  close(): Promise<void>
+}
+type BeeConstructor = new (name: string, settings: Record<string, unknown>) => BeeQueue
+
+async function rig(library: Library, url: string, queue: string): Promise<Rig> {
+  const onStart = (n: number) => started(n)
+  if (library === 'redis-expert') {
+    const { connect } = await import('../../src/client/index.js')
+    const { Queue, Worker } = await import('../../src/queue/index.js')
+    const producer = await connect({ url })
+    const consumer = await connect({ url })
+    const q = new Queue<number>(producer, queue)
+    const w = new Worker<number, null>(consumer, queue, (job) => {
+      onStart(job.data)
+      return null
+    })
+    w.start()
+    return {
+      add: (n) => q.add('job', n),
+      async close() {
+        await w.close()
+        await Promise.all([producer.close(), consumer.close()])
+      },
+    }
+  }
+  if (library === 'bullmq') {
+    const { Queue, Worker } = await import('bullmq')
+    const connection = { url, maxRetriesPerRequest: null }
+    const q = new Queue(queue, { connection })
+    const w = new Worker(
+      queue,
+      async (job) => {
+        onStart(job.data as number)
+        return null
+      },
+      { connection },
+    )
+    await Promise.all([q.waitUntilReady(), w.waitUntilReady()])
+    return {
+      add: (n) => q.add('job', n),
+      async close() {
+        await w.close()
+        await q.close()
+      },
+    }
+  }
+  const Bee = createRequire(import.meta.url)('bee-queue') as BeeConstructor
+  const producer = new Bee(queue, { redis: { url }, isWorker: false, getEvents: false, sendEvents: false })
+  const consumer = new Bee(queue, { redis: { url }, isWorker: true, getEvents: false, sendEvents: false })
+  await Promise.all([producer.ready(), consumer.ready()])
+  consumer.process(1, async (job) => {
+    onStart(job.data as number)
+    return null
+  })
+  return {
+    add: (n) => producer.createJob(n).save(),
+    async close() {
+      await Promise.all([producer.close(), consumer.close()])
+    },
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function libraryCase(library: Library, server: ServerHandle): BenchCase {
+  let runs = 0
+  return {
+    name: library,
+    async run() {
+      const r = await rig(library, server.url, `lat-${library.replace('-', '')}-${process.pid}-${runs++}`)
+      const samples: number[] = []
+      try {
+        // Let the worker reach its idle wait first.
+        await sleep(200)
+        for (let n = 0; n < JOBS; n++) {
+          const start = new Promise<number>((resolve) => {
+            started = () => resolve(performance.now())
+          })
+          const t0 = performance.now()
+          await r.add(n)
+          samples.push((await start) - t0)
+          await sleep(IDLE_MS)
+        }
+      } finally {
+        await r.close()
+      }
+      // The harness's first run of each case is its warm-up.
+      if (runs > 1) latencies[library] = [...(latencies[library] ?? []), ...samples]
+      const sorted = [...samples].sort((a, b) => a - b)
+      return { opsPerSecond: 1000 / sorted[Math.floor(sorted.length / 2)]! }
+    },
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN
+}
+
+export const latencySuite: Suite = {
+  name: 'queue-latency',
+  description: `Add → handler start on an idle queue: ${JOBS} single jobs per repetition, ${IDLE_MS} ms idle between them; producer and worker (concurrency 1) on their own connections in one process. Figure: 1000 / p50 ms.`,
+  baseline: 'bee-queue',
+  unit: '1000 / p50 ms',
+  targets: [{ case: 'redis-expert', minRatio: 1 }],
+  async setup(server) {
+    return {
+      cases: LIBRARIES.map((library) => libraryCase(library, server)),
+      async teardown() {
+        const lines = Object.entries(latencies).map(
+          ([library, values]) =>
+            `| ${library} | ${percentile(values, 50).toFixed(3)} | ${percentile(values, 90).toFixed(3)} | ${percentile(values, 99).toFixed(3)} | ${values.length} |`,
+        )
+        console.log(
+          `Add → start latency, ms (every repetition's jobs pooled, warm-up excluded):\n\n| library | p50 | p90 | p99 | jobs |\n|---|---:|---:|---:|---:|\n${lines.join('\n')}\n`,
+        )
+      },
+    }
+  },
+}
