@@ -111,7 +111,7 @@ function atomicity(entry: EntryPolicy, all: readonly EntryPolicy[]): string {
       ? 'Every operation is one command.'
       : entry.kind === 'string' || entry.kind === 'json'
         ? 'set is one SET ... PX: value and TTL are written together.'
-        : 'Every write runs in MULTI/EXEC with its PEXPIRE: the key never exists without its TTL.',
+        : 'Every write is one script that runs it, then its PEXPIRE: the key never exists without its TTL, and a write that fails leaves the key as it was.',
   )
   const checkThenAct: Partial<Record<EntryPolicy['kind'], string>> = {
     string:

@@ -8,14 +8,20 @@ import type { TypeKind } from './types.js'
  * `INFO commandstats` on a real server, so this table cannot drift from the code.
  *
  * How the policy changes the commands:
- * - a write to an entry with a finite TTL runs inside MULTI/EXEC with a PEXPIRE, so the key never
- *   exists without its TTL (SET carries PX itself and needs neither);
+ * - a write to an entry with a finite TTL runs in one script (ops/write.lua, EVALSHA) that sends the
+ *   write and then PEXPIRE, so the key never exists without its TTL, and a write that fails
+ *   (WRONGTYPE on a legacy key) raises before the PEXPIRE and leaves the key exactly as it was —
+ *   MULTI/EXEC could not: EXEC runs PEXPIRE even when the write before it failed (SET carries PX
+ *   itself and needs neither);
  * - a read of a sliding entry is pipelined with a PEXPIRE (one round trip, no MULTI: a read has
  *   nothing to roll back);
- * - a bounded list's pushes trim it with LTRIM (in MULTI with the push, TTL or not); a bounded
- *   stream's XADD trims with MAXLEN ~.
+ * - a bounded list's pushes trim it with LTRIM (in the script with the push, or in MULTI/EXEC
+ *   without a TTL); a bounded stream's XADD trims with MAXLEN ~.
  *
- * Round trips and commands per call (pinned by test/keyspace/roundtrips.test.ts):
+ * Round trips and commands per call (pinned by test/keyspace/roundtrips.test.ts; `INFO
+ * commandstats` counts EVALSHA and each command the script runs). A server that has not cached
+ * the script yet answers the first EVALSHA with NOSCRIPT: that one write costs a second round trip
+ * (EVAL with the source, which caches it); every later one is 1.
  *
  * | type    | operation                          | RTT | finite TTL                     | persistent     | sliding read adds |
  * |---------|------------------------------------|-----|--------------------------------|----------------|-------------------|
@@ -23,25 +29,29 @@ import type { TypeKind } from './types.js'
  * | string, | get                                | 1   | GET                            | GET            | PEXPIRE           |
  * | json    | set                                | 1   | SET … PX                       | SET            | —                 |
  * | counter | get / set                          | 1   | GET / SET … PX                 | GET / SET      | PEXPIRE (get)     |
- * |         | incr / incrBy                      | 1   | MULTI INCRBY PEXPIRE EXEC      | INCRBY         | —                 |
+ * |         | incr / incrBy                      | 1   | EVALSHA INCRBY PEXPIRE         | INCRBY         | —                 |
  * | hash    | hget hmget hexists len get         | 1   | HGET HMGET HEXISTS HLEN HGETALL| same           | PEXPIRE           |
- * |         | hset hdel hincrBy                  | 1   | MULTI <cmd> PEXPIRE EXEC       | <cmd>          | —                 |
+ * |         | hset hdel hincrBy                  | 1   | EVALSHA <cmd> PEXPIRE          | <cmd>          | —                 |
  * |         | scan                               | 1/page | HSCAN                       | HSCAN          | —                 |
- * | list    | push / unshift                     | 1   | MULTI R/LPUSH [LTRIM] PEXPIRE EXEC | R/LPUSH, or MULTI … LTRIM EXEC when bounded | — |
- * |         | pop / shift                        | 1   | MULTI R/LPOP PEXPIRE EXEC      | R/LPOP         | —                 |
+ * | list    | push / unshift                     | 1   | EVALSHA R/LPUSH [LTRIM] PEXPIRE | R/LPUSH, or MULTI … LTRIM EXEC when bounded | — |
+ * |         | pop / shift                        | 1   | EVALSHA R/LPOP PEXPIRE         | R/LPOP         | —                 |
  * |         | range / len                        | 1   | LRANGE / LLEN                  | same           | PEXPIRE           |
- * | set     | add / remove                       | 1   | MULTI SADD/SREM PEXPIRE EXEC   | SADD / SREM    | —                 |
+ * | set     | add / remove                       | 1   | EVALSHA SADD/SREM PEXPIRE      | SADD / SREM    | —                 |
  * |         | isMember card members              | 1   | SISMEMBER SCARD SMEMBERS       | same           | PEXPIRE           |
  * |         | scan                               | 1/page | SSCAN                       | SSCAN          | —                 |
- * | zset    | add incr remove                    | 1   | MULTI ZADD/ZINCRBY/ZREM PEXPIRE EXEC | <cmd>    | —                 |
+ * | zset    | add incr remove                    | 1   | EVALSHA ZADD/ZINCRBY/ZREM PEXPIRE | <cmd>       | —                 |
  * |         | score rank range rangeByScore card | 1   | ZSCORE Z(REV)RANK Z(REV)RANGE Z(REV)RANGEBYSCORE ZCARD | same | PEXPIRE |
  * |         | scan                               | 1/page | ZSCAN                       | ZSCAN          | —                 |
- * | stream  | add                                | 1   | MULTI XADD [MAXLEN ~] PEXPIRE EXEC | XADD       | —                 |
+ * | stream  | add                                | 1   | EVALSHA XADD [MAXLEN ~] PEXPIRE | XADD          | —                 |
  * |         | len / range                        | 1   | XLEN / X(REV)RANGE … COUNT     | same           | PEXPIRE           |
- * | hll     | add / merge                        | 1   | MULTI PFADD/PFMERGE PEXPIRE EXEC | <cmd>        | —                 |
+ * | hll     | add / merge                        | 1   | EVALSHA PFADD/PFMERGE PEXPIRE  | <cmd>          | —                 |
  * |         | count                              | 1   | PFCOUNT                        | PFCOUNT        | PEXPIRE           |
- * | bitmap  | setBit                             | 1   | MULTI SETBIT PEXPIRE EXEC      | SETBIT         | —                 |
+ * | bitmap  | setBit                             | 1   | EVALSHA SETBIT PEXPIRE         | SETBIT         | —                 |
  * |         | getBit / count                     | 1   | GETBIT / BITCOUNT              | same           | PEXPIRE           |
+ *
+ * A variadic write with more than 4000 values (HSET of 2000+ fields, SADD of 4000+ members) runs
+ * as several commands of 4000 values inside the one script (Lua cannot unpack more at once):
+ * still one round trip and all-or-nothing for a wrong type; commandstats counts each chunk.
  *
  * Whole-collection reads (hash get, set members) and unbounded windows are refused with
  * UNBOUNDED_READ before any I/O (0 round trips) unless maxItems bounds the entry.
@@ -49,7 +59,7 @@ import type { TypeKind } from './types.js'
 export interface OperationPlan {
   /** Method name on the bound handle. */
   readonly op: string
-  /** Commands sent in the one round trip, in order (MULTI/EXEC included). */
+  /** Commands sent in the one round trip, in order (MULTI/EXEC or EVALSHA included). */
   readonly commands: readonly string[]
   readonly complexity: string
   /** `refused`: the method exists only for bounded entries (UNBOUNDED_READ otherwise). */
@@ -194,7 +204,7 @@ export function operationsFor(policy: EntryPolicy): OperationPlan[] {
   return [...SPECS[policy.kind], ...KEY_OPS].map((spec) => {
     let commands: string[] = [spec.command]
     if (spec.trim && bounded) commands.push(spec.trim)
-    if (spec.access === 'write' && finiteTtl) commands = ['MULTI', ...commands, 'PEXPIRE', 'EXEC']
+    if (spec.access === 'write' && finiteTtl) commands = ['EVALSHA', ...commands, 'PEXPIRE']
     else if (commands.length > 1) commands = ['MULTI', ...commands, 'EXEC']
     if (spec.access === 'read' && policy.sliding) commands.push('PEXPIRE')
     const status = spec.whole
@@ -210,6 +220,9 @@ export function operationsFor(policy: EntryPolicy): OperationPlan[] {
       spec.callBound && !bounded ? `the call must be bounded: ${spec.callBound}` : undefined,
       spec.cursor ? 'one round trip per page' : undefined,
       spec.op === 'set' && finiteTtl ? 'PX carries the TTL' : undefined,
+      spec.access === 'write' && finiteTtl
+        ? 'one script: PEXPIRE only after the write succeeded; a failed write leaves the key as it was'
+        : undefined,
       spec.command === 'XADD' && bounded ? `MAXLEN ~ ${policy.maxItems}` : undefined,
       spec.trim && bounded ? `keeps the ${policy.maxItems} newest` : undefined,
     ].filter((n): n is string => n !== undefined)

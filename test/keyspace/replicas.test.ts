@@ -86,6 +86,9 @@ describe('on a master with one replica', () => {
 
   it('a typed write waits for the replica (WAIT beside it); reads and undeclared entries do not', async () => {
     const ks = db.keyspace(bank)
+    // Caches the typed-write script: a server's first EVALSHA is NOSCRIPT, resent as EVAL (and
+    // both wait for the replica); the steady state is pinned below.
+    await ks.profile({ id: 'warm' }).hset({ name: 'warm' })
     const before = await commandCalls(db)
     expect(await ks.balance({ account: 'a' }).incrBy(7)).toBe(7)
     await ks.balance({ account: 'a' }).set(10)

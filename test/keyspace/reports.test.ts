@@ -169,7 +169,7 @@ describe('decision log', () => {
   it('lists the commands of each operation under the policy', () => {
     const ops = (name: 'user' | 'session' | 'cart' | 'board' | 'product') =>
       Object.fromEntries(operationsFor(shop[name].policy).map((o) => [o.op, o]))
-    expect(ops('user').hset!.commands).toEqual(['MULTI', 'HSET', 'PEXPIRE', 'EXEC'])
+    expect(ops('user').hset!.commands).toEqual(['EVALSHA', 'HSET', 'PEXPIRE'])
     expect(ops('user').get!.status).toBe('bounded')
     expect(ops('cart').get!.status).toBe('refused')
     expect(ops('session').hget!.commands).toEqual(['HGET', 'PEXPIRE'])
@@ -198,7 +198,7 @@ describe('renderers', () => {
     const md = renderDecisions(shop.decisions(), 'md')
     expect(md).toContain('### user — `shop:user:<id>`')
     expect(md).toContain('1. **Structure.**')
-    expect(md).toContain('| hset | MULTI → HSET → PEXPIRE → EXEC |')
+    expect(md).toContain('| hset | EVALSHA → HSET → PEXPIRE |')
     const text = renderDecisions(shop.decisions(), 'text')
     expect(text).toContain('  5. serialization')
   })

@@ -1,4 +1,5 @@
-import type { CallOptions, Command, Executor, Reply } from '../../client/types.js'
+import { defineScript, isNoScript } from '../../atomic/script.js'
+import type { CallOptions, Command, Executor, RedisArg, Reply } from '../../client/types.js'
 import type { Codec } from '../../codec/types.js'
 import { RedisExpertError } from '../../errors.js'
 import type { EntryPolicy } from '../declaration.js'
@@ -46,10 +47,13 @@ export function writeOne(ctx: KeyContext, command: Command): Promise<Reply> {
 }
 
 /**
- * Runs the commands of one write and, for an entry with a TTL, its PEXPIRE — all inside
- * MULTI/EXEC, in one round trip, so that no failure leaves the key without a TTL. Resolves to
- * the replies of `commands` (the PEXPIRE's reply is dropped). An entry declared with
- * `replicas` also waits for them (WAIT, in the same round trip).
+ * Runs the commands of one write and, for an entry with a TTL, its PEXPIRE — in one round trip,
+ * all or nothing: one script (write.lua) runs the commands and then PEXPIRE, so a write that
+ * fails (WRONGTYPE, a non-integer HINCRBY, a stale XADD id) leaves the key exactly as it was,
+ * value and TTL, and no key ever exists without its TTL. (MULTI/EXEC could not: EXEC runs
+ * PEXPIRE even when the write before it failed.) Without a TTL one command goes alone and
+ * several (RPUSH + LTRIM) in MULTI/EXEC. Resolves to the replies of `commands`. An entry
+ * declared with `replicas` also waits for them (WAIT, in the same round trip).
  */
 export async function write(ctx: KeyContext, commands: readonly Command[]): Promise<Reply[]> {
   const expire = expireCommand(ctx)
@@ -58,8 +62,50 @@ export async function write(ctx: KeyContext, commands: readonly Command[]): Prom
     if (commands.length === 1) return [await ctx.executor.call(commands[0]!, options)]
     return ctx.executor.batch(commands, { ...options, atomic: true })
   }
-  const replies = await ctx.executor.batch([...commands, expire], { ...options, atomic: true })
-  return replies.slice(0, commands.length)
+  const ttl = expire[2]!
+  let reply: Reply
+  try {
+    reply = await ctx.executor.call(writeLine('EVALSHA', typedWrite.sha, ctx, commands, ttl), options)
+  } catch (error) {
+    if (!isNoScript(error)) throw error
+    reply = await ctx.executor.call(writeLine('EVAL', typedWrite.source, ctx, commands, ttl), options)
+  }
+  if (!Array.isArray(reply) || reply.length !== commands.length)
+    throw new RedisExpertError('COMMAND_ERROR', `${ctx.key}: unexpected reply from the typed-write script`, {
+      details: { key: ctx.key, entry: ctx.policy.name },
+    })
+  return reply
+}
+
+const typedWrite = defineScript({
+  name: 'typed-write',
+  file: new URL('./write.lua', import.meta.url),
+  keys: ['key'],
+  args: ['ttlMs', 'count'],
+})
+
+/** EVALSHA/EVAL of write.lua: each command as its argument count, its name and its arguments. */
+function writeLine(
+  verb: 'EVALSHA' | 'EVAL',
+  head: string,
+  ctx: KeyContext,
+  commands: readonly Command[],
+  ttl: RedisArg,
+): Command {
+  const keys: RedisArg[] = [ctx.key]
+  const args: RedisArg[] = [ttl, commands.length]
+  for (const command of commands) {
+    const name = command[0]!
+    if (command[1] !== ctx.key) throw new Error(`a typed write addresses its own key first: ${String(name)}`)
+    if (name === 'PFMERGE') {
+      for (let i = 2; i < command.length; i++) keys.push(command[i]!)
+      args.push(0, name)
+    } else {
+      args.push(command.length - 2, name)
+      for (let i = 2; i < command.length; i++) args.push(command[i]!)
+    }
+  }
+  return [verb, head, keys.length, ...keys, ...args]
 }
 
 /**
