@@ -292,12 +292,12 @@ export class Connection implements ReplySink {
     const ms = options.timeoutMs ?? this.#settings.commandTimeoutMs
     const flags = ERROR_VALUE | (options.latin1 === true ? LATIN1 : 0)
     return new Promise((resolve, reject) => {
-      const replies: ParsedReply[] = new Array(count)
-      let got = 0
+      // Filled by push, not pre-sized: a packed array, which the caller walks faster.
+      const replies: ParsedReply[] = []
       let failed = false
       const collect = (reply: ParsedReply) => {
-        replies[got++] = reply
-        if (got === count && !failed) resolve(replies)
+        replies.push(reply)
+        if (replies.length === count && !failed) resolve(replies)
       }
       const fail = (error: unknown) => {
         if (failed) return
@@ -306,6 +306,9 @@ export class Connection implements ReplySink {
       }
       for (let i = 0; i < count && !failed; i++)
         this.#enqueueWith(commands[i] as readonly (string | Buffer)[], flags, ms, collect, fail)
+      // A batch is one write already: out now, not after the loop's next turn, so the server
+      // starts on it while this process parses the replies of the one before.
+      this.#write()
     })
   }
 

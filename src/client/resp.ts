@@ -237,6 +237,27 @@ const SLAB = 64 * 1024
 const SHORT = 64
 /** Buffer arguments from this size on are written as they are rather than copied. */
 const LARGE = 16 * 1024
+/** latin1 strings up to this length are copied char by char; longer ones by Node. */
+const TINY = 16
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at U+0000 on purpose
+const NOT_LATIN1 = /[^\u0000-\u00ff]/
+
+/** Writes `<type><n>\r\n` at `at`; returns where the next byte goes. */
+function writeHeader(slab: Buffer, at: number, type: number, n: number): number {
+  slab[at++] = type
+  if (n < 10) slab[at++] = 0x30 + n
+  else if (n < 100) {
+    slab[at++] = 0x30 + Math.floor(n / 10)
+    slab[at++] = 0x30 + (n % 10)
+  } else at += slab.write(String(n), at, 'latin1')
+  slab[at] = 13
+  slab[at + 1] = 10
+  return at + 2
+}
+
+function notBytes(index: number): TypeError {
+  return new TypeError(`command argument ${index} is not a string of bytes (latin1)`)
+}
 
 /**
  * Encodes commands (RESP2 arrays of bulk strings) straight into Buffers, for one write per
@@ -262,6 +283,7 @@ export class CommandWriter {
    * a char above U+00FF), nothing of it is kept.
    */
   add(args: readonly (string | Buffer)[], latin1 = false): void {
+    if (latin1 && this.#addLatin1(args)) return
     const slab = this.#slab
     const used = this.#used
     const start = this.#start
@@ -346,17 +368,62 @@ export class CommandWriter {
     this.#used = at + size + 2
   }
 
+  /**
+   * The latin1 fast path for a command of strings only (the audit's thousands per batch): room
+   * for all of it at once, headers written inline. False, with nothing written, when an
+   * argument is not a string (the general path then takes the command).
+   */
+  #addLatin1(args: readonly (string | Buffer)[]): boolean {
+    const count = args.length
+    let size = 16
+    for (let i = 0; i < count; i++) {
+      const arg = args[i]
+      if (typeof arg !== 'string') return false
+      size += arg.length + 16
+    }
+    this.#room(size)
+    const slab = this.#slab
+    let at = writeHeader(slab, this.#used, 0x2a, count)
+    for (let i = 0; i < count; i++) {
+      const arg = args[i] as string
+      const length = arg.length
+      at = writeHeader(slab, at, 0x24, length)
+      if (length > TINY) {
+        if (NOT_LATIN1.test(arg)) throw notBytes(i)
+        slab.write(arg, at, 'latin1')
+        at += length
+      } else
+        for (let j = 0; j < length; j++) {
+          const code = arg.charCodeAt(j)
+          if (code > 0xff) throw notBytes(i)
+          slab[at++] = code
+        }
+      slab[at] = 13
+      slab[at + 1] = 10
+      at += 2
+    }
+    // Only now is the command kept: a throw above leaves #used where it was.
+    this.#used = at
+    return true
+  }
+
   /** A string of bytes, one char per byte. */
   #latin1(arg: string, index: number): void {
     const length = arg.length
     this.#room(length + 16)
     const slab = this.#slab
     let at = this.#header(0x24, length)
-    for (let i = 0; i < length; i++) {
-      const code = arg.charCodeAt(i)
-      if (code > 0xff) throw new TypeError(`command argument ${index} is not a string of bytes (latin1)`)
-      slab[at++] = code
-    }
+    if (length > TINY) {
+      // Node's own copy, after one native scan for a char that is no byte: ~2x the JS loop.
+      if (NOT_LATIN1.test(arg)) throw notBytes(index)
+      slab.write(arg, at, 'latin1')
+      at += length
+    } else
+      for (let i = 0; i < length; i++) {
+        const code = arg.charCodeAt(i)
+        if (code > 0xff) throw notBytes(index)
+        slab[at++] = code
+      }
     slab[at] = 13
     slab[at + 1] = 10
     this.#used = at + 2

@@ -224,6 +224,7 @@ describe('CommandWriter', () => {
         '*2\r\n$3\r\nGET\r\n$2\r\n\u00c3\u00a9\r\n',
     )
     expect(() => writer.add(['PTTL', 'k€'], true)).toThrow(/latin1/)
+    expect(() => writer.add(['PTTL', `${'k'.repeat(40)}€`], true)).toThrow(/latin1/)
     expect(writer.take()).toBeNull()
   })
 
