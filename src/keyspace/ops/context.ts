@@ -14,9 +14,13 @@ export interface KeyContext {
   readonly random: () => number
 }
 
-/** Whether replies must come back as Buffers (binary codec). */
+/**
+ * Whether replies come back as Buffers: for every entry with a codec. A binary codec needs the
+ * bytes; a text codec gets them checked as UTF-8 by `decode` — decoding in the parser would turn
+ * bytes that are not text into U+FFFD in silence, and a write-back would then corrupt the value.
+ */
 export function buffers(ctx: KeyContext): boolean {
-  return ctx.policy.codec?.binary === true
+  return ctx.policy.codec !== null
 }
 
 /** The PEXPIRE that gives a write its (jittered) TTL, or null for a persistent entry. */
@@ -158,10 +162,36 @@ export function decode<T>(ctx: KeyContext, reply: Reply, field?: string): T {
       },
     )
   }
+  const codec = codecOf(ctx)
+  const value = Buffer.isBuffer(reply) && !codec.binary ? utf8Text(ctx, codec, reply, field) : reply
   try {
-    return codecOf(ctx).decode(reply) as T
+    return codec.decode(value) as T
   } catch (error) {
     return withKey(ctx, error, field === undefined ? undefined : { field })
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A text codec's value as text; bytes that are not UTF-8 are DECODE_FAILED, never U+FFFD. */
+function utf8Text(ctx: KeyContext, codec: Codec<unknown>, reply: Buffer, field?: string): string {
+  try {
+    return UTF8.decode(reply)
+  } catch (error) {
+    const at = field === undefined ? ctx.key : `${ctx.key} field ${JSON.stringify(field)}`
+    throw new RedisExpertError(
+      'DECODE_FAILED',
+      `${at}: the stored value (${reply.length} bytes) is not valid UTF-8, so the ${codec.name} codec cannot read it; for binary values declare the entry with codec: 'bytes' (Buffers in and out)`,
+      {
+        cause: error,
+        details: {
+          codec: codec.name,
+          key: ctx.key,
+          entry: ctx.policy.name,
+          ...(field === undefined ? {} : { field }),
+        },
+      },
+    )
   }
 }
 
