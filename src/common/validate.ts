@@ -74,13 +74,17 @@ export function strictOptions(
   what: string,
   value: unknown,
   known: readonly string[],
+  hints: Readonly<Record<string, readonly [name: string, where: string]>> = {},
 ): Record<string, unknown> {
   const o = plainOptions(what, value)
   for (const key of Object.keys(o)) {
     if (known.includes(key)) continue
-    const closest = closestName(key, known)
+    // A name from another library (BullMQ's lockDuration) or another options object maps to ours.
+    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined
+    const closest = hint ? hint[0] : closestName(key, known)
+    const where = hint ? ` (${hint[1]})` : ''
     throw invalidArgument(
-      `${what}: unknown option '${key}'${closest ? ` — did you mean '${closest}'?` : ''} (known: ${known.join(', ')})`,
+      `${what}: unknown option '${key}'${closest ? ` — did you mean '${closest}'${where}?` : ''} (known: ${known.join(', ')})`,
       { option: key, closest, known: [...known] },
     )
   }

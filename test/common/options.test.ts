@@ -72,8 +72,18 @@ describe('every options object refuses unknown keys', () => {
       'delay',
       'delayMs',
     ],
-    ['Worker', () => new Worker(db, 'q', fn, { jobTimeoutMs: 5 } as never), 'jobTimeoutMs', 'leaseMs'],
-    ['Worker.close', () => new Worker(db, 'q', fn).close({ timeout: 5 } as never), 'timeout', 'timeoutMs'],
+    [
+      'Worker',
+      () => new Worker(db, 'q', fn, { jobTimeoutMs: 5, autorun: false } as never),
+      'jobTimeoutMs',
+      'timeoutMs',
+    ],
+    [
+      'Worker.close',
+      () => new Worker(db, 'q', fn, { autorun: false }).close({ timeout: 5 } as never),
+      'timeout',
+      'timeoutMs',
+    ],
     ['QueueEvents', () => new QueueEvents(db, 'q', fn, { blockMS: 5 } as never), 'blockMS', 'blockMs'],
     [
       'createStreamWorker',

@@ -1,0 +1,115 @@
+import { json } from '../codec/index.js'
+
+export interface Job<T> {
+  readonly id: string
+  readonly name: string
+  readonly data: T
+  /** 1 on the first attempt (a stall does not use an attempt: the run after one has the same number). */
+  readonly attempt: number
+  readonly attempts: number
+  /** Times this job's lease expired before (its worker crashed or stalled). */
+  readonly stalls: number
+  /** Fires when the job's timeout passes or the worker is closed with a deadline that passes. */
+  readonly signal: AbortSignal
+  /**
+   * Records progress (any JSON value, e.g. a percentage) on the job and appends a 'progress'
+   * event: one round trip. Resolves false when this worker no longer holds the job's lease.
+   */
+  updateProgress(progress: unknown): Promise<boolean>
+}
+
+export type JobHandler<T, R> = (job: Job<T>) => Promise<R> | R
+
+/** A job as a take call handed it over. */
+export interface Taken {
+  readonly id: string
+  readonly name: string
+  readonly data: string
+  readonly attempt: number
+  readonly attempts: number
+  readonly timeoutMs: number
+  readonly stalls: number
+  /** The lease token of the call that took it. */
+  readonly token: string
+}
+
+/** An attempt that ended, waiting for the next take call to record its outcome. */
+export interface Finished {
+  readonly taken: Taken
+  readonly outcome: 'completed' | 'failed'
+  /** The encoded result, or the error message. */
+  readonly value: string
+  /** Random in [0, 1): the jitter of the backoff the take script computes. */
+  readonly jitter: number
+}
+
+/**
+ * Runs the handler once: the job's data decoded, its timeout raced (the signal fires), a throw
+ * or a timeout a 'failed' outcome. Never rejects.
+ */
+export async function runAttempt<T, R>(
+  handler: JobHandler<T, R>,
+  taken: Taken,
+  progress: (taken: Taken, value: unknown) => Promise<boolean>,
+  closing: AbortSignal,
+  onFailure: (error: unknown) => void,
+): Promise<Finished> {
+  // Created on first use: an AbortController per job costs more than a trivial handler.
+  let abort: AbortController | undefined
+  let abortedWith: Error | undefined
+  let signal: AbortSignal | undefined
+  const getSignal = () => {
+    if (!signal) {
+      abort = new AbortController()
+      if (abortedWith) abort.abort(abortedWith)
+      signal = AbortSignal.any([abort.signal, closing])
+    }
+    return signal
+  }
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const job: Job<T> = {
+      id: taken.id,
+      name: taken.name,
+      data: json.decode(taken.data) as T,
+      attempt: taken.attempt,
+      attempts: taken.attempts,
+      stalls: taken.stalls,
+      get signal() {
+        return getSignal()
+      },
+      updateProgress: (value) => progress(taken, value),
+    }
+    const run = handler(job)
+    const result =
+      taken.timeoutMs > 0
+        ? await Promise.race([
+            run,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                const error = new Error(`timed out after ${taken.timeoutMs} ms`)
+                abortedWith = error
+                abort?.abort(error)
+                reject(error)
+              }, taken.timeoutMs)
+            }),
+          ])
+        : await run
+    return {
+      taken,
+      outcome: 'completed',
+      value: json.encode(result === undefined ? null : result) as string,
+      jitter: 0,
+    }
+  } catch (error) {
+    onFailure(error)
+    return {
+      taken,
+      outcome: 'failed',
+      value: error instanceof Error ? error.message : String(error),
+      jitter: Math.random(),
+    }
+  } finally {
+    if (timer) clearTimeout(timer)
+  }
+}

@@ -1,0 +1,112 @@
+import type { RedisExpertClient } from '../client/client.js'
+import type { Command, RedisArg, Reply } from '../client/types.js'
+import { json } from '../codec/index.js'
+import { invalidArgument } from '../errors.js'
+import type { Finished, Taken } from './attempt.js'
+import type { QueueKeys } from './keyspace.js'
+import { batchCommand, EXTEND, PROGRESS, TAKE } from './scripts.js'
+
+/** Outcomes per take call, and leases per extend call, at most. */
+export const MAX_BATCH = 1000
+
+export interface TakeCall {
+  readonly leaseMs: number
+  readonly resultTtlMs: number
+  readonly eventsMaxLen: number
+  readonly token: string
+  /** Jobs to take at most (0: settle only). */
+  readonly count: number
+  readonly finished: readonly Finished[]
+  /** Tokens of earlier calls whose reply was lost, and of those whose reply arrived. */
+  readonly revoke: readonly string[]
+  readonly confirm: readonly string[]
+}
+
+/** The take script's EVALSHA line for one call. */
+export function takeLine(keys: QueueKeys, call: TakeCall): Command {
+  const groups: RedisArg[] = []
+  for (const f of call.finished) groups.push(f.taken.id, f.taken.token, f.outcome, f.value, f.jitter)
+  return batchCommand(
+    TAKE,
+    {
+      wait: keys.wait,
+      delayed: keys.delayed,
+      active: keys.active,
+      dead: keys.dead,
+      seq: keys.seq,
+      paused: keys.paused,
+      completed: keys.completed,
+      events: keys.events,
+      signal: keys.signal,
+    },
+    {
+      leaseMs: call.leaseMs,
+      token: call.token,
+      jobPrefix: keys.jobPrefix,
+      takePrefix: keys.takePrefix,
+      count: call.count,
+      resultTtlMs: call.resultTtlMs,
+      eventsMaxLen: call.eventsMaxLen,
+      jitter: Math.random(),
+      revoke: call.revoke.join(' '),
+      confirm: call.confirm.join(' '),
+      finished: call.finished.length,
+    },
+    groups,
+  )
+}
+
+/** The jobs of a take reply (`reply[1]`), leased to `token`. */
+export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
+  return (reply[1] as Reply[][]).map((r) => ({
+    id: String(r[0]),
+    name: String(r[1]),
+    data: String(r[2]),
+    attempt: Number(r[3]),
+    attempts: Number(r[4]),
+    timeoutMs: Number(r[5]),
+    stalls: Number(r[6]),
+    token,
+  }))
+}
+
+/** The extend script's lines renewing the leases of `held` (one per MAX_BATCH jobs). */
+export function extendLines(keys: QueueKeys, leaseMs: number, held: readonly Taken[]): Command[] {
+  const lines: Command[] = []
+  for (let start = 0; start < held.length; start += MAX_BATCH) {
+    const groups: RedisArg[] = []
+    const end = Math.min(held.length, start + MAX_BATCH)
+    for (let i = start; i < end; i++) groups.push(held[i]!.id, held[i]!.token)
+    lines.push(
+      batchCommand(
+        EXTEND,
+        { active: keys.active },
+        { jobPrefix: keys.jobPrefix, leaseMs, count: end - start },
+        groups,
+      ),
+    )
+  }
+  return lines
+}
+
+/** job.updateProgress: one script, for the lease holder only; false when the lease is gone. */
+export async function recordProgress(
+  db: RedisExpertClient,
+  keys: QueueKeys,
+  taken: Taken,
+  progress: unknown,
+  eventsMaxLen: number,
+): Promise<boolean> {
+  let encoded: string
+  try {
+    encoded = json.encode(progress === undefined ? null : progress) as string
+  } catch (error) {
+    throw invalidArgument(`updateProgress: the value is not JSON: ${(error as Error).message}`)
+  }
+  const reply = await PROGRESS.run(
+    db,
+    { job: keys.job(taken.id), events: keys.events },
+    { id: taken.id, token: taken.token, progress: encoded, eventsMaxLen },
+  )
+  return Number(reply) === 1
+}
