@@ -1,3 +1,4 @@
+import { MAX_TTL_MS } from '../keyspace/ttl.js'
 import { int, text, token } from './args.js'
 import type { GuardCommand } from './types.js'
 
@@ -66,8 +67,19 @@ import type { GuardCommand } from './types.js'
  * |   NX, LT or no flag; GETEX EX/PX/..    |              | key). XX and GT do nothing to a key without a   |
  * |                                        |              | TTL, so they give none; a TTL ≤ 0 deletes       |
  * | PERSIST, GETEX PERSIST                 | ttl-required | remove the TTL                                  |
- * | RENAME RENAMENX COPY                   | —            | the destination takes the source's TTL          |
- * | DEL UNLINK GETDEL MOVE MIGRATE         | —            | deleting is fine for the TTL rule               |
+ * | RENAME RENAMENX COPY                   | ttl-required | the destination takes the source's TTL: fine    |
+ * |                                        |              | from a key that needs one; from a key declared  |
+ * |                                        |              | persistent/source-of-truth (or left without one |
+ * |                                        |              | earlier in the batch) onto a key whose entry    |
+ * |                                        |              | has a TTL, a PEXPIRE must follow in the batch   |
+ * | DEL UNLINK GETDEL MOVE MIGRATE         | —            | deleting is fine for the TTL rule; MOVE keeps   |
+ * |                                        |              | the key's name, so its declaration is its own   |
+ * | any TTL argument: EXPIRE PEXPIRE       | ttl-required | a whole number; ≥ 1 where Redis needs a         |
+ * |   EXPIREAT PEXPIREAT, SET EX/PX/EXAT/  |              | positive TTL (EXPIRE ≤ 0 and a past *AT delete: |
+ * |   PXAT, SETEX PSETEX, GETEX, RESTORE   |              | allowed); at most MAX_TTL_MS (10 years), the    |
+ * |                                        |              | *AT forms measured from this process's clock.   |
+ * |                                        |              | Redis refuses 'abc' or 1.5: in a batch that     |
+ * |                                        |              | would leave the key without its TTL             |
  * | DEL                                    | blocking     | refused, with UNLINK as a drop-in rewrite (same |
  * |                                        |              | reply), unless every key is declared a value    |
  * |                                        |              | kind (string, counter, json, hll, bitmap) or    |
@@ -159,6 +171,12 @@ export interface Profile {
   readonly ttlRisk: boolean
   /** Nothing to check beyond durability of `writes`: the hot path returns at once. */
   readonly quiet: boolean
+  /**
+   * A TTL argument Redis would refuse or that is absurd (not an integer, ≤ 0 where a TTL must be
+   * positive, beyond MAX_TTL_MS): why. Such a command gives no TTL (Redis rejects it), so in a
+   * batch the key it was meant for is left without one.
+   */
+  readonly badTtl?: string
 }
 
 interface Spec {
@@ -174,7 +192,7 @@ interface Spec {
 }
 
 const NO_WRITES: readonly KeyWrite[] = Object.freeze([])
-const RISKY: ReadonlySet<TtlEffect> = new Set(['creates', 'clears', 'persists'])
+const RISKY: ReadonlySet<TtlEffect> = new Set(['creates', 'clears', 'persists', 'inherits'])
 
 export function makeProfile(name: string, spec: Spec = {}): Profile {
   const writes = spec.writes ? Object.freeze(spec.writes.map((w) => Object.freeze({ ...w }))) : NO_WRITES
@@ -433,7 +451,14 @@ def('DEL', (name) =>
 )
 def('GETSET', (name) => makeProfile(name, { keys: 1, writes: [w(1, 'clears')] }))
 def('PERSIST', (name) => makeProfile(name, { keys: 1, writes: [w(1, 'persists')] }))
-def('SETEX PSETEX', (name) => makeProfile(name, { keys: 1, writes: [w(1, 'with-ttl')] }))
+def('SETEX PSETEX', (name) => {
+  const withTtl = makeProfile(name, { keys: 1, writes: [w(1, 'with-ttl')] })
+  const unit = name === 'SETEX' ? 1000 : 1
+  return (argv) => {
+    const bad = badTtl(argv[2], unit, 'positive')
+    return bad === undefined ? withTtl : refusedTtl(name, bad)
+  }
+})
 def('MSET', (name) => makeProfile(name, { keys: 'context', multiKey: true, writes: [w('all', 'clears')] }))
 def('MSETNX', (name) => makeProfile(name, { keys: 'context', multiKey: true, writes: [w('all', 'creates')] }))
 def('PFMERGE', (name) => makeProfile(name, { keys: 'context', multiKey: true, writes: [w(1, 'creates')] }))
@@ -777,12 +802,15 @@ def('SET', (name) => {
     let xx = false
     let keepTtl = false
     for (let i = 3; i < argv.length; i++) {
-      switch (token(argv[i])) {
+      const t = token(argv[i])
+      switch (t) {
         case 'EX':
         case 'PX':
         case 'EXAT':
-        case 'PXAT':
-          return withTtl
+        case 'PXAT': {
+          const bad = badTtl(argv[i + 1], t[0] === 'E' ? 1000 : 1, t.endsWith('AT') ? 'absolute' : 'positive')
+          return bad === undefined ? withTtl : refusedTtl(name, bad)
+        }
         case 'KEEPTTL':
           keepTtl = true
           break
@@ -806,15 +834,21 @@ def('GETEX', (name) => {
   return (argv) => {
     const t = token(argv[2])
     if (t === 'PERSIST') return persists
-    return t === 'EX' || t === 'PX' || t === 'EXAT' || t === 'PXAT' ? expires : read
+    if (t !== 'EX' && t !== 'PX' && t !== 'EXAT' && t !== 'PXAT') return read
+    const bad = badTtl(argv[3], t[0] === 'E' ? 1000 : 1, t.endsWith('AT') ? 'absolute' : 'positive')
+    return bad === undefined ? expires : refusedTtl(name, bad)
   }
 })
 def('EXPIRE PEXPIRE EXPIREAT PEXPIREAT', (name) => {
   const relative = !name.endsWith('AT')
+  const unit = name[0] === 'E' ? 1000 : 1
   const expires = makeProfile(name, { keys: 1, writes: [w(1, 'expires')] })
   const keeps = makeProfile(name, { keys: 1, writes: [w(1, 'keeps')] })
   const deletes = makeProfile(name, { keys: 1, writes: [w(1, 'deletes')] })
   return (argv) => {
+    // A TTL ≤ 0 (a time in the past) deletes the key: a valid use. Not an integer, or too far: refused.
+    const bad = badTtl(argv[2], unit, relative ? 'relative' : 'absolute')
+    if (bad !== undefined) return refusedTtl(name, bad)
     const t = token(argv[3])
     // XX: only keys that already have a TTL; GT: a key without a TTL counts as infinite. Neither gives one.
     if (t === 'XX' || t === 'GT') return keeps
@@ -825,7 +859,14 @@ def('EXPIRE PEXPIRE EXPIREAT PEXPIREAT', (name) => {
 def('RESTORE RESTORE-ASKING', (name) => {
   const withTtl = makeProfile(name, { keys: 1, writes: [w(1, 'with-ttl')] })
   const clears = makeProfile(name, { keys: 1, writes: [w(1, 'clears')] })
-  return (argv) => ((int(argv[2]) ?? 0) > 0 ? withTtl : clears)
+  return (argv) => {
+    // RESTORE key ttl payload [REPLACE] [ABSTTL] ...: ttl 0 is "no TTL", ABSTTL makes it a unix time in ms.
+    if (int(argv[2]) === 0) return clears
+    let absolute = false
+    for (let i = 4; i < argv.length; i++) if (token(argv[i]) === 'ABSTTL') absolute = true
+    const bad = badTtl(argv[2], 1, absolute ? 'absolute' : 'positive')
+    return bad === undefined ? withTtl : refusedTtl(name, bad)
+  }
 })
 def('BITFIELD', (name) => {
   const read = makeProfile(name, { keys: 1 })
@@ -914,4 +955,54 @@ export function classify(argv: GuardCommand, maxRange: number): Profile {
   const entry = TABLE.get(name) ?? TABLE.get(name.toUpperCase())
   if (entry === undefined) return unknownProfile(name)
   return typeof entry === 'function' ? entry(argv, maxRange) : entry
+}
+
+// -- TTL arguments ----------------------------------------------------------------------------
+
+/**
+ * Why a TTL argument is not valid, or undefined when it is. `unit` is 1000 for seconds, 1 for
+ * milliseconds. `positive`: a relative TTL that must be ≥ 1 (SET PX, SETEX, GETEX, RESTORE);
+ * `relative`: EXPIRE/PEXPIRE, where ≤ 0 deletes the key; `absolute`: a unix time, which may be in
+ * the past (it deletes) but not more than MAX_TTL_MS ahead of this process's clock — the one
+ * place the guard reads a clock; a skew of minutes does not matter against 10 years.
+ */
+function badTtl(
+  arg: GuardCommand[number] | undefined,
+  unit: number,
+  kind: 'positive' | 'relative' | 'absolute',
+): string | undefined {
+  const n = int(arg)
+  const unitName = unit === 1000 ? 'seconds' : 'milliseconds'
+  if (n === undefined || !Number.isSafeInteger(n))
+    return `${describeArg(arg)} is not a valid TTL: a whole number of ${unitName} is expected`
+  if (kind === 'absolute') {
+    if (n <= 0) return `${n} is not a valid TTL: a unix time in ${unitName} is expected`
+    if (n * unit - Date.now() > MAX_TTL_MS)
+      return `${n} is not a valid TTL: more than ${MAX_TTL_YEARS} years from now (the most the toolkit accepts; declare the key persistent instead)`
+    return undefined
+  }
+  if (kind === 'positive' && n < 1)
+    return `${n} is not a valid TTL: at least 1 ${unitName.slice(0, -1)} is expected`
+  if (n * unit > MAX_TTL_MS)
+    return `${n} ${unitName} is not a valid TTL: more than ${MAX_TTL_YEARS} years (the most the toolkit accepts; declare the key persistent instead)`
+  return undefined
+}
+
+const MAX_TTL_YEARS = Math.round(MAX_TTL_MS / (365 * 86_400_000))
+
+function describeArg(arg: GuardCommand[number] | undefined): string {
+  if (arg === undefined) return 'a missing argument'
+  if (typeof arg === 'number') return String(arg)
+  const shown =
+    typeof arg === 'string' ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('utf8')
+  return JSON.stringify(shown.length > 24 ? `${shown.slice(0, 24)}…` : shown)
+}
+
+/** The profile of a command whose TTL argument is refused: it gives no TTL (Redis rejects it). */
+function refusedTtl(name: string, why: string): Profile {
+  return Object.freeze({
+    ...makeProfile(name, { keys: 1, writes: [w(1, 'keeps')] }),
+    quiet: false,
+    badTtl: why,
+  })
 }

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors.js'
 import { keySlot } from '../keyspace/slot.js'
+import { MAX_TTL_MS } from '../keyspace/ttl.js'
 import { assertCommand, text } from './args.js'
 import {
   classify,
@@ -145,9 +146,30 @@ function evaluate(
       })
     }
   }
+  if (profile.badTtl !== undefined) {
+    const key = keysAt(1, command, ctx)[0]
+    add(out, profile, command, ctx, index, {
+      rule: 'ttl-required',
+      code: 'GUARD_TTL_REQUIRED',
+      ...(key === undefined ? {} : { key }),
+      message: `${profile.name}: ${profile.badTtl}; Redis would refuse it${key === undefined ? '' : ` and leave '${key}' without the TTL it was meant to get`}`,
+      fix: `give a whole number from 1 to ${MAX_TTL_MS} milliseconds (${MAX_TTL_MS / 1000} seconds), or declare the key persistent`,
+    })
+  }
   if (ttl && (profile.ttlRisk || unknownWrite)) {
     const writes = unknownWrite ? UNKNOWN_WRITES : profile.writes
     for (const write of writes) {
+      if (write.ttl === 'inherits') {
+        // RENAME/COPY: the destination takes the source's TTL — none, when the source is declared
+        // persistent or source-of-truth; a destination whose entry has a TTL would be left without.
+        const [source] = keysAt(write.from ?? 1, command, ctx)
+        if (source === undefined || !exemptFromTtl(ctx.declarationOf(source), 'clears')) continue
+        for (const key of keysAt(write.key, command, ctx)) {
+          if (exemptFromTtl(ctx.declarationOf(key), 'clears')) continue
+          add(out, profile, command, ctx, index, ttlViolation(profile, key, 'inherits', false, source))
+        }
+        continue
+      }
       if (write.ttl !== 'creates' && write.ttl !== 'clears' && write.ttl !== 'persists') continue
       for (const key of keysAt(write.key, command, ctx)) {
         if (exemptFromTtl(ctx.declarationOf(key), write.ttl)) continue
@@ -317,10 +339,24 @@ function exemptFromTtl(policy: KeyPolicy | undefined, effect: TtlEffect): boolea
 
 type TtlViolation = Omit<Violation, 'command' | 'index'>
 
-function ttlViolation(profile: Profile, key: string, effect: TtlEffect, batch: boolean): TtlViolation {
+function ttlViolation(
+  profile: Profile,
+  key: string,
+  effect: TtlEffect,
+  batch: boolean,
+  source?: string,
+): TtlViolation {
   const name = profile.name
   const declare = 'or declare the key persistent (or keepsTtl, when the toolkit creates it with a TTL)'
   const base = { rule: 'ttl-required', code: 'GUARD_TTL_REQUIRED', key } as const
+  if (effect === 'inherits') {
+    const from = source === undefined ? 'its source' : `'${source}'`
+    return {
+      ...base,
+      message: `${name} gives '${key}' the TTL of ${from}, which may have none (declared persistent or source-of-truth, or written without one in this batch), and ${batch ? 'nothing after it in the batch gives it one' : 'nothing in the same call gives it one'}`,
+      fix: `send PEXPIRE ${key} <ms> after it in the same MULTI (the destination's declaration wants a TTL), ${declare}`,
+    }
+  }
   if (effect === 'creates') {
     const where = batch
       ? 'nothing after it in the batch gives it one'
@@ -420,7 +456,8 @@ function batchTtl(commands: readonly GuardCommand[], ctx: GuardContext, max: num
     const profile = classify(command, max)
     const writes = profile.unknown && ctx.isWrite?.(command) === true ? UNKNOWN_WRITES : profile.writes
     for (const write of writes) {
-      const from = write.from === undefined ? 0 : packedState(keys, text(command[write.from]), ctx) & STATE
+      const from =
+        write.from === undefined ? 0 : sourceState(packedState(keys, text(command[write.from]), ctx))
       const sel = write.key
       if (typeof sel === 'number') {
         if (sel < command.length) pending += step(keys, text(command[sel]), write.ttl, from, i, ctx)
@@ -433,13 +470,24 @@ function batchTtl(commands: readonly GuardCommand[], ctx: GuardContext, max: num
   for (let k = 0; k < keys.size; k++) {
     const key = keys.keyAt(k)
     const packed = keys.valueAt(k)
-    if ((packed & STATE) !== NO_TTL) continue
+    if ((packed & STATE) !== NO_TTL || packed & EXEMPT) continue
     const index = Math.floor(packed / CAUSE)
     const command = commands[index]!
     const profile = classify(command, max)
-    const v = ttlViolation(profile, key, effectOn(profile, command, key, ctx), true)
+    const effect = effectOn(profile, command, key, ctx)
+    const source = effect === 'inherits' ? inheritedFrom(profile, command, key, ctx) : undefined
+    const v = ttlViolation(profile, key, effect, true, source)
     out.push({ ...v, command: redact(profile, command, ctx), index })
   }
+}
+
+/**
+ * The TTL state a RENAME/COPY destination inherits: the source's as the batch left it; for a
+ * source declared persistent or source-of-truth that the batch did not write with a TTL, none.
+ */
+function sourceState(packed: number): number {
+  const state = packed & STATE
+  return packed & EXEMPT && state !== HAS_TTL && state !== GONE ? NO_TTL : state
 }
 
 function packedState(keys: KeyStates, key: string, ctx: GuardContext): number {
@@ -464,13 +512,30 @@ function step(
   ctx: GuardContext,
 ): number {
   const packed = packedState(keys, key, ctx)
-  if (packed & EXEMPT) return 0
   const state = packed & STATE
+  if (packed & EXEMPT) {
+    // Exempt keys are never reported; their state is kept only for what RENAME/COPY inherit from them.
+    const next = transition(state, effect, from)
+    if (next !== state) keys.set(key, (packed & ~STATE) + next)
+    return 0
+  }
   const next = transition(state, packed & KEEPS && effect === 'creates' ? 'keeps' : effect, from)
   if (next === state) return 0
   const cause = next === NO_TTL ? index : Math.floor(packed / CAUSE)
   keys.set(key, cause * CAUSE + (packed & (EXEMPT | KEEPS)) + next)
   return next === NO_TTL ? 1 : state === NO_TTL ? -1 : 0
+}
+
+function inheritedFrom(
+  profile: Profile,
+  command: GuardCommand,
+  key: string,
+  ctx: GuardContext,
+): string | undefined {
+  for (const write of profile.writes)
+    if (write.ttl === 'inherits' && keysAt(write.key, command, ctx).includes(key))
+      return keysAt(write.from ?? 1, command, ctx)[0]
+  return undefined
 }
 
 /** The TTL effect a command had on a key (for the message of a batch TTL violation). */

@@ -42,7 +42,7 @@ export type * from './ops/types.js'
 export { DELIMITERS } from './pattern.js'
 export { type ReportFormat, renderDecisions, renderSchema } from './render.js'
 export { crc16, keySlot } from './slot.js'
-export { formatTtl, jitteredTtl, parseTtl, type TtlSpec, type TtlUnit } from './ttl.js'
+export { formatTtl, jitteredTtl, MAX_TTL_MS, parseTtl, type TtlSpec, type TtlUnit } from './ttl.js'
 export {
   type BitmapType,
   type CounterType,

@@ -13,8 +13,13 @@ const UNIT_MS: Readonly<Record<TtlUnit, number>> = {
   w: 604_800_000,
 }
 
-/** Largest TTL we accept: 100 years. Beyond that the intent is "persistent". */
-export const MAX_TTL_MS = 100 * 365 * 86_400_000
+/**
+ * The largest TTL the toolkit accepts anywhere — in a declaration and, through the guard, in any
+ * command (EXPIRE, SET .. PX, SETEX, GETEX, RESTORE, and their absolute forms measured from now):
+ * 10 years (3650 days). Beyond that the intent is "persistent" — declare it so — or a mistake
+ * (PX 9000000000000000 is ~285 000 years).
+ */
+export const MAX_TTL_MS = 10 * 365 * 86_400_000
 
 /**
  * Milliseconds, or null for `'persistent'`. Throws KEYSPACE_INVALID for anything else,

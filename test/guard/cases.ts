@@ -188,7 +188,7 @@ export const COMMAND_CASES: readonly CommandCase[] = [
   { command: ['SET', 'k', 'v', 'PX', '60000'], expect: 'ok', note: 'SET with PX' },
   { command: ['SET', 'k', 'v', 'EX', '60', 'NX'], expect: 'ok', note: 'SET NX EX' },
   { command: ['set', 'k', 'v', 'ex', '60'], expect: 'ok', note: 'lower case' },
-  { command: ['SET', 'k', 'v', 'EXAT', '4102444800'], expect: 'ok', note: 'absolute expiry' },
+  { command: ['SET', 'k', 'v', 'EXAT', '1893456000'], expect: 'ok', note: 'absolute expiry' },
   {
     command: ['SET', 'k', 'v', 'KEEPTTL'],
     expect: 'GUARD_TTL_REQUIRED',
