@@ -234,6 +234,45 @@ describe('stream worker', () => {
     await w.close()
   })
 
+  it("a stall is not a failure: a dead consumer's entry runs again, a second stall dead-letters it; failures count apart", async () => {
+    const producer = createStreamProducer<Job>(db, 'w9')
+    await db.call(['XGROUP', 'CREATE', producer.key, 'g', '0', 'MKSTREAM'])
+    const [a, b] = await producer.addMany([{ n: 1 }, { n: 2 }])
+    // A consumer read both and died; another claimed the second and died too (a second stall).
+    await db.call(['XREADGROUP', 'GROUP', 'g', 'ghost', 'COUNT', 2, 'STREAMS', producer.key, '>'])
+    await db.call(['XCLAIM', producer.key, 'g', 'ghost-2', 0, b!])
+    const [c] = await producer.addMany([{ n: 3, poison: true }])
+    const seen: [number, number, number][] = []
+    const w = createStreamWorker<Job>(
+      db,
+      'w9',
+      (job, entry) => {
+        seen.push([job.n, entry.attempt, entry.stalls])
+        if (job.poison && entry.attempt === 1) throw new Error('once')
+      },
+      { group: 'g', blockMs: 100, claimIdleMs: 300, retryDelayMs: 50, maxDeliveries: 2, autorun: false },
+    )
+    workers.push(w)
+    await w.start()
+    await waitFor('handled', () => seen.length === 3, 5000)
+    // The stalled entry ran again as attempt 1 after one stall; the failing one as attempt 2, no stall.
+    expect(seen.sort((x, y) => x[0] - y[0] || x[1] - y[1])).toEqual([
+      [1, 1, 1],
+      [3, 1, 0],
+      [3, 2, 0],
+    ])
+    // XCLAIM by ghost-2 reset the second entry's idle time: it is recovered a pass later.
+    await waitFor('dead letter', async () => (await readDeadLetters(db, 'w9')).length === 1, 5000)
+    const dead = await readDeadLetters<Job>(db, 'w9')
+    expect(dead.map((d) => [d.sourceId, d.message?.n])).toEqual([[b, 2]])
+    expect(dead[0]?.error).toMatch(/stalled 2 times \(maxStalls 1\)/)
+    expect(await pendingCount(db, w.key, 'g')).toBe(0)
+    // Failure counts go once their entry is acknowledged.
+    expect(Number(await db.call(['HLEN', 'stream:{w9}:failures']))).toBe(0)
+    expect([a, c]).toHaveLength(2)
+    await w.close()
+  })
+
   it('recovery and reads together never exceed concurrency', async () => {
     const producer = createStreamProducer<Job>(db, 'w5b')
     await db.call(['XGROUP', 'CREATE', producer.key, 'g', '0', 'MKSTREAM'])
@@ -273,7 +312,7 @@ describe('stream worker', () => {
       },
       { consumer: 'a' },
     )
-    const b = worker('w6', () => void handledBy.push('b'), { consumer: 'b' })
+    const b = worker('w6', () => void handledBy.push('b'), { consumer: 'b', autorun: false })
     await a.start()
     await waitFor('a has it', () => handledBy.length === 1)
     await b.start()

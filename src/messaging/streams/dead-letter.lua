@@ -5,6 +5,7 @@ Only the consumer that still owns the entry moves it: if another consumer reclai
 that one decides.
 KEYS[1]  the stream
 KEYS[2]  its dead-letter stream
+KEYS[3]  the failures hash (field `<id>|<group>`): the entry's field goes
 ARGV[1]  the consumer group
 ARGV[2]  this consumer
 ARGV[3]  the entry id
@@ -25,4 +26,5 @@ table.insert(copy, 'deliveries'); table.insert(copy, tostring(pending[1][4]))
 table.insert(copy, 'error'); table.insert(copy, ARGV[4])
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(copy))
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[3] .. '|' .. ARGV[1])
 return id

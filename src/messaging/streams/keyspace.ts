@@ -27,6 +27,14 @@ export function streamKeyspace(namespace: string, codec: CodecName | undefined) 
       ...(codec === undefined ? {} : { codec }),
       description: 'dead letters: the original fields plus source id, group, deliveries and error; MAXLEN ~',
     },
+    failures: {
+      pattern: '{<stream>}:failures',
+      type: t.hash(),
+      role: 'queue',
+      ttl: '7d',
+      description:
+        'handler failures of pending entries (field `<id>|<group>`), so that recovery tells a failure from a stall; a field goes when its entry is acknowledged or dead-lettered, the hash 7 days after its last failure',
+    },
   })
 }
 

@@ -5,14 +5,20 @@ const here = (file: string) => new URL(`./${file}`, import.meta.url)
 export const RECLAIM = defineScript({
   name: 'stream-reclaim',
   file: here('reclaim.lua'),
-  keys: ['stream', 'dead'],
-  args: ['group', 'consumer', 'minIdleMs', 'cursor', 'count', 'maxDeliveries', 'deadMaxLen'],
+  keys: ['stream', 'dead', 'failures'],
+  args: ['group', 'consumer', 'minIdleMs', 'cursor', 'count', 'maxDeliveries', 'deadMaxLen', 'maxStalls'],
 })
 export const DEAD_LETTER = defineScript({
   name: 'stream-dead-letter',
   file: here('dead-letter.lua'),
-  keys: ['stream', 'dead'],
+  keys: ['stream', 'dead', 'failures'],
   args: ['group', 'consumer', 'id', 'error', 'deadMaxLen'],
+})
+export const FAIL = defineScript({
+  name: 'stream-fail',
+  file: here('fail.lua'),
+  keys: ['stream', 'failures'],
+  args: ['group', 'consumer', 'id', 'idleMs', 'ttlMs'],
 })
 export const PRUNE = defineScript({
   name: 'stream-prune-consumers',
