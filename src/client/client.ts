@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { Pipeline } from '../atomic/pipeline.js'
 import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
-import type { Guard, GuardEvent, GuardStats, UnsafeOptions } from '../guard/index.js'
+import type { Guard, GuardEvent, GuardStats, UnsafeOptions, Violation } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
 import { ClusterTopology } from './cluster.js'
@@ -339,6 +339,11 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#declarations.add(keyspace as unknown as Keyspace)
   }
 
+  /** A typed whole read returned more than the key's declared maxItems: the guard's mode decides. */
+  boundExceeded(violation: Violation): void {
+    this.#gate.guard.exceededBound(violation)
+  }
+
   /** The guard's mode, counters and events. */
   get guard(): Guard {
     return this.#gate.guard
@@ -384,7 +389,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   /** Field–value pairs of a hash, without HGETALL (as Buffers with `buffers: true`). */
-  hscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  hscan(
+    key: string | Buffer,
+    options?: KeyScanOptions & { readonly buffers?: false },
+  ): AsyncGenerator<string[]>
   hscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
   hscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)
@@ -392,7 +400,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   /** Members of a set, without SMEMBERS; each item is `[member]`. */
-  sscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  sscan(
+    key: string | Buffer,
+    options?: KeyScanOptions & { readonly buffers?: false },
+  ): AsyncGenerator<string[]>
   sscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
   sscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)
@@ -400,7 +411,10 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   }
 
   /** Member–score pairs of a sorted set, without a full ZRANGE. */
-  zscan(key: string | Buffer, options?: KeyScanOptions & { readonly buffers?: false }): AsyncGenerator<string[]>
+  zscan(
+    key: string | Buffer,
+    options?: KeyScanOptions & { readonly buffers?: false },
+  ): AsyncGenerator<string[]>
   zscan(key: string | Buffer, options: KeyScanOptions & { readonly buffers: true }): AsyncGenerator<Buffer[]>
   zscan(key: string | Buffer, options: KeyScanOptions = {}): AsyncGenerator<(string | Buffer)[]> {
     checkScanOptions(options)

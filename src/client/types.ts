@@ -1,4 +1,4 @@
-import type { GuardCode } from '../guard/types.js'
+import type { GuardCode, Violation } from '../guard/types.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 
 /** An argument as sent on the wire. Numbers are formatted in decimal. */
@@ -67,6 +67,11 @@ export interface Executor {
   batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]>
   /** Makes a keyspace's declarations known to the executor's guard (bounds, TTL policy, durability). */
   declare?<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void
+  /**
+   * A whole read returned more items than the key's declared `maxItems`: the guard's mode decides
+   * (strict throws GUARD_UNBOUNDED, warn emits a `violation` event); counted in stats().guard.exceeded.
+   */
+  boundExceeded?(violation: Violation): void
 }
 
 /** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */

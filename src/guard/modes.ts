@@ -37,6 +37,12 @@ export interface GuardStats {
   readonly allowed: number
   /** Commands replaced by a drop-in that satisfies the rule (DEL → UNLINK). */
   readonly rewritten: number
+  /**
+   * Whole reads of a bounded entry (hash get, set members, zset and list ranges) whose reply held
+   * more items than the declared maxItems: the declaration that allowed them is wrong. Each is
+   * also a GUARD_UNBOUNDED violation (refused in strict, warned in warn).
+   */
+  readonly exceeded: number
 }
 
 export interface EnforceOptions {
@@ -85,6 +91,7 @@ export class Guard extends EventEmitter<GuardEvents> {
   #warned = 0
   #allowed = 0
   #rewritten = 0
+  #exceeded = 0
 
   constructor(mode: GuardMode = 'strict') {
     super()
@@ -185,6 +192,17 @@ export class Guard extends EventEmitter<GuardEvents> {
     this.emit('violation', { ...violation, mode: this.#mode, action: 'rewritten' })
   }
 
+  /**
+   * A read already done returned more than its declared bound (`violation.rule` 'unbounded'):
+   * counted in `exceeded`, then enforced like any violation — strict throws it (the caller learns
+   * the declaration is wrong; the data stays in Redis), warn emits it, an escape hatch allows it.
+   */
+  exceededBound(violation: Violation): void {
+    if (this.#mode === 'off') return
+    this.#exceeded++
+    this.enforce([violation])
+  }
+
   stats(): GuardStats {
     return {
       mode: this.#mode,
@@ -193,6 +211,7 @@ export class Guard extends EventEmitter<GuardEvents> {
       warned: this.#warned,
       allowed: this.#allowed,
       rewritten: this.#rewritten,
+      exceeded: this.#exceeded,
     }
   }
 
@@ -202,6 +221,7 @@ export class Guard extends EventEmitter<GuardEvents> {
     this.#warned = 0
     this.#allowed = 0
     this.#rewritten = 0
+    this.#exceeded = 0
   }
 }
 

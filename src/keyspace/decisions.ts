@@ -70,7 +70,7 @@ function boundText(entry: EntryPolicy): string {
       ? ' (enforced: pushes trim with LTRIM)'
       : entry.kind === 'stream'
         ? ' (enforced: XADD MAXLEN ~)'
-        : ' (declared, not enforced: the audit checks it)'
+        : ' (declared, not trimmed: a whole read that returns more is a GUARD_UNBOUNDED violation, and the audit checks it)'
   return ` Bounded by maxItems ${entry.maxItems}${enforced}, so whole reads are allowed.`
 }
 

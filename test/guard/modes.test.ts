@@ -212,6 +212,7 @@ describe('escape hatches', () => {
       warned: 3,
       allowed: 0,
       rewritten: 0,
+      exceeded: 0,
     })
     guard.resetStats()
     expect(guard.stats().warned).toBe(0)

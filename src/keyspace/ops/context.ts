@@ -123,6 +123,26 @@ export async function read(ctx: KeyContext, command: Command, forceText = false)
   return reply as Reply
 }
 
+/**
+ * A read of a bounded entry returned `items` items: more than its declared `maxItems` means the
+ * declaration that allowed a whole read is wrong (a writer grows the key past it). Reported to
+ * the client's guard, whose mode decides: strict throws GUARD_UNBOUNDED, warn emits a `violation`
+ * event, and both count it (stats().guard.exceeded). Streams are not checked: MAXLEN ~ trims
+ * whole nodes only, so a capped stream may briefly hold a few more entries than its bound.
+ */
+export function checkBound(ctx: KeyContext, command: string, items: number): void {
+  const max = ctx.policy.maxItems
+  if (max === null || items <= max || ctx.executor.boundExceeded === undefined) return
+  ctx.executor.boundExceeded({
+    rule: 'unbounded',
+    code: 'GUARD_UNBOUNDED',
+    command: `${command} ${ctx.key}`,
+    key: ctx.key,
+    message: `${command} of '${ctx.key}' returned ${items} items, but entry '${ctx.policy.name}' declares maxItems ${max} — the bound that allows reading it whole`,
+    fix: `find the writer that grows it past ${max} (typed writes trim only capped lists and streams), declare the real bound (≤ the client's maxRange), or read it with scan()`,
+  })
+}
+
 /** Rethrows a codec error with the key (and field) it happened on. */
 export function withKey(ctx: KeyContext, error: unknown, where?: { field?: string }): never {
   if (

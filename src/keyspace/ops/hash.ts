@@ -1,4 +1,4 @@
-import { decode, decodeOrNull, encode, read, write } from './context.js'
+import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asText } from './replies.js'
 import { scanPages } from './scan.js'
@@ -71,6 +71,7 @@ export class HashHandle<F> extends KeyHandle implements HashOps<F>, BoundedHashO
     this.assertBounded('get', 'HGETALL', 'iterate with scan()')
     const flat = asArray(await read(this.ctx, ['HGETALL', this.ctx.key]), 'HGETALL')
     if (flat.length === 0) return null
+    checkBound(this.ctx, 'HGETALL', flat.length / 2)
     const pairs: [string, unknown][] = []
     for (let i = 0; i < flat.length; i += 2) {
       const name = asText(flat[i] ?? null, 'HGETALL')

@@ -1,6 +1,6 @@
 import type { Command } from '../../client/types.js'
 import { RedisExpertError } from '../../errors.js'
-import { decode, decodeOrNull, encode, read, write } from './context.js'
+import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'
 import type { ListOps } from './types.js'
@@ -61,6 +61,7 @@ export class ListHandle<T> extends KeyHandle implements ListOps<T> {
       )
     }
     const reply = asArray(await read(this.ctx, ['LRANGE', this.ctx.key, from, to]), 'LRANGE')
+    checkBound(this.ctx, 'LRANGE', reply.length)
     return reply.map((value) => decode<T>(this.ctx, value))
   }
 

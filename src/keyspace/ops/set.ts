@@ -1,4 +1,4 @@
-import { decode, encode, read, write } from './context.js'
+import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'
 import { scanPages } from './scan.js'
@@ -31,6 +31,7 @@ export class SetHandle<T> extends KeyHandle implements SetOps<T>, BoundedSetOps<
   async members(): Promise<T[]> {
     this.assertBounded('members', 'SMEMBERS', 'iterate with scan()')
     const reply = asArray(await read(this.ctx, ['SMEMBERS', this.ctx.key]), 'SMEMBERS')
+    checkBound(this.ctx, 'SMEMBERS', reply.length)
     return reply.map((m) => decode<T>(this.ctx, m))
   }
 

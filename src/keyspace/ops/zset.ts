@@ -1,6 +1,6 @@
 import type { Reply } from '../../client/types.js'
 import { RedisExpertError } from '../../errors.js'
-import { decode, encode, read, write } from './context.js'
+import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asScore } from './replies.js'
 import { scanPages } from './scan.js'
@@ -64,7 +64,12 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
       )
     }
     const command = options.reverse ? 'ZREVRANGE' : 'ZRANGE'
-    return this.#scored(await read(this.ctx, [command, this.ctx.key, from, to, 'WITHSCORES']), command)
+    const scored = this.#scored(
+      await read(this.ctx, [command, this.ctx.key, from, to, 'WITHSCORES']),
+      command,
+    )
+    checkBound(this.ctx, command, scored.length)
+    return scored
   }
 
   async rangeByScore(min: number, max: number, options?: ZScoreRangeOptions): Promise<ScoredMember<T>[]> {
@@ -72,11 +77,14 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
     const high = score('rangeByScore', max)
     const offset = nonNegativeInteger('rangeByScore', 'offset', options?.offset ?? 0)
     let count = options?.count
+    // Without a count a bounded zset is read up to its bound — and one more, to notice a zset
+    // grown past it (reported by checkBound; in warn mode the first maxItems come back).
+    const bound = count === undefined ? this.ctx.policy.maxItems : null
     if (count === undefined) {
-      if (this.ctx.policy.maxItems === null) {
+      if (bound === null) {
         throw this.#unbounded('rangeByScore without count', 'ZRANGEBYSCORE', 'pass { count }')
       }
-      count = this.ctx.policy.maxItems
+      count = bound + 1
     }
     const limit = positiveInteger('rangeByScore', 'count', count)
     const command = options?.reverse ? 'ZREVRANGEBYSCORE' : 'ZRANGEBYSCORE'
@@ -91,7 +99,10 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
       offset,
       limit,
     ])
-    return this.#scored(reply, command)
+    const scored = this.#scored(reply, command)
+    if (bound === null) return scored
+    checkBound(this.ctx, command, scored.length)
+    return scored.length > bound ? scored.slice(0, bound) : scored
   }
 
   async remove(...members: T[]): Promise<number> {
