@@ -75,6 +75,40 @@ describe('msgpack codec', () => {
     expect(msgpack.decode(Buffer.from([0x81, 0xa1, 0x61, 0x01]))).toEqual({ a: 1 })
   })
 
+  it('writes integers beyond 32 bits as 64-bit integers, exactly, and reads them back as numbers', () => {
+    // msgpackr alone writes 2^40 as a float64 (0xcb); another language would read 1099511627776.0.
+    expect((msgpack.encode(2 ** 40) as Buffer).toString('hex')).toBe('d30000010000000000')
+    expect((msgpack.encode(-(2 ** 40)) as Buffer).toString('hex')).toBe('d3ffffff0000000000')
+    expect((msgpack.encode({ n: [Number.MAX_SAFE_INTEGER] }) as Buffer).toString('hex')).toBe(
+      '81a16e91d3001fffffffffffff',
+    )
+    // 32-bit integers keep their smallest form; floats stay float64; a safe BigInt is an integer.
+    expect((msgpack.encode(2 ** 32 - 1) as Buffer).toString('hex')).toBe('ceffffffff')
+    expect((msgpack.encode(1.5) as Buffer).toString('hex')).toBe('cb3ff8000000000000')
+    expect((msgpack.encode(5n) as Buffer).toString('hex')).toBe('05')
+    // What Python's msgpack writes for a positive int above 2^32 (uint64) reads back exact.
+    expect(msgpack.decode(Buffer.from('cf0000010000000000', 'hex'))).toBe(2 ** 40)
+    expect(msgpack.decode(Buffer.from('d3ffe0000000000001', 'hex'))).toBe(-Number.MAX_SAFE_INTEGER)
+    expect(msgpack.decode(Buffer.from('d30000000000000001', 'hex'))).toBe(1)
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (n) => {
+        const decoded = msgpack.decode(msgpack.encode({ n, list: [n, -n] }) as Buffer)
+        expect(decoded).toEqual({ n, list: [n, -n] })
+      }),
+    )
+  })
+
+  it('refuses integers beyond ±(2^53 − 1) both ways instead of rounding them or returning a BigInt', () => {
+    // Python's 2**63 - 1 (int64) and 2**64 - 1 (uint64).
+    expect(code(() => msgpack.decode(Buffer.from('d37fffffffffffffff', 'hex')))).toBe('DECODE_FAILED')
+    expect(code(() => msgpack.decode(Buffer.from('cfffffffffffffffff', 'hex')))).toBe('DECODE_FAILED')
+    expect(code(() => msgpack.decode(Buffer.from('81a178cf0020000000000000', 'hex')))).toBe('DECODE_FAILED')
+    expect(code(() => msgpack.encode({ a: [2n ** 63n - 1n] }))).toBe('ENCODE_FAILED')
+    // Beyond the safe range a number is a float that happens to be integral: float64, read back equal.
+    expect((msgpack.encode(2 ** 53) as Buffer).toString('hex')).toBe('cb4340000000000000')
+    expect(msgpack.decode(msgpack.encode(1e300) as Buffer)).toBe(1e300)
+  })
+
   it('refuses undefined, text replies, truncated, trailing and reserved bytes', () => {
     expect(code(() => msgpack.encode(undefined))).toBe('ENCODE_FAILED')
     expect(code(() => msgpack.decode('text'))).toBe('DECODE_FAILED')
