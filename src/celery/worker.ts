@@ -1,81 +1,27 @@
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
+import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
+import { WorkerCore } from '../common/worker-core.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { openSibling } from '../messaging/connection.js'
+import { deadLetterMessage, finishTask, touchTags } from './ack.js'
 import type { Celery } from './celery.js'
-import { assertJson, type JsonValue } from './json.js'
-import {
-  celeryBatch,
-  celeryCall,
-  celeryUnsafe,
-  DEAD_LETTER_PREFIX,
-  queueLists,
-  resultKey,
-  UNACKED,
-  UNACKED_INDEX,
-} from './keys.js'
-import { decodeTask, deliveryTagOf, type IncomingTask, invalidMessage } from './message.js'
+import { assertJson } from './json.js'
+import { celeryCall, celeryUnsafe, DEAD_LETTER_PREFIX, queueLists, UNACKED, UNACKED_INDEX } from './keys.js'
+import { decodeTask, type IncomingTask, invalidMessage } from './message.js'
 import { failureMeta, notRegisteredMeta, revokedMeta, successMeta } from './meta.js'
 import { queueName, taskName } from './options.js'
 import { restoreTags, visibleTags } from './restore.js'
-import { FINISH, TAKE } from './scripts.js'
+import { TAKE } from './scripts.js'
+import {
+  CELERY_WORKER_OPTIONS,
+  type CeleryWorkerOptions,
+  type CeleryWorkerStats,
+  type TaskHandler,
+  type TaskInfo,
+} from './worker-options.js'
 
-/** What a handler learns about the task it runs. */
-export interface TaskInfo {
-  readonly id: string
-  readonly name: string
-  readonly retries: number
-  /** ms since the epoch, or null. */
-  readonly eta: number | null
-  readonly expires: number | null
-  /** The queue it was taken from. */
-  readonly queue: string
-  /** True when it was put back after a worker died holding it: it may have run before. */
-  readonly redelivered: boolean
-}
-
-/**
- * Runs one task: args and kwargs as Python sent them; the return value (JSON; undefined is
- * null) is the result Python's AsyncResult.get() returns; a throw is a FAILURE Python raises.
- */
-export type TaskHandler = (
-  args: JsonValue[],
-  kwargs: Record<string, JsonValue>,
-  task: TaskInfo,
-) => unknown | Promise<unknown>
-
-export interface CeleryWorkerOptions {
-  /** Handlers by Celery task name, e.g. `{ 'proj.tasks.add': ([a, b]) => a + b }` (more with `register`). */
-  readonly tasks?: Readonly<Record<string, TaskHandler>>
-  /** Queues to consume, in kombu's order; default the Celery instance's defaultQueue. */
-  readonly queues?: readonly string[]
-  /** Tasks run at once, default 1. */
-  readonly concurrency?: number
-  /**
-   * Messages held at once, running or waiting for their eta, default 4 × concurrency (Celery's
-   * worker_prefetch_multiplier). Held messages sit in `unacked` and are kept visible.
-   */
-  readonly prefetch?: number
-  /** Longest wait of one blocking read of an idle queue, default 1000 ms (see docs: priority lists). */
-  readonly pollMs?: number
-  /** How often to look for messages whose visibility timeout passed, default min(10 s, visibility timeout / 2). */
-  readonly restoreEveryMs?: number
-  /** The connection for blocking reads; default: a second connection opened by `start()`. */
-  readonly reader?: RedisExpertClient
-  /** Handler failures, undecodable messages (MESSAGE_INVALID) and background errors; the worker goes on. */
-  readonly onError?: (error: unknown, task?: { readonly id: string; readonly name: string }) => void
-}
-
-export interface CeleryWorkerStats {
-  readonly succeeded: number
-  readonly failed: number
-  readonly expired: number
-  readonly invalid: number
-  readonly restored: number
-  readonly running: number
-  readonly held: number
-}
+export type { CeleryWorkerOptions, CeleryWorkerStats, TaskHandler, TaskInfo } from './worker-options.js'
 
 interface Held {
   readonly task: IncomingTask
@@ -86,16 +32,6 @@ interface Held {
 
 /** Extra time a blocking read's own timeout allows beyond its wait. */
 const BLOCK_MARGIN_MS = 5000
-const CELERY_WORKER_OPTIONS = optionNames<CeleryWorkerOptions>({
-  tasks: true,
-  queues: true,
-  concurrency: true,
-  prefetch: true,
-  pollMs: true,
-  restoreEveryMs: true,
-  reader: true,
-  onError: true,
-})
 const ERROR_BACKOFF_MS = 200
 /** Longest single timer (setTimeout overflows past 2^31 - 1 ms); a longer eta re-arms. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -113,38 +49,31 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * after the handler returns: at-least-once (a worker that dies mid-task leaves the message in
  * `unacked`, and after the visibility timeout it runs again, here or on a Python worker).
  */
-export class CeleryWorker {
+export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly name: string }> {
   readonly celery: Celery
   readonly queues: readonly string[]
-  readonly concurrency: number
   readonly prefetch: number
   readonly #tasks = new Map<string, TaskHandler>()
   readonly #pollMs: number
   readonly #restoreEveryMs: number
   readonly #visibilityMs: number
-  readonly #onError: (error: unknown, task?: { readonly id: string; readonly name: string }) => void
   readonly #ownsReader: boolean
   #reader: RedisExpertClient | undefined
-  #state: 'new' | 'running' | 'closing' | 'closed' = 'new'
   #loop: Promise<void> | null = null
-  #restoreTimer: NodeJS.Timeout | undefined
-  #touchTimer: NodeJS.Timeout | undefined
   readonly #held = new Map<string, Held>()
   readonly #ready: Held[] = []
-  #running = 0
   #nextQueue = 0
   #wakeLoop: (() => void) | null = null
-  #drained: (() => void)[] = []
   #stats = { succeeded: 0, failed: 0, expired: 0, invalid: 0, restored: 0 }
 
   constructor(celery: Celery, options: CeleryWorkerOptions = {}) {
-    this.celery = celery
     const o = strictOptions('CeleryWorker options', options, CELERY_WORKER_OPTIONS)
+    super(o as CeleryWorkerOptions)
+    this.celery = celery
     const queues = o.queues === undefined ? [celery.options.defaultQueue] : o.queues
     if (!Array.isArray(queues) || queues.length === 0)
       throw invalidArgument('queues must be a non-empty array')
     this.queues = Object.freeze([...new Set(queues.map((q, i) => queueName(`queues[${i}]`, q)))])
-    this.concurrency = positiveInt('concurrency', o.concurrency, 1, 10_000)
     this.prefetch = positiveInt('prefetch', o.prefetch, this.concurrency * 4, 100_000)
     if (this.prefetch < this.concurrency) throw invalidArgument('prefetch must be ≥ concurrency')
     this.#pollMs = durationMs('pollMs', o.pollMs, 1000)
@@ -154,9 +83,6 @@ export class CeleryWorker {
       o.restoreEveryMs,
       Math.max(50, Math.min(10_000, Math.floor(this.#visibilityMs / 2))),
     )
-    if (o.onError !== undefined && typeof o.onError !== 'function')
-      throw invalidArgument('onError must be a function')
-    this.#onError = (o.onError as CeleryWorkerOptions['onError']) ?? (() => {})
     if (o.reader !== undefined && typeof (o.reader as RedisExpertClient)?.call !== 'function')
       throw invalidArgument('reader must be a client from connect()')
     this.#reader = o.reader as RedisExpertClient | undefined
@@ -166,6 +92,7 @@ export class CeleryWorker {
         throw invalidArgument('tasks must be an object of handlers')
       for (const [name, handler] of Object.entries(o.tasks)) this.register(name, handler as TaskHandler)
     }
+    this.autostart()
   }
 
   /** Adds a handler for a Celery task name (replacing one of the same name). */
@@ -176,73 +103,51 @@ export class CeleryWorker {
     return this
   }
 
-  /** Opens the blocking-read connection and starts consuming. */
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw invalidArgument('a worker starts once')
-    this.#state = 'running'
-    try {
-      this.#reader ??= await openSibling(this.celery.db, 'celery-worker-reader')
-    } catch (error) {
-      this.#state = 'closed'
-      throw error
-    }
-    this.#restoreTimer = setInterval(() => void this.#restoreVisible(), this.#restoreEveryMs)
-    this.#touchTimer = setInterval(() => void this.#touch(), Math.max(50, Math.floor(this.#visibilityMs / 3)))
-    this.#restoreTimer.unref()
-    this.#touchTimer.unref()
+  protected override async open(): Promise<void> {
+    this.#reader ??= await openSibling(this.celery.db, 'celery-worker-reader')
+  }
+
+  protected begin(): void {
+    this.every(this.#restoreEveryMs, () => this.#restoreVisible())
     this.#loop = this.#readLoop()
   }
 
+  /** Held messages are kept visible every visibility timeout / 3 (see #touch). */
+  protected override renewEveryMs(): number {
+    return Math.max(50, Math.floor(this.#visibilityMs / 3))
+  }
+
+  protected override async renew(): Promise<void> {
+    if (this.#held.size > 0) await touchTags(this.celery.db, this.#held.keys())
+  }
+
   /**
-   * Graceful shutdown: stops taking messages, puts back the ones held but not started (waiting
-   * for their eta or a free slot, as kombu restores unacked messages at shutdown), and waits for
-   * running handlers (up to `timeoutMs`, default unlimited; those still running then stay in
-   * `unacked` and are restored after the visibility timeout).
+   * Stops taking messages and puts back the ones held but not started (waiting for their eta or
+   * a free slot), as kombu restores unacked messages at shutdown; running handlers then finish
+   * (close's timeoutMs bounds the wait; those still running stay in `unacked` and are restored
+   * after the visibility timeout). Keeping them visible goes on until the end.
    */
-  async close(options?: { readonly timeoutMs?: number }): Promise<void> {
-    const o = strictOptions('close options', options, ['timeoutMs'])
-    const timeoutMs = o.timeoutMs === undefined ? undefined : durationMs('timeoutMs', o.timeoutMs)
-    if (this.#state === 'closed' || this.#state === 'closing') return
-    const started = this.#state === 'running'
-    this.#state = 'closing'
-    // The touch timer runs on until the handlers are done: a task finishing during shutdown
-    // must stay visible, or another worker would restore it and run it twice.
-    clearInterval(this.#restoreTimer)
+  protected async stopTaking(): Promise<void> {
+    this.stopTimers()
     this.#wakeLoop?.()
     if (this.#ownsReader) await this.#reader?.close().catch(() => {})
     await this.#loop
-    if (started) {
-      const waiting = [...this.#held.values()].filter((h) => !h.started)
-      for (const h of waiting) if (h.timer) clearTimeout(h.timer)
-      this.#ready.length = 0
-      if (waiting.length > 0) {
-        const tags = waiting.map((h) => h.task.deliveryTag)
-        for (const tag of tags) this.#held.delete(tag)
-        await restoreTags(this.celery.db, tags).catch((error) => this.#onError(error))
-      }
-      if (this.#running > 0) {
-        const drained = new Promise<void>((resolve) => this.#drained.push(resolve))
-        if (timeoutMs === undefined) await drained
-        else {
-          let timer: NodeJS.Timeout | undefined
-          await Promise.race([
-            drained,
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-          ])
-          clearTimeout(timer)
-        }
-      }
+    const waiting = [...this.#held.values()].filter((h) => !h.started)
+    for (const h of waiting) if (h.timer) clearTimeout(h.timer)
+    this.#ready.length = 0
+    if (waiting.length > 0) {
+      const tags = waiting.map((h) => h.task.deliveryTag)
+      for (const tag of tags) this.#held.delete(tag)
+      await restoreTags(this.celery.db, tags).catch((error) => this.reportError(error))
     }
-    clearInterval(this.#touchTimer)
-    this.#state = 'closed'
   }
 
   stats(): CeleryWorkerStats {
-    return { ...this.#stats, running: this.#running, held: this.#held.size }
+    return { ...this.#stats, running: this.slots.used, held: this.#held.size }
   }
 
   async #readLoop(): Promise<void> {
-    while (this.#state === 'running') {
+    while (this.running) {
       if (this.#held.size >= this.prefetch) {
         await new Promise<void>((resolve) => (this.#wakeLoop = resolve))
         this.#wakeLoop = null
@@ -250,15 +155,15 @@ export class CeleryWorker {
       }
       try {
         if ((await this.#takeSome()) > 0) continue
-        if (this.#state !== 'running') break
+        if (!this.running) break
         const queue = this.queues[this.#nextQueue++ % this.queues.length]!
         // Blocks until the queue has a message, which it moves onto itself: no change.
         await celeryCall(this.#reader!, ['BLMOVE', queue, queue, 'RIGHT', 'RIGHT', this.#pollMs / 1000], {
           timeoutMs: this.#pollMs + BLOCK_MARGIN_MS,
         })
       } catch (error) {
-        if (this.#state !== 'running') break
-        this.#onError(error)
+        if (!this.running) break
+        this.reportError(error)
         await new Promise((resolve) => setTimeout(resolve, ERROR_BACKOFF_MS))
       }
     }
@@ -299,7 +204,7 @@ export class CeleryWorker {
   #accept(kind: string, raw: string, queue: string): void {
     if (kind === 'dead') {
       this.#stats.invalid++
-      this.#onError(invalidMessage(`not a kombu envelope; moved to ${DEAD_LETTER_PREFIX}${queue}`, raw))
+      this.reportError(invalidMessage(`not a kombu envelope; moved to ${DEAD_LETTER_PREFIX}${queue}`, raw))
       return
     }
     let task: IncomingTask
@@ -328,15 +233,14 @@ export class CeleryWorker {
   }
 
   #pump(): void {
-    while (this.#state === 'running' && this.#running < this.concurrency && this.#ready.length > 0) {
+    while (this.running && this.slots.free > 0 && this.#ready.length > 0) {
       const held = this.#ready.shift()!
       held.started = true
-      this.#running++
+      this.slots.take()
       void this.#run(held).finally(() => {
-        this.#running--
         this.#held.delete(held.task.deliveryTag)
+        this.slots.release()
         this.#wakeLoop?.()
-        if (this.#running === 0) for (const resolve of this.#drained.splice(0)) resolve()
         this.#pump()
       })
     }
@@ -353,7 +257,7 @@ export class CeleryWorker {
     const handler = this.#tasks.get(task.name)
     if (!handler) {
       this.#stats.failed++
-      this.#onError(
+      this.reportError(
         new RedisExpertError('TASK_FAILED', `no handler registered for task '${task.name}'`, {
           details: { taskId: task.id, excType: 'NotRegistered' },
         }),
@@ -385,31 +289,19 @@ export class CeleryWorker {
       this.#stats.succeeded++
     } catch (error) {
       this.#stats.failed++
-      this.#onError(error, ref)
+      this.reportError(error, ref)
       meta = failureMeta(task.id, error)
     }
     await this.#finish(task, meta)
   }
 
-  /** Stores the outcome and acks, in one script; retried, since until it lands the task would run again. */
+  /** Stores the outcome and acks; retried, since until it lands the task would run again. */
   async #finish(task: IncomingTask, meta: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await celeryUnsafe(this.celery.db, (db) =>
-          FINISH.run(
-            db,
-            { result: resultKey(task.id), unacked: UNACKED, unackedIndex: UNACKED_INDEX },
-            {
-              meta,
-              ttlSeconds: this.celery.options.resultExpiresSeconds,
-              tag: task.deliveryTag,
-              store: task.ignoreResult ? '0' : '1',
-            },
-          ),
-        )
-        return
+        return await finishTask(this.celery.db, task, meta, this.celery.options.resultExpiresSeconds)
       } catch (error) {
-        this.#onError(error, { id: task.id, name: task.name })
+        this.reportError(error, { id: task.id, name: task.name })
         if (attempt >= 3) return
         await new Promise((resolve) => setTimeout(resolve, ERROR_BACKOFF_MS * attempt))
       }
@@ -418,50 +310,18 @@ export class CeleryWorker {
 
   /** An undecodable message leaves `unacked` for the dead-letter list, atomically, and is reported. */
   async #deadLetter(raw: string, queue: string, error: unknown): Promise<void> {
-    const tag = deliveryTagOf(raw) ?? ''
-    const dead = `${DEAD_LETTER_PREFIX}${queue}`
-    try {
-      await celeryBatch(
-        this.celery.db,
-        [
-          ['ZREM', UNACKED_INDEX, tag],
-          ['HDEL', UNACKED, tag],
-          ['LPUSH', dead, raw],
-        ],
-        { atomic: true },
-      )
-    } catch (storeError) {
-      this.#onError(storeError)
-    }
-    this.#onError(error)
-  }
-
-  /**
-   * Keeps held messages visible: their `unacked_index` score is the time taken, and a restorer
-   * (this worker's, or a Python worker's restore_visible) puts back any older than the visibility
-   * timeout. A task that runs (or waits for its eta) longer than that must not run twice. XX: a
-   * message acked or restored meanwhile is not added back. One round trip for all held messages.
-   */
-  async #touch(): Promise<void> {
-    if (this.#held.size === 0 || this.#state === 'closed') return
-    const now = Date.now() / 1000
-    const command: (string | number)[] = ['ZADD', UNACKED_INDEX, 'XX']
-    for (const tag of this.#held.keys()) command.push(now, tag)
-    try {
-      await celeryCall(this.celery.db, command)
-    } catch (error) {
-      this.#onError(error)
-    }
+    await deadLetterMessage(this.celery.db, raw, queue).catch((storeError) => this.reportError(storeError))
+    this.reportError(error)
   }
 
   async #restoreVisible(): Promise<void> {
-    if (this.#state !== 'running') return
+    if (!this.running) return
     try {
       const tags = await visibleTags(this.celery.db, this.#visibilityMs)
       const others = tags.filter((tag) => !this.#held.has(tag))
       if (others.length > 0) this.#stats.restored += await restoreTags(this.celery.db, others)
     } catch (error) {
-      this.#onError(error)
+      this.reportError(error)
     }
   }
 }

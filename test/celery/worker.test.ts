@@ -440,13 +440,16 @@ describe('bad input: INVALID_ARGUMENT', () => {
       ['pollMs -5', () => celery.worker({ pollMs: -5 })],
       ['handler not a function', () => celery.worker({ tasks: { 't.x': 5 as never } })],
       ['onError not a function', () => celery.worker({ onError: 'x' as never })],
-      ['register a bad name', () => celery.worker({}).register('', () => 1)],
+      ['register a bad name', () => celery.worker({ autorun: false }).register('', () => 1)],
     ]
     for (const [what, call] of bad) expect([what, await codeOf(call)]).toEqual([what, 'INVALID_ARGUMENT'])
+    // Started on construction; start() is idempotent; after close() it refuses.
     const worker = celery.worker({ queues: ['never'] })
-    await worker.start()
-    expect(await codeOf(worker.start())).toBe('INVALID_ARGUMENT')
+    const started = worker.start()
+    expect(worker.start()).toBe(started)
+    await started
     await worker.close()
+    expect(await codeOf(worker.start())).toBe('INVALID_ARGUMENT')
   })
 
   it('a stored result that is not a Celery JSON meta → MESSAGE_INVALID naming the key', async () => {
