@@ -3,10 +3,11 @@ import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../client/client.js'
 import type { ChannelSubscriber } from '../client/subscriber.js'
 import type { Codec } from '../codec/types.js'
-import { invalidArgument } from '../errors.js'
+import { invalidArgument, type RedisExpertError } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
 import type { Entry } from '../keyspace/define.js'
 import { jitteredTtl } from '../keyspace/ttl.js'
+import { CircuitBreaker } from './breaker.js'
 import { parseBusMessage, Waiters } from './bus.js'
 import { ServerClock } from './clock.js'
 import { decodeEnvelope, encodeEnvelope, type Stored, stampOf } from './envelope.js'
@@ -32,7 +33,12 @@ import type {
   WriteOptions,
 } from './types.js'
 
-type Counters = { -readonly [K in Exclude<keyof CacheStats, 'l1Size' | 'channel' | 'warnings'>]: number }
+type Counters = {
+  -readonly [K in Exclude<
+    keyof CacheStats,
+    'l1Size' | 'channel' | 'warnings' | 'breaker' | 'breakerOpens' | 'redisSkipped'
+  >]: number
+}
 
 const NO_TAGS: readonly string[] = []
 
@@ -56,6 +62,7 @@ export class Cache<
   readonly options: ResolvedCacheOptions
   readonly #codec: Codec<V>
   readonly #redis: RedisTier<V>
+  readonly #breaker: CircuitBreaker | null
   readonly #clock = new ServerClock()
   readonly #origin = `${PROCESS_ID}.${++instances}`
   #tokens = 0
@@ -95,7 +102,11 @@ export class Cache<
     this.options = options
     this.keys = keys
     this.#codec = entry.policy.codec as Codec<V>
-    this.#redis = new RedisTier<V>(db, keys, this.#codec, options.timeoutMs, this.#origin)
+    this.#breaker =
+      options.circuitBreaker === null
+        ? null
+        : new CircuitBreaker(options.circuitBreaker, (state, error) => this.emit('breaker', state, error))
+    this.#redis = new RedisTier<V>(db, keys, this.#codec, options.timeoutMs, this.#origin, this.#breaker)
     this.#l1 = options.l1 ? new NearCache<V>(options.l1.maxItems) : null
     this.#key = keyBuilder(entry, options.l1 ? options.l1.maxItems : 0)
     this.#defaults = callPolicy(options, undefined)
@@ -753,6 +764,8 @@ export class Cache<
 
   /** Counts and reports a failure; returns it so callers can `throw this.#failed(...)`. */
   #failed(operation: string, key: string | null, error: unknown): unknown {
+    // Calls the open breaker skipped are counted by it (redisSkipped) and not reported one by one.
+    if ((error as RedisExpertError | null)?.details?.breaker === 'open') return error
     if (isUnavailable(error) || operation === 'redis') this.#counters.redisErrors++
     if (this.listenerCount('error') > 0) this.emit('error', operation, key, error)
     return error
@@ -808,6 +821,9 @@ export class Cache<
   stats(): CacheStats {
     return {
       ...this.#counters,
+      redisSkipped: this.#breaker?.skipped ?? 0,
+      breakerOpens: this.#breaker?.opens ?? 0,
+      breaker: this.#breaker?.state ?? 'off',
       l1Size: this.#l1?.size ?? 0,
       channel: this.#subscriber === null ? 'off' : this.#subscriber.up ? 'up' : 'down',
       warnings: [...this.#warnings],

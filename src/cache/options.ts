@@ -19,6 +19,7 @@ export interface ResolvedCacheOptions {
   readonly l1: { readonly maxItems: number; readonly ttlMs: number } | null
   readonly timeoutMs: number
   readonly onRedisError: 'load' | 'throw'
+  readonly circuitBreaker: { readonly failures: number; readonly coolDownMs: number } | null
   readonly tagRetentionMs: number
   /**
    * How long a generation counter outlives the invalidation that bumped it. A load that runs
@@ -56,6 +57,7 @@ const CACHE_OPTIONS = [
   'l1',
   'timeoutMs',
   'onRedisError',
+  'circuitBreaker',
   'tagRetention',
   'random',
 ] as const
@@ -95,6 +97,7 @@ export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions =
     l1: resolveL1(options.l1),
     timeoutMs: positiveInt(options.timeoutMs ?? 1000, 'timeoutMs'),
     onRedisError,
+    circuitBreaker: resolveBreaker(options.circuitBreaker),
     tagRetentionMs:
       options.tagRetention === undefined
         ? Math.max(7 * DAY_MS, 2 * lifetime)
@@ -175,6 +178,20 @@ function resolveEarlyRefresh(value: CacheOptions['earlyRefresh']): ResolvedCache
   if (ratio !== null && (ratio === 0 || ratio === 1))
     throw invalidArgument('createCache: earlyRefresh.ratio must be strictly between 0 and 1')
   return { beta, ratio }
+}
+
+function resolveBreaker(value: CacheOptions['circuitBreaker']): ResolvedCacheOptions['circuitBreaker'] {
+  if (value === false) return null
+  if (value === undefined) return { failures: 3, coolDownMs: 5000 }
+  if (typeof value !== 'object' || value === null)
+    throw invalidArgument('createCache: circuitBreaker must be false or { failures?, coolDown? }')
+  const unknown = Object.keys(value).filter((k) => k !== 'failures' && k !== 'coolDown')
+  if (unknown.length > 0)
+    throw invalidArgument(`createCache: circuitBreaker: unknown option ${unknown.join(', ')}`, { unknown })
+  return {
+    failures: value.failures === undefined ? 3 : positiveInt(value.failures, 'circuitBreaker.failures'),
+    coolDownMs: value.coolDown === undefined ? 5000 : ttl(value.coolDown, 'circuitBreaker.coolDown'),
+  }
 }
 
 function resolveL1(value: CacheOptions['l1']): ResolvedCacheOptions['l1'] {

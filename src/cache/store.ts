@@ -1,8 +1,9 @@
 import type { RedisExpertClient } from '../client/client.js'
-import type { CallOptions, Command, Reply } from '../client/types.js'
+import type { CallOptions, Command, Executor, Reply } from '../client/types.js'
 import type { Codec } from '../codec/types.js'
 import { RedisExpertError } from '../errors.js'
 import { keySlot } from '../keyspace/slot.js'
+import type { CircuitBreaker } from './breaker.js'
 import { busMessage } from './bus.js'
 import { decodeEnvelope, type Stored, tagsOfStamp } from './envelope.js'
 import type { CacheKeys } from './keys.js'
@@ -41,15 +42,23 @@ const NO_VERSIONS: ReadonlyMap<string, string> = new Map()
  * slow server fails fast instead of stalling callers.
  */
 export class RedisTier<V> {
-  readonly #db: RedisExpertClient
+  /** The client, through the circuit breaker when there is one. */
+  readonly #db: Executor
   readonly #keys: CacheKeys
   readonly #codec: Codec<V>
   readonly #options: CallOptions
   readonly #cluster: boolean
   readonly #origin: string
 
-  constructor(db: RedisExpertClient, keys: CacheKeys, codec: Codec<V>, timeoutMs: number, origin: string) {
-    this.#db = db
+  constructor(
+    db: RedisExpertClient,
+    keys: CacheKeys,
+    codec: Codec<V>,
+    timeoutMs: number,
+    origin: string,
+    breaker: CircuitBreaker | null,
+  ) {
+    this.#db = breaker === null ? db : breaker.wrap(db)
     this.#keys = keys
     this.#codec = codec
     this.#options = { timeoutMs, buffers: codec.binary }

@@ -80,10 +80,24 @@ export interface CacheOptions extends Omit<LoadOptions, 'tags'> {
   readonly timeoutMs?: number
   /** When Redis is down or slow: call the loader without caching ('load', default) or rethrow. */
   readonly onRedisError?: 'load' | 'throw'
+  /**
+   * Fail fast while Redis is down: after `failures` consecutive connection failures (default 3)
+   * Redis is skipped for `coolDown` (default 5 s) — calls are answered from L1, a stale value or
+   * the loader at once, writes fail at once with CONNECTION_UNAVAILABLE — then one call probes it.
+   * `false` turns it off (every call then waits the client's offline wait).
+   */
+  readonly circuitBreaker?: false | CircuitBreakerOptions
   /** How long tag versions are kept after an invalidation, default max(7 days, 2 × ttl + grace). */
   readonly tagRetention?: TtlSpec
   /** Source of randomness (jitter, early refresh); tests inject one. */
   readonly random?: () => number
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive connection failures that open the breaker, default 3. */
+  readonly failures?: number
+  /** How long Redis is skipped once open before one call probes it: ms or '5s', default 5 s. */
+  readonly coolDown?: TtlSpec
 }
 
 export interface LoaderContext<P, T> {
@@ -142,6 +156,12 @@ export interface CacheStats {
   /** Loads whose result was not written because the key was invalidated meanwhile. */
   readonly staleSetsPrevented: number
   readonly redisErrors: number
+  /** Redis calls the open circuit breaker answered at once (not counted in redisErrors). */
+  readonly redisSkipped: number
+  /** Times the circuit breaker opened. */
+  readonly breakerOpens: number
+  /** 'closed' (Redis asked), 'open' (skipped), 'half-open' (one call probing), 'off'. */
+  readonly breaker: 'closed' | 'open' | 'half-open' | 'off'
   readonly l1Invalidations: number
   readonly l1Size: number
   /** The invalidation channel: 'up', 'down' (L1 bypassed, waiters poll nothing and time out), 'off'. */
@@ -164,4 +184,6 @@ export interface CacheEvents {
   invalidated: [key: string | null, tags: readonly string[]]
   error: [operation: string, key: string | null, error: unknown]
   warning: [message: string]
+  /** The circuit breaker changed state; `error` is the failure that opened it (null otherwise). */
+  breaker: [state: 'closed' | 'open' | 'half-open', error: unknown]
 }
