@@ -29,9 +29,6 @@ export interface WorkerCoreOptions<C = unknown> {
   readonly onError?: (error: unknown, context?: C) => void
 }
 
-/** The core's option names, for each worker's strict list. */
-export const CORE_OPTIONS = ['concurrency', 'autorun', 'closeTimeoutMs', 'onError'] as const
-
 export type WorkerState = 'new' | 'starting' | 'running' | 'closing' | 'closed'
 
 /** Counts what runs against the limit; lets a loop wait for a free slot, or for none in use, without polling. */

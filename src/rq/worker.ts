@@ -2,102 +2,37 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
+import { durationMs, strictOptions } from '../common/validate.js'
+import { WorkerCore } from '../common/worker-core.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { openSibling } from '../messaging/connection.js'
-import { Slots } from '../messaging/slots.js'
 import {
   DEFAULT_FAILURE_TTL_S,
   DEFAULT_RESULT_TTL_S,
   DEFAULT_TIMEOUT_S,
   decodeJobData,
-  failureEntry,
   type JsonValue,
   jsonProblem,
-  successEntry,
   timestampS,
   utcformat,
 } from './format.js'
 import { openRq, RQ_NAME, type RqKeys, rqKeys } from './keyspace.js'
 import { cleanRegistries, enqueueDueJobs } from './maintenance.js'
 import { resultTtlS, rqName } from './options.js'
-import { FAIL, FINISH, HEARTBEAT, RQ_ALLOW, runScript, START } from './scripts.js'
+import { excString, failJob, failOddJob, finishJob, intField, type Started, withTimeout } from './run-job.js'
+import { HEARTBEAT, RQ_ALLOW, runScript, START } from './scripts.js'
+import {
+  RQ_WORKER_OPTIONS,
+  type RqHandler,
+  type RqTask,
+  type RqWorkerOptions,
+  type RqWorkerStats,
+} from './worker-options.js'
 
-/** What a handler gets: the call as Python enqueued it, and the job's context. */
-export interface RqTask {
-  readonly id: string
-  /** The queue it came from (the job's origin). */
-  readonly queue: string
-  readonly func: string
-  readonly args: readonly JsonValue[]
-  readonly kwargs: { readonly [name: string]: JsonValue }
-  readonly meta: JsonValue
-  readonly description: string | null
-  /** Aborted when the job's timeout passes; the job is then failed with JobTimeoutException. */
-  readonly signal: AbortSignal
-}
-
-/** Returns the job's result: any JSON value (undefined counts as None). */
-export type RqHandler = (task: RqTask) => unknown
-
-export interface RqWorkerOptions {
-  /** worker_name written on each job; default `<host>.<pid>.<random>` (RQ: a uuid hex). */
-  readonly name?: string
-  /** Jobs run at once; default 1 (an RQ worker runs one). */
-  readonly concurrency?: number
-  /** BLPOP wait per call; bounds how long close() waits for the pop in flight. Default 1 s. */
-  readonly blockMs?: number
-  /**
-   * rq/worker.py job_monitoring_interval: how often running jobs heartbeat; default 30 s. Each
-   * heartbeat keeps the job in the StartedJobRegistry for interval + 60 s, as RQ does.
-   */
-  readonly heartbeatMs?: number
-  /** Result TTL of jobs that name none (RQ's worker default: 500 s); 0 or 'forever' as in RQ. */
-  readonly resultTtl?: number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}` | 'forever'
-  /**
-   * How often this worker runs RQ's registry cleanup (abandoned jobs → failed), under RQ's
-   * shared cleaning lock; default 10 min as rq/worker.py; 0 = never. It also runs at start.
-   */
-  readonly cleanupMs?: number
-  /**
-   * Also run RQ's scheduler for these queues (rq worker --with-scheduler): once a second, under
-   * RQ's per-queue scheduler lock, enqueue the due jobs of the ScheduledJobRegistry (enqueueAt,
-   * enqueueIn, retries with intervals). Default false, as in RQ.
-   */
-  readonly withScheduler?: boolean
-  /** A connection for BLPOP; default: a second connection opened by start(), closed by close(). */
-  readonly blocking?: RedisExpertClient
-  /** Errors that do not belong to a caller: undecodable jobs (MESSAGE_INVALID), Redis errors. */
-  readonly onError?: (error: unknown, job?: { readonly id: string; readonly queue: string }) => void
-}
-
-export interface RqWorkerStats {
-  readonly finished: number
-  readonly failed: number
-  /** Failed runs put back (or scheduled) because the job had retries left. */
-  readonly retried: number
-  readonly running: number
-}
-
-interface Started {
-  readonly id: string
-  readonly queue: string
-  readonly keys: RqKeys
-  readonly fields: (Buffer | null)[]
-}
+export { excString } from './run-job.js'
+export type { RqHandler, RqTask, RqWorkerOptions, RqWorkerStats } from './worker-options.js'
 
 const BLOCK_MARGIN_MS = 5_000
-const RQ_WORKER_OPTIONS = optionNames<RqWorkerOptions>({
-  name: true,
-  concurrency: true,
-  blockMs: true,
-  heartbeatMs: true,
-  resultTtl: true,
-  cleanupMs: true,
-  withScheduler: true,
-  blocking: true,
-  onError: true,
-})
 const ERROR_BACKOFF_MS = 250
 /** rq/scheduler.py RQScheduler interval: 1 s. */
 const SCHEDULER_INTERVAL_S = 1
@@ -110,27 +45,23 @@ const SCHEDULER_INTERVAL_S = 1
  * Python's job.get_status(), job.return_value() and job.exc_info read them as from its own
  * workers. Standalone or Sentinel only.
  */
-export class RqWorker {
+export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: string }> {
   readonly name: string
   readonly queues: readonly string[]
   readonly #db: RedisExpertClient
   readonly #handlers: ReadonlyMap<string, RqHandler>
   readonly #keys: ReadonlyMap<string, RqKeys>
   readonly #byQueueKey: ReadonlyMap<string, string>
-  readonly #slots: Slots
   readonly #blockMs: number
   readonly #heartbeatMs: number
   readonly #resultTtl: number
   readonly #cleanupMs: number
-  readonly #onError: NonNullable<RqWorkerOptions['onError']>
   readonly #givenBlocking: RedisExpertClient | undefined
   readonly #withScheduler: boolean
   readonly #token = `${hostname()}.${process.pid}.${randomBytes(6).toString('hex')}`
   readonly #running = new Map<string, Started>()
   #blocking: RedisExpertClient | null = null
-  #state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new'
   #loop: Promise<void> = Promise.resolve()
-  #timers: NodeJS.Timeout[] = []
   #stats = { finished: 0, failed: 0, retried: 0 }
   /** Scheduler passes run one after another, so that close() can release the locks last. */
   #scheduling: Promise<void> = Promise.resolve()
@@ -155,6 +86,7 @@ export class RqWorker {
       if (typeof handler !== 'function')
         throw invalidArgument(`new RqWorker: the handler of '${func}' is not a function`)
     const o = strictOptions('RqWorker options', options, RQ_WORKER_OPTIONS) as RqWorkerOptions
+    super(o)
     const keyspace = openRq(db, 'RqWorker')
     this.queues = [...new Set(queues.map((q) => rqName('queue name', q)))]
     this.#keys = new Map(this.queues.map((q) => [q, rqKeys(keyspace, q)]))
@@ -165,88 +97,71 @@ export class RqWorker {
       o.name === undefined
         ? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}.${process.pid}.${randomBytes(4).toString('hex')}`
         : rqName('name', o.name)
-    this.#slots = new Slots(positiveInt('concurrency', o.concurrency, 1, 10_000))
     this.#blockMs = durationMs('blockMs', o.blockMs, 1000)
     this.#heartbeatMs = durationMs('heartbeatMs', o.heartbeatMs, 30_000)
     this.#resultTtl = resultTtlS('resultTtl', o.resultTtl) ?? DEFAULT_RESULT_TTL_S
     this.#cleanupMs = o.cleanupMs === 0 ? 0 : durationMs('cleanupMs', o.cleanupMs, 600_000)
-    if (o.onError !== undefined && typeof o.onError !== 'function')
-      throw invalidArgument('onError must be a function')
     if (o.blocking !== undefined && typeof o.blocking?.call !== 'function')
       throw invalidArgument('blocking must be a client from connect()')
     this.#givenBlocking = o.blocking
     if (o.withScheduler !== undefined && typeof o.withScheduler !== 'boolean')
       throw invalidArgument('withScheduler must be true or false')
     this.#withScheduler = o.withScheduler === true
-    this.#onError = o.onError ?? (() => {})
+    this.autostart()
   }
 
-  /** Opens the blocking connection, cleans the registries once, and starts taking jobs. */
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw invalidArgument('start(): this worker was already started')
-    this.#state = 'starting'
-    try {
-      this.#blocking = this.#givenBlocking ?? (await openSibling(this.#db, `rq-worker-${this.name}`))
-    } catch (error) {
-      this.#state = 'new' // nothing was started: start() may be called again
-      throw error
-    }
+  /** Opens the blocking connection, cleans the registries once (and runs a scheduler pass). */
+  protected override async open(): Promise<void> {
+    this.#blocking = this.#givenBlocking ?? (await openSibling(this.#db, `rq-worker-${this.name}`))
     openRq(this.#blocking, 'RqWorker')
-    if (this.#cleanupMs > 0) {
-      await this.cleanup().catch((error: unknown) => this.#onError(error))
-      const timer = setInterval(() => {
-        this.cleanup().catch((error: unknown) => this.#onError(error))
-      }, this.#cleanupMs)
-      timer.unref()
-      this.#timers.push(timer)
-    }
-    if (this.#withScheduler) {
-      const pass = () => {
-        this.#scheduling = this.#scheduling
-          .then(() => this.#schedule())
-          .then(
-            () => {},
-            (error: unknown) => this.#onError(error),
-          )
-      }
-      pass()
-      await this.#scheduling
-      const timer = setInterval(pass, SCHEDULER_INTERVAL_S * 1000)
-      timer.unref()
-      this.#timers.push(timer)
-    }
-    const beat = setInterval(() => this.#heartbeat(), this.#heartbeatMs)
-    beat.unref()
-    this.#timers.push(beat)
-    this.#state = 'running'
+    if (this.#cleanupMs > 0) await this.cleanup().catch((error: unknown) => this.reportError(error))
+    if (this.#withScheduler) await this.#schedulePass()
+  }
+
+  protected begin(): void {
+    if (this.#cleanupMs > 0) this.every(this.#cleanupMs, () => this.cleanup())
+    if (this.#withScheduler) this.every(SCHEDULER_INTERVAL_S * 1000, () => this.#schedulePass())
     this.#loop = this.#takeLoop()
   }
 
-  /**
-   * Graceful: takes no more jobs (waits for the BLPOP in flight, at most blockMs, and runs what
-   * it returns), lets running jobs finish and records their outcomes, then closes the connection
-   * it opened.
-   */
-  async close(): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'closing') return
-    const wasStarted = this.#state !== 'new'
-    this.#state = 'closing'
-    this.#slots.wake()
-    if (wasStarted) {
-      await this.#loop
-      await this.#slots.drained()
-    }
-    for (const timer of this.#timers) clearInterval(timer)
-    if (this.#withScheduler && wasStarted) {
+  /** rq/worker.py job_monitoring_interval: running jobs heartbeat every heartbeatMs. */
+  protected override renewEveryMs(): number {
+    return this.#heartbeatMs
+  }
+
+  protected override renew(): void {
+    this.#heartbeat()
+  }
+
+  /** Takes no more jobs: waits for the BLPOP in flight (at most blockMs) and runs what it returns. */
+  protected async stopTaking(): Promise<void> {
+    this.slots.wake()
+    await this.#loop
+  }
+
+  /** Gives up the scheduler locks, then closes the connection it opened. */
+  protected override async shutdown(): Promise<void> {
+    this.stopTimers()
+    if (this.#withScheduler && this.#blocking) {
       await this.#scheduling
-      await this.#schedule(true).catch((error: unknown) => this.#onError(error))
+      await this.#schedule(true).catch((error: unknown) => this.reportError(error))
     }
     if (this.#blocking && this.#blocking !== this.#givenBlocking) await this.#blocking.close()
-    this.#state = 'closed'
+  }
+
+  /** Scheduler passes run one after another, so that shutdown can release the locks last. */
+  #schedulePass(): Promise<void> {
+    this.#scheduling = this.#scheduling
+      .then(() => this.#schedule())
+      .then(
+        () => {},
+        (error: unknown) => this.reportError(error),
+      )
+    return this.#scheduling
   }
 
   stats(): RqWorkerStats {
-    return { ...this.#stats, running: this.#slots.used }
+    return { ...this.#stats, running: this.slots.used }
   }
 
   /**
@@ -279,9 +194,9 @@ export class RqWorker {
   async #takeLoop(): Promise<void> {
     const blocking = this.#blocking!
     const queueKeys = [...this.#byQueueKey.keys()]
-    while (this.#state === 'running') {
-      await this.#slots.waitFree()
-      if (this.#state !== 'running') break
+    while (this.running) {
+      await this.slots.waitFree()
+      if (!this.running) break
       let popped: Reply
       try {
         // rq/queue.py Queue.lpop: BLPOP over the queue keys in priority order.
@@ -290,17 +205,17 @@ export class RqWorker {
           allow: RQ_ALLOW,
         })
       } catch (error) {
-        this.#onError(error)
+        this.reportError(error)
         await new Promise((resolve) => setTimeout(resolve, ERROR_BACKOFF_MS))
         continue
       }
       if (!Array.isArray(popped)) continue
       const queue = this.#byQueueKey.get(String(popped[0])) ?? this.queues[0]!
       // Popped: from here on the job is ours, even while closing.
-      this.#slots.take()
+      this.slots.take()
       this.#run(String(popped[1]), queue)
-        .catch((error: unknown) => this.#onError(error, { id: String(popped[1]), queue }))
-        .finally(() => this.#slots.release())
+        .catch((error: unknown) => this.reportError(error, { id: String(popped[1]), queue }))
+        .finally(() => this.slots.release())
     }
   }
 
@@ -328,42 +243,15 @@ export class RqWorker {
     }
   }
 
-  /**
-   * Python may enqueue ids with characters a key parameter escapes (`user:42`): the keyspace
-   * cannot name `rq:job:user:42`, so the job is failed through db.unsafe with RQ's raw key names
-   * — marked failed and reported, never silently dropped.
-   */
+  /** An id the rq keyspace cannot name: failed and reported, never silently dropped (run-job.ts). */
   async #failOddId(id: string, queue: string, keys: RqKeys): Promise<void> {
     const error = new RedisExpertError(
       'MESSAGE_INVALID',
       `RQ job id '${id.slice(0, 100)}' from ${keys.queue} has characters outside A-Z a-z 0-9 . _ ~ -, which this worker does not run`,
       { details: { jobId: id, queue } },
     )
-    this.#onError(error, { id, queue })
-    const rawJob = `${keys.jobPrefix}${id}`
-    await this.#db.unsafe({ reason: 'fail an RQ job whose id the rq keyspace cannot express' }, (raw) =>
-      runScript(
-        raw,
-        FAIL,
-        {
-          job: rawJob,
-          started: keys.started,
-          failed: keys.failed,
-          results: `${keys.jobPrefix.replace(/job:$/, 'results:')}${id}`,
-          queue: keys.queue,
-          scheduled: keys.scheduled,
-          queues: keys.queues,
-        },
-        {
-          id,
-          endedAt: utcformat(Date.now()),
-          failureTtl: DEFAULT_FAILURE_TTL_S,
-          now: timestampS(Date.now()),
-          excString: failureEntry(`redis_expert.MessageInvalid: ${error.message}`)[3]!,
-          retry: '0',
-        },
-      ),
-    )
+    this.reportError(error, { id, queue })
+    await failOddJob(this.#db, id, keys, error.message)
     this.#stats.failed++
   }
 
@@ -374,7 +262,7 @@ export class RqWorker {
     try {
       call = decodeJobData(data)
     } catch (error) {
-      this.#onError(error, { id: job.id, queue: job.queue })
+      this.reportError(error, { id: job.id, queue: job.queue })
       const e = error as RedisExpertError
       // Not retried: the same bytes would fail the same way.
       await this.#fail(job, `redis_expert.MessageInvalid: ${e.message}`, failureTtl, false)
@@ -398,10 +286,7 @@ export class RqWorker {
         meta = null
       }
     }
-    // rq/worker.py perform_job: `job.timeout or Queue.DEFAULT_TIMEOUT`; -1 means no limit.
-    const timeoutS = intField(timeoutRaw) || DEFAULT_TIMEOUT_S
     const abort = new AbortController()
-    let timer: NodeJS.Timeout | undefined
     const task: RqTask = {
       id: job.id,
       queue: job.queue,
@@ -414,24 +299,11 @@ export class RqWorker {
     }
     let value: unknown
     try {
-      const run = Promise.resolve().then(() => handler(task))
-      if (timeoutS > 0) {
-        const limit = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            // rq/timeouts.py: the message RQ's death penalty raises.
-            const error = new Error(`Task exceeded maximum timeout value (${timeoutS} seconds)`)
-            error.name = 'rq.timeouts.JobTimeoutException'
-            abort.abort(error)
-            reject(error)
-          }, timeoutS * 1000)
-        })
-        value = await Promise.race([run, limit])
-      } else value = await run
+      // rq/worker.py perform_job: `job.timeout or Queue.DEFAULT_TIMEOUT`; -1 means no limit.
+      value = await withTimeout(() => handler(task), intField(timeoutRaw) || DEFAULT_TIMEOUT_S, abort)
     } catch (error) {
       await this.#fail(job, excString(error), failureTtl, true)
       return
-    } finally {
-      if (timer) clearTimeout(timer)
     }
     const problem = value === undefined ? null : jsonProblem(value, 'result')
     if (problem) {
@@ -443,53 +315,14 @@ export class RqWorker {
       )
       return
     }
-    const resultTtl = intField(resultTtlRaw) ?? this.#resultTtl
-    const entry = successEntry(value as JsonValue | undefined)
-    await runScript(
-      this.#db,
-      FINISH,
-      {
-        job: job.keys.job(job.id),
-        started: job.keys.started,
-        finished: job.keys.finished,
-        results: job.keys.results(job.id),
-      },
-      {
-        id: job.id,
-        endedAt: utcformat(Date.now()),
-        resultTtl,
-        now: timestampS(Date.now()),
-        returnValue: entry[3] ?? '',
-      },
-    )
+    await finishJob(this.#db, job, value as JsonValue | undefined, intField(resultTtlRaw) ?? this.#resultTtl)
     this.#stats.finished++
   }
 
   async #fail(job: Started, exc: string, failureTtl: number, retry: boolean): Promise<void> {
-    const k = job.keys
-    const outcome = await runScript(
-      this.#db,
-      FAIL,
-      {
-        job: k.job(job.id),
-        started: k.started,
-        failed: k.failed,
-        results: k.results(job.id),
-        queue: k.queue,
-        scheduled: k.scheduled,
-        queues: k.queues,
-      },
-      {
-        id: job.id,
-        endedAt: utcformat(Date.now()),
-        failureTtl,
-        now: timestampS(Date.now()),
-        excString: failureEntry(exc)[3]!,
-        retry: retry ? '1' : '0',
-      },
-    )
-    if (String(outcome) === 'failed') this.#stats.failed++
-    else if (String(outcome) !== 'gone') this.#stats.retried++
+    const outcome = await failJob(this.#db, job, exc, failureTtl, retry)
+    if (outcome === 'failed') this.#stats.failed++
+    else if (outcome !== 'gone') this.#stats.retried++
   }
 
   /** rq/worker.py get_heartbeat_ttl without a job timeout: job_monitoring_interval + 60 s. */
@@ -505,27 +338,7 @@ export class RqWorker {
         HEARTBEAT,
         { job: job.keys.job(job.id), started: job.keys.started },
         { id: job.id, now: utcformat(now), expiry: timestampS(now) + this.#heartbeatTtlS() },
-      ).catch((error: unknown) => this.#onError(error, { id: job.id, queue: job.queue }))
+      ).catch((error: unknown) => this.reportError(error, { id: job.id, queue: job.queue }))
     }
   }
-}
-
-/** An integer field of the job hash (RQ writes them in decimal); undefined when absent or not a number. */
-function intField(raw: Buffer | null | undefined): number | undefined {
-  if (!raw || raw.length === 0) return undefined
-  const n = Number(raw.toString('utf8'))
-  return Number.isSafeInteger(n) ? n : undefined
-}
-
-/**
- * The exc_info text Python readers expect: a traceback whose last line is `Type: message`
- * (rq/worker.py formats traceback.format_exception). Here: the JavaScript stack, then that line.
- */
-export function excString(error: unknown): string {
-  if (error instanceof Error) {
-    const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))
-    const type = error.name || 'Error'
-    return `Traceback (most recent call last, TypeScript):\n${frames.join('\n')}\n${type}: ${error.message}`
-  }
-  return `Error: ${typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error))}`
 }

@@ -383,10 +383,13 @@ describe('a TypeScript worker for jobs Python enqueued', () => {
         await codeOf(() => new RqWorker(db, queues as never, handlers as never, options as never)),
       ]).toEqual([queues, options, 'INVALID_ARGUMENT'])
     expect(await codeOf(() => new RqWorker({} as never, ['q'], h))).toBe('INVALID_ARGUMENT')
+    // Started on construction; start() is idempotent; after close() it refuses.
     const w = new RqWorker(db, ['q'], h, { cleanupMs: 0 })
-    await w.start()
-    expect(await codeOf(() => w.start())).toBe('INVALID_ARGUMENT')
+    const started = w.start()
+    expect(w.start()).toBe(started)
+    await started
     await w.close()
+    expect(await codeOf(() => w.start())).toBe('INVALID_ARGUMENT')
   })
 })
 
