@@ -10,7 +10,7 @@ import { jitteredTtl } from '../keyspace/ttl.js'
 import { CircuitBreaker } from './breaker.js'
 import { parseBusMessage, Waiters } from './bus.js'
 import { ServerClock } from './clock.js'
-import { decodeEnvelope, encodeEnvelope, type Stored, stampOf } from './envelope.js'
+import { decodeEnvelope, encodeEnvelope, type Stored, stampOf, tagsOfStamp } from './envelope.js'
 import { cacheError, isUnavailable } from './errors.js'
 import { keyBuilder } from './key-builder.js'
 import type { CacheKeys } from './keys.js'
@@ -534,14 +534,28 @@ export class Cache<
 
   // ---------------------------------------------------------------- writes
 
-  /** Stores a value (jittered TTL) and supersedes any load in flight for it. One round trip (two with tags). */
+  /**
+   * Stores a value (jittered TTL) and supersedes any load in flight for it. Without `tags` the
+   * entry keeps the tags it has (`tags: []` drops them). One round trip; two when `tags` are
+   * given (their versions are read first); three when tags are kept (the script finds them, their
+   * versions are read, the script writes).
+   */
   async set(params: P, value: V, options?: WriteOptions): Promise<void> {
     this.#assertOpen()
     const key = this.key(params)
     const policy = callPolicy(this.options, options)
+    await this.#write(key, value, policy, options?.tags === undefined)
+  }
+
+  /** One write; with `keepTags`, the stored entry's tags (if any) go with the new value. */
+  async #write(key: string, value: V, policy: CallPolicy, keepTags: boolean): Promise<void> {
     const { envelope, px, served: result } = await this.#envelopeFor(key, value, policy)
-    await this.#redis.write(key, envelope, px, this.options.generationTtlMs)
-    this.#l1?.storeOwn(key, l1Entry(result, 0, policy.tags, this.#l1Until(result)))
+    const kept = await this.#redis.write(key, envelope, px, this.options.generationTtlMs, keepTags)
+    if (kept === null) {
+      this.#l1?.storeOwn(key, l1Entry(result, 0, policy.tags, this.#l1Until(result)))
+      return
+    }
+    await this.#write(key, value, { ...policy, tags: tagsOfStamp(kept) }, false)
   }
 
   /** Several values: one pipeline per server (per slot on a Cluster, in parallel). */
@@ -563,22 +577,41 @@ export class Cache<
         ...(item.ttl === undefined ? {} : { ttl: item.ttl }),
         ...(item.tags === undefined ? {} : { tags: item.tags }),
       })
-      return { key: this.key(item.params), value: item.value, policy }
+      return { key: this.key(item.params), value: item.value, policy, keepTags: item.tags === undefined }
     })
-    const allTags = [...new Set(prepared.flatMap((p) => p.policy.tags))].sort()
+    await this.#writeMany(prepared)
+  }
+
+  /** One pipeline per server; the items whose stored entry has tags to keep go again, with them. */
+  async #writeMany(
+    items: readonly { key: string; value: V; policy: CallPolicy; keepTags: boolean }[],
+  ): Promise<void> {
+    const allTags = [...new Set(items.flatMap((p) => p.policy.tags))].sort()
     const versions = await this.#redis.versions(allTags)
-    const writes = prepared.map(({ key, value, policy }) => {
+    const writes = items.map(({ key, value, policy, keepTags }) => {
       const { envelope, px, served: result } = this.#envelopeWith(key, value, policy, versions)
       return {
         key,
-        command: this.#redis.writeCommand(key, envelope, px, this.options.generationTtlMs),
+        command: this.#redis.writeCommand(key, envelope, px, this.options.generationTtlMs, keepTags),
         result,
         policy,
       }
     })
-    await this.#redis.writeMany(writes)
-    for (const w of writes)
-      this.#l1?.storeOwn(w.key, l1Entry(w.result, 0, w.policy.tags, this.#l1Until(w.result)))
+    const kept = await this.#redis.writeMany(writes)
+    const again: { key: string; value: V; policy: CallPolicy; keepTags: boolean }[] = []
+    writes.forEach((w, i) => {
+      const stamp = kept[i]
+      if (stamp === null || stamp === undefined)
+        this.#l1?.storeOwn(w.key, l1Entry(w.result, 0, w.policy.tags, this.#l1Until(w.result)))
+      else
+        again.push({
+          key: w.key,
+          value: items[i]!.value,
+          policy: { ...w.policy, tags: tagsOfStamp(stamp) },
+          keepTags: false,
+        })
+    })
+    if (again.length > 0) await this.#writeMany(again)
   }
 
   /**
@@ -601,9 +634,7 @@ export class Cache<
     this.#codec.encode(value)
     const outcome = await writer(value)
     try {
-      const { envelope, px, served: result } = await this.#envelopeFor(key, value, policy)
-      await this.#redis.write(key, envelope, px, this.options.generationTtlMs)
-      this.#l1?.storeOwn(key, l1Entry(result, 0, policy.tags, this.#l1Until(result)))
+      await this.#write(key, value, policy, options?.tags === undefined)
     } catch (error) {
       this.#l1?.invalidate(key)
       this.#failed('writeThrough', key, error)

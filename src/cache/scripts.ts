@@ -35,7 +35,7 @@ export const writeScript = defineScript({
   name: 'cache-write',
   file: lua('write'),
   keys: ['value', 'generation'],
-  args: ['envelope', 'px', 'generationMs', 'channel', 'message'],
+  args: ['envelope', 'px', 'generationMs', 'channel', 'message', 'keepTags'],
 })
 
 export const tagsScript = defineScript({

@@ -200,7 +200,13 @@ export class RedisTier<V> {
     )
   }
 
-  writeCommand(key: string, envelope: string | Buffer, px: number, generationMs: number): Command {
+  writeCommand(
+    key: string,
+    envelope: string | Buffer,
+    px: number,
+    generationMs: number,
+    keepTags: boolean,
+  ): Command {
     return writeScript.command(
       { value: key, generation: this.#keys.generation(key) },
       {
@@ -209,36 +215,58 @@ export class RedisTier<V> {
         generationMs,
         channel: this.#keys.channel,
         message: busMessage('s', this.#origin, key),
+        keepTags: keepTags ? '1' : '0',
       },
     )
   }
 
-  /** Writes in one pipeline per server (per slot on a Cluster, in parallel). */
-  async writeMany(writes: readonly { readonly key: string; readonly command: Command }[]): Promise<void> {
+  /**
+   * Writes in one pipeline per server (per slot on a Cluster, in parallel). Resolves to, per
+   * write, null when written or the stamp of tags to keep (see `write`).
+   */
+  async writeMany(
+    writes: readonly { readonly key: string; readonly command: Command }[],
+  ): Promise<(string | null)[]> {
     if (!this.#cluster) {
-      await runScriptBatch(
+      const replies = await runScriptBatch(
         this.#db,
         writeScript,
         writes.map((w) => w.command),
         this.#options,
       )
-      return
+      return replies.map(keptStamp)
     }
+    const out: (string | null)[] = new Array(writes.length).fill(null)
     const groups = groupBySlot(writes.map((w) => w.key))
     await Promise.all(
-      [...groups.values()].map((indexes) =>
-        runScriptBatch(
+      [...groups.values()].map(async (indexes) => {
+        const replies = await runScriptBatch(
           this.#db,
           writeScript,
           indexes.map((i) => writes[i]!.command),
           this.#options,
-        ),
-      ),
+        )
+        indexes.forEach((index, j) => {
+          out[index] = keptStamp(replies[j] ?? null)
+        })
+      }),
     )
+    return out
   }
 
-  async write(key: string, envelope: string | Buffer, px: number, generationMs: number): Promise<void> {
-    await runScript(
+  /**
+   * Stores a value. With `keepTags`, a stored value that carries tags is not overwritten: its
+   * stamp is returned, and the caller writes again with those tags (at their current versions).
+   * Resolves to null when written.
+   */
+  async write(
+    key: string,
+    envelope: string | Buffer,
+    px: number,
+    generationMs: number,
+    keepTags: boolean,
+  ): Promise<string | null> {
+    const reply = await runScript(
       this.#db,
       writeScript,
       { value: key, generation: this.#keys.generation(key) },
@@ -248,9 +276,11 @@ export class RedisTier<V> {
         generationMs,
         channel: this.#keys.channel,
         message: busMessage('s', this.#origin, key),
+        keepTags: keepTags ? '1' : '0',
       },
       this.#options,
     )
+    return keptStamp(reply)
   }
 
   async delete(key: string, generationMs: number): Promise<boolean> {
@@ -278,6 +308,13 @@ export class RedisTier<V> {
       this.#options,
     )
   }
+}
+
+/** The write script's reply: 1 (written) → null; {0, stamp} → the stamp of the tags to keep. */
+function keptStamp(reply: Reply): string | null {
+  if (!Array.isArray(reply)) return null
+  const stamp = reply[1]
+  return typeof stamp === 'string' ? stamp : Buffer.isBuffer(stamp) ? stamp.toString('latin1') : null
 }
 
 function versionMap(tags: readonly string[], reply: Reply): ReadonlyMap<string, string> {

@@ -185,6 +185,17 @@ describe('on a 3-master Cluster', () => {
     expect(load.calls).toBe(20)
   })
 
+  it('set / setMany / writeThrough without tags keep the entry in its tag groups', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `c-keep-${i}`)
+    for (const id of ids) await products.getOrSet({ id }, () => product(id), { tags: ['category:11'] })
+    await products.set({ id: ids[0]! }, product(ids[0]!, { name: 'v2' }))
+    await products.writeThrough({ id: ids[1]! }, product(ids[1]!, { name: 'v2' }), () => 'ok')
+    await products.setMany(ids.slice(2).map((id) => ({ params: { id }, value: product(id, { name: 'v2' }) })))
+    expect((await products.getMany(ids.map((id) => ({ id })))).every((p) => p?.name === 'v2')).toBe(true)
+    await products.invalidateTags(['category:11'])
+    expect(await products.getMany(ids.map((id) => ({ id })))).toEqual(ids.map(() => undefined))
+  })
+
   it('getMany / setMany across slots and masters', async () => {
     const ids = Array.from({ length: 30 }, (_, i) => ({ id: `c-many-${i}` }))
     await products.setMany(ids.map((params) => ({ params, value: product(params.id) })))
