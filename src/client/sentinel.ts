@@ -45,6 +45,8 @@ export class SentinelLocator {
   readonly #settings: SentinelSettings
   readonly #watches: SentinelWatch[] = []
   #closed = false
+  /** Why the last node the Sentinels named was not used (for the error of a locate() that runs out of time). */
+  #lastWhy: string | null = null
   /** Pauses of locate() in progress, cut short by an announcement. */
   #sleepers: (() => void)[] = []
 
@@ -65,15 +67,23 @@ export class SentinelLocator {
     for (;;) {
       const address = await this.ask(deadline)
       const endpoint = this.#dataNode(address.host, address.port)
-      const role = await this.#roleOf(endpoint, deadline).catch((error: unknown) => error)
-      if (role === 'master') return endpoint
+      const left = Math.min(this.#settings.connectTimeoutMs, deadline - Date.now())
+      const role =
+        left > 0 ? await this.#once(endpoint, ['ROLE'], left).then(roleName, (error: unknown) => error) : null
+      if (role === 'master') {
+        this.#lastWhy = null
+        return endpoint
+      }
       // A wrong password for the data nodes does not get better by asking again.
       if (role instanceof RedisExpertError && role.details.reason === 'auth') throw role
-      const why =
-        typeof role === 'string'
-          ? `it reports role ${role}`
-          : `it does not answer (${role instanceof Error ? role.message : String(role)})`
-      if (this.#closed || Date.now() + pause >= deadline)
+      // What the last check saw (this call's or, when it ran out of time first, an earlier one's).
+      if (role !== null)
+        this.#lastWhy =
+          typeof role === 'string'
+            ? `it reports role ${role}`
+            : `it does not answer (${role instanceof Error ? role.message : String(role)})`
+      const why = this.#lastWhy ?? 'there was no time left to check its ROLE'
+      if (role === null || this.#closed || Date.now() + pause >= deadline)
         throw new RedisExpertError(
           'CONNECTION_FAILED',
           `the Sentinels name ${endpoint.address} as master '${this.name}', but ${why}`,
@@ -193,13 +203,6 @@ export class SentinelLocator {
     return { host: String(reply[0]), port }
   }
 
-  async #roleOf(endpoint: Endpoint, deadline: number): Promise<string> {
-    const left = Math.min(this.#settings.connectTimeoutMs, deadline - Date.now())
-    if (left <= 0) throw new Error('no time left')
-    const reply = await this.#once(endpoint, ['ROLE'], left)
-    return Array.isArray(reply) ? String(reply[0]) : String(reply)
-  }
-
   /** One command on a connection of its own, opened and closed around it, all within `timeoutMs`. */
   async #once(endpoint: Endpoint, args: readonly string[], timeoutMs: number): Promise<Reply> {
     const started = Date.now()
@@ -215,6 +218,11 @@ export class SentinelLocator {
       connection.destroy()
     }
   }
+}
+
+/** The first element of a ROLE reply: master, slave (replica) or sentinel. */
+function roleName(reply: Reply): string {
+  return Array.isArray(reply) ? String(reply[0]) : String(reply)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,7 +6,7 @@ import { Connection } from '../../src/client/connection.js'
 import { resolveEndpoint } from '../../src/client/endpoint.js'
 import type { CallOptions } from '../../src/client/types.js'
 import { connect, defineKeyspace, type RedisExpertClient, t } from '../../src/index.js'
-import { sendCommand } from '../../src/testing/command.js'
+import { fieldsOf, sendCommand } from '../../src/testing/command.js'
 import {
   freePort,
   type RedisSentinelSetup,
@@ -21,6 +22,9 @@ import { sleep, waitFor } from '../support/wait.js'
  * +switch-master (every Sentinel), on disconnect and on READONLY / NOREPLICAS; the durability
  * check re-run on the new master; and what a failover costs under load, with and without
  * waiting for replicas. The figures printed here are the ones in docs/sentinel.md.
+ *
+ * Failovers and their aftermath take seconds, more on a busy machine: the real-Sentinel tests
+ * get 60 s each (the whole file runs in ~40 s on 2 idle cores).
  */
 
 const HOST = '127.0.0.1'
@@ -171,11 +175,11 @@ describe('moving on READONLY, NOREPLICAS and +switch-master (a scripted Sentinel
     try {
       const started = Date.now()
       const refused = await rejection(
-        connect({ sentinel: { name: 'scripted', sentinels: [sentinel.url] }, connectTimeoutMs: 600 }),
+        connect({ sentinel: { name: 'scripted', sentinels: [sentinel.url] }, connectTimeoutMs: 1000 }),
       )
       expect(refused.code).toBe('CONNECTION_FAILED')
       expect(refused.message).toContain('reports role slave')
-      expect(Date.now() - started).toBeLessThan(1100)
+      expect(Date.now() - started).toBeLessThan(2000)
 
       setTimeout(() => {
         master.port = b.port
@@ -208,7 +212,7 @@ const ledger = defineKeyspace('ledger', {
 
 describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
   let s: RedisSentinelSetup
-  let listener: Connection
+  let listeners: Connection[] = []
   const events: { at: number; payload: string }[] = []
   const clients: RedisExpertClient[] = []
 
@@ -223,16 +227,33 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
   }
   const nodes = () => [s.master, ...s.replicas]
   const onAllNodes = (...args: string[]) => Promise.all(nodes().map((n) => ask(n, ...args).catch(() => null)))
+  /** The first +switch-master any Sentinel published at or after `since`. */
   const eventAfter = (since: number) => events.find((e) => e.at >= since)
 
-  /** The master has both replicas online again (an old master rejoins ~2 s after a failover). */
+  /**
+   * The master has both replicas online again (an old master rejoins ~2 s after a failover),
+   * and every Sentinel sees them as plain, linked replicas — so that the next failover finds a
+   * good one at once.
+   */
   async function settle(): Promise<void> {
     await waitFor(
-      'both replicas online under the current master',
+      'both replicas online under the current master, and every Sentinel seeing them so',
       async () => {
         const m = await s.currentMaster()
         const info = String(await ask(m, 'INFO', 'replication').catch(() => ''))
-        return info.includes('role:master') && (info.match(/state=online/g) ?? []).length === 2
+        if (!info.includes('role:master') || (info.match(/state=online/g) ?? []).length !== 2) return false
+        const views = await Promise.all(
+          s.sentinels.map((sentinel) =>
+            ask(sentinel, 'SENTINEL', 'REPLICAS', s.masterName).catch(() => null),
+          ),
+        )
+        return views.every(
+          (view) =>
+            Array.isArray(view) &&
+            view
+              .map(fieldsOf)
+              .filter((r) => r.get('flags') === 'slave' && r.get('master-link-status') === 'ok').length === 2,
+        )
       },
       20_000,
     )
@@ -244,26 +265,50 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
       sentinels: 3,
       config: { appendonly: 'yes', appendfsync: 'everysec' },
     })
-    // Our own ear on one Sentinel, to time the announcement.
-    const sentinel = s.sentinelAddresses[2] as { host: string; port: number }
-    listener = await Connection.open({
-      endpoint: resolveEndpoint(sentinel),
-      connectTimeoutMs: 3000,
-      commandTimeoutMs: 3000,
-      unref: true,
-      onPush: (reply) => {
-        if (Array.isArray(reply) && reply[0] === 'message')
-          events.push({ at: Date.now(), payload: String(reply[2]) })
-      },
-    })
-    listener.writeUnanswered(['SUBSCRIBE', '+switch-master'])
-    await listener.send(['PING'])
+    // Our own ears on every Sentinel, to time the first announcement (the leader's; the
+    // others publish theirs when they hear of the new configuration, up to seconds later).
+    listeners = await Promise.all(
+      s.sentinelAddresses.map(async (sentinel) => {
+        const listener = await Connection.open({
+          endpoint: resolveEndpoint(sentinel),
+          connectTimeoutMs: 3000,
+          commandTimeoutMs: 3000,
+          unref: true,
+          onPush: (reply) => {
+            if (Array.isArray(reply) && reply[0] === 'message')
+              events.push({ at: Date.now(), payload: String(reply[2]) })
+          },
+        })
+        listener.writeUnanswered(['SUBSCRIBE', '+switch-master'])
+        await listener.send(['PING'])
+        return listener
+      }),
+    )
   }, 60_000)
   afterAll(async () => {
-    listener?.destroy()
+    for (const listener of listeners) listener.destroy()
     await Promise.all(clients.map((c) => c.close()))
-    await s?.stop()
-  })
+    if (!s) return
+    // Seen a few times on a busy machine: a data node that does not exit on SIGTERM. Bound the
+    // wait, then SIGKILL what is still ours (checked by its working directory) and say so.
+    const ours = [...nodes(), ...s.sentinels].map(({ pid, dir }) => ({ pid, dir }))
+    const stopping = s.stop()
+    const inTime = await Promise.race([stopping.then(() => true), sleep(30_000).then(() => false)])
+    if (!inTime) {
+      for (const { pid, dir } of ours) {
+        let cwd = ''
+        try {
+          cwd = readlinkSync(`/proc/${pid}/cwd`)
+        } catch {
+          continue
+        }
+        if (cwd !== dir) continue
+        console.warn(`[sentinel] pid ${pid} (${dir}) did not exit on SIGTERM within 30 s: SIGKILL`)
+        process.kill(pid, 'SIGKILL')
+      }
+      await stopping
+    }
+  }, 90_000)
 
   it('connects through the first Sentinel that answers: a dead one and a silent one listed first', async () => {
     const silent = await startFakeServer('silent')
@@ -339,7 +384,7 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
     )
     expect(followed).toBeLessThan(2000)
     await settle()
-  })
+  }, 60_000)
 
   it('re-runs the durability check on the new master', async () => {
     await onAllNodes('CONFIG', 'SET', 'min-replicas-max-lag', '10')
@@ -372,7 +417,7 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
       await onAllNodes('CONFIG', 'SET', 'min-replicas-to-write', '0')
     }
     await settle()
-  })
+  }, 60_000)
 
   interface Figures {
     readonly label: string
@@ -487,7 +532,7 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
     expect(figures.detectionMs).toBeGreaterThan(0)
     expect(figures.acknowledged).toBeGreaterThan(500)
     await settle()
-  })
+  }, 60_000)
 
   it('under load, SENTINEL FAILOVER with min-replicas-to-write 1 / max-lag 1 and waitReplicas: 2 (every replica): nothing acknowledged is lost', async () => {
     await onAllNodes('CONFIG', 'SET', 'min-replicas-max-lag', '1')
@@ -512,7 +557,7 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
       await onAllNodes('CONFIG', 'SET', 'min-replicas-to-write', '0')
     }
     await settle()
-  })
+  }, 60_000)
 
   it('under load, SIGKILL of the master: detected after down-after-milliseconds (1 s) and followed', async () => {
     const db = await open()
@@ -523,5 +568,5 @@ describe('a real Sentinel setup: 1 master, 2 replicas, 3 Sentinels', () => {
     expect(await writeAndPort(db, 'after-kill')).not.toBe(victim.port)
     await victim.restart()
     await settle()
-  })
+  }, 60_000)
 })
