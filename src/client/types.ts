@@ -76,7 +76,7 @@ export interface Executor {
 
 /** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */
 export interface ListpackLimits {
-  /** hash-max-listpack-entries (default 128) */
+  /** hash-max-listpack-entries (default 512) */
   readonly hashEntries: number
   /** hash-max-listpack-value, bytes (default 64) */
   readonly hashValue: number
@@ -94,8 +94,14 @@ export interface ListpackLimits {
   readonly listSize: number
 }
 
+/**
+ * The servers' own defaults, used offline (no --url): what CONFIG GET answers on a bare
+ * redis-server 7.0.15 and valkey-server 8.0.1 (test/client/listpack-defaults.test.ts starts both
+ * and compares). set-max-listpack-* exist from Redis 7.2 and in Valkey; a 7.0 server has no
+ * listpack sets (the probe then reports null).
+ */
 export const DEFAULT_LISTPACK_LIMITS: ListpackLimits = {
-  hashEntries: 128,
+  hashEntries: 512,
   hashValue: 64,
   zsetEntries: 128,
   zsetValue: 64,
