@@ -2,7 +2,7 @@
  * npm start — the quickstart. Connects to REDIS_URL, or starts an ephemeral redis-server
  * through the toolkit's own launcher, shows what the toolkit sees and does, and stops it.
  */
-import { connect, isGuardError, renderSchema } from 'redis-expert'
+import { connect, isGuardError, RedisExpertError, renderSchema } from 'redis-expert'
 import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
 import { cacheTour } from './cache-tour.js'
@@ -15,7 +15,18 @@ const server = external ? null : await startRedis()
 const url = external ?? (server as NonNullable<typeof server>).url
 
 console.log(external ? `Connecting to ${url}` : `Started an ephemeral redis-server at ${url}`)
-const db = await connect({ url, keyspaces: [shop] })
+const db = await connect({ url, keyspaces: [shop] }).catch(async (error: unknown) => {
+  await server?.stop()
+  if (!(error instanceof RedisExpertError) || error.code !== 'CONNECTION_FAILED') throw error
+  // What a newcomer can do about it, rather than a stack trace.
+  console.error(`\n${error.message}`)
+  console.error(
+    error.details.reason === 'refused'
+      ? '  start one (redis-server), or set REDIS_URL to a running server — or unset REDIS_URL: npm start then runs its own'
+      : '  check REDIS_URL (host, port, user and password), or unset it: npm start then runs its own',
+  )
+  process.exit(1)
+})
 try {
   const probe = await db.probe()
   const { persistence: p, listpack } = probe

@@ -24,6 +24,7 @@ import {
   type ConnectionCliOptions,
   connectOptions,
   timeoutOptions,
+  withConnectionHint,
   withoutUrlSecret,
   withTimeoutOptions,
 } from './connection-options.js'
@@ -205,7 +206,8 @@ export function registerAudit(program: Command): void {
         )
       }
       process.exitCode = run.exitCode
-    } catch (error) {
+    } catch (failure) {
+      const error = withConnectionHint(failure)
       const code = error instanceof RedisExpertError ? `${error.code}: ` : ''
       const message = error instanceof Error ? error.message : String(error)
       process.stderr.write(`redis-expert audit: ${code}${withoutUrlSecret(message, raw.url)}\n`)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { redactSecret, redactUrl } from '../client/endpoint.js'
 import type { ConnectOptions } from '../client/index.js'
-import { invalidArgument } from '../errors.js'
+import { invalidArgument, RedisExpertError } from '../errors.js'
 
 /**
  * How every command that talks to a server connects: `--url` (and `--cluster`) and the two
@@ -102,4 +102,20 @@ export function urlArgument(argv: readonly string[]): string | undefined {
     if (arg.startsWith('--url=')) return arg.slice('--url='.length)
   }
   return undefined
+}
+
+/**
+ * A refused connection, with what a newcomer can do about it: start a server, or point `--url`
+ * at a running one. Other errors come back unchanged.
+ */
+export function withConnectionHint(error: unknown): unknown {
+  if (!(error instanceof RedisExpertError) || error.code !== 'CONNECTION_FAILED') return error
+  if (error.details.reason !== 'refused') return error
+  const at = typeof error.details.address === 'string' ? error.details.address : 'that address'
+  const port = /:(\d+)$/.exec(at)?.[1]
+  return new RedisExpertError(
+    error.code,
+    `${error.message}\n  start one (redis-server${port ? ` --port ${port}` : ''}), or point --url at a running server`,
+    { cause: error.cause ?? error, details: error.details },
+  )
 }

@@ -4,6 +4,7 @@ import {
   type ConnectionCliOptions,
   connectOptions,
   timeoutOptions,
+  withConnectionHint,
   withTimeoutOptions,
 } from './connection-options.js'
 
@@ -18,7 +19,11 @@ export function registerProbe(program: Command): void {
       )
       .option('--cluster', 'treat the URL as a Cluster root node'),
   ).action(async (options: ConnectionCliOptions & { url: string }) => {
-    const db = await connect(connectOptions(options.url, options.cluster === true, timeoutOptions(options)))
+    const db = await connect(
+      connectOptions(options.url, options.cluster === true, timeoutOptions(options)),
+    ).catch((error: unknown) => {
+      throw withConnectionHint(error)
+    })
     try {
       console.log(JSON.stringify(await db.probe(), null, 2))
     } finally {

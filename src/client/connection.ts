@@ -177,9 +177,11 @@ export class Connection implements ReplySink {
         if (settled) return
         settled = true
         clearTimeout(timer)
+        const hint =
+          reasonCode(reason) === 'refused' ? ` — is a redis-server running at ${endpoint.address}?` : ''
         const failure = new RedisExpertError(
           'CONNECTION_FAILED',
-          endpoint.redact(`could not connect to ${endpoint.url}: ${reason}`),
+          endpoint.redact(`could not connect to ${endpoint.url}: ${reason}${hint}`),
           { details: { address: endpoint.address, reason: reasonCode(reason) }, cause },
         )
         this.#destroy(failure)

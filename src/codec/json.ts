@@ -28,7 +28,11 @@ export const json: Codec<unknown> = {
     try {
       return JSON.parse(text)
     } catch (error) {
-      throw decodeFailed('json', `${errorMessage(error)} (value starts with ${preview(text)})`, error)
+      throw decodeFailed(
+        'json',
+        `${errorMessage(error)} (value starts with ${preview(text)}); if these keys hold plain text rather than JSON, declare the entry with codec: 'raw' (or type t.string())`,
+        error,
+      )
     }
   },
 }
