@@ -9,6 +9,8 @@ export interface Job<T> {
   readonly attempts: number
   /** Times this job's lease expired before (its worker crashed or stalled). */
   readonly stalls: number
+  /** For an occurrence of a repeatable job: its schedule's key and scheduled time (server ms). */
+  readonly repeat: { readonly key: string; readonly slot: number } | null
   /** Fires when the job's timeout passes or the worker is closed with a deadline that passes. */
   readonly signal: AbortSignal
   /**
@@ -29,6 +31,10 @@ export interface Taken {
   readonly attempts: number
   readonly timeoutMs: number
   readonly stalls: number
+  /** A repeatable job's occurrence: its schedule's key, the schedule (JSON) and slot; else ''. */
+  readonly repeatKey: string
+  readonly spec: string
+  readonly slot: number
   /** The lease token of the call that took it. */
   readonly token: string
 }
@@ -75,6 +81,7 @@ export async function runAttempt<T, R>(
       attempt: taken.attempt,
       attempts: taken.attempts,
       stalls: taken.stalls,
+      repeat: taken.repeatKey === '' ? null : { key: taken.repeatKey, slot: taken.slot },
       get signal() {
         return getSignal()
       },

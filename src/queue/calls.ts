@@ -66,6 +66,9 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
     attempts: Number(r[4]),
     timeoutMs: Number(r[5]),
     stalls: Number(r[6]),
+    repeatKey: String(r[7] ?? ''),
+    spec: String(r[8] ?? ''),
+    slot: Number(r[9] ?? 0),
     token,
   }))
 }

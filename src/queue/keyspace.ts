@@ -72,6 +72,14 @@ export function queueKeyspace(namespace: string) {
       description:
         "one worker's own wake-up list, beside the signal in its BLPOP: close() pushes to it to end the wait",
     },
+    repeats: {
+      pattern: '{<queue>}:repeat',
+      type: t.hash(),
+      role: 'queue',
+      ttl: 'persistent',
+      description:
+        'repeatable jobs: `spec:<key>` the schedule (JSON: name, every or cron + tz, data, job options), `next:<key>` its pending occurrence; read with HSCAN',
+    },
     seq: {
       pattern: '{<queue>}:seq',
       type: t.counter(),
@@ -121,6 +129,7 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     completed: keyspace.completed.key({ queue }),
     paused: keyspace.paused.key({ queue }),
     signal: keyspace.signal.key({ queue }),
+    repeats: keyspace.repeats.key({ queue }),
     wake: (worker: string) => keyspace.wake.key({ queue, worker }),
     events: keyspace.events.key({ queue }),
   }

@@ -7,6 +7,18 @@ import { identifier, namespaceName, optionNames, strictOptions } from '../common
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
 import { type JobOptions, jobDefaults, type ResolvedJobOptions, resolveJobOptions } from './options.js'
+import {
+  defaultKey,
+  listSchedules,
+  nextSlot,
+  type RepeatInfo,
+  type RepeatSchedule,
+  resolveSchedule,
+  type Spec,
+  scheduleOccurrence,
+  serverNow,
+  unschedule,
+} from './repeat.js'
 import { ADD, batchCommand, runBatch } from './scripts.js'
 
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
@@ -189,6 +201,58 @@ export class Queue<T = unknown> {
     }
   }
 
+  /**
+   * A repeatable job: one job per scheduled time (slot) — `{ every: '5m' }` or `{ cron, tz }`
+   * — however many producers call this and workers run it. The first occurrence is scheduled
+   * now (a delayed job due at the next slot, from the server's clock); each occurrence, when a
+   * worker takes it, schedules the next. Calling it again with the same schedule changes
+   * nothing; with another schedule under the same key, replaces it. The schedule and its pending
+   * occurrence are keys of the queue: they survive worker and server restarts (with AOF).
+   * Options: the job options but jobId and delayMs. Round trips: 2 (TIME, then one script).
+   */
+  async repeat(
+    name: string,
+    data: T,
+    schedule: RepeatSchedule,
+    options?: Omit<JobOptions, 'jobId' | 'delayMs'>,
+  ): Promise<{ key: string; next: number; added: boolean }> {
+    if (typeof name !== 'string' || name === '')
+      throw invalidArgument('a job needs a name (a non-empty string)')
+    const s = resolveSchedule(schedule)
+    const o = resolveJobOptions(options, this.#defaults)
+    if (o.jobId !== undefined || (options as JobOptions | undefined)?.delayMs !== undefined)
+      throw invalidArgument(
+        'a repeatable job takes no jobId or delayMs: its schedule names and times each run',
+      )
+    const key = s.key ?? defaultKey(name, s)
+    const { jobId: _, delayMs: __, ...jobOptions } = o
+    const spec: Spec = {
+      name,
+      ...(s.every !== undefined
+        ? { every: s.every }
+        : { cron: s.cron as string, ...(s.tz ? { tz: s.tz } : {}) }),
+      data: this.#encode(data),
+      options: jobOptions,
+    }
+    const next = nextSlot(spec, await serverNow(this.#db), key)
+    const added = await scheduleOccurrence(this.#db, this.keys, key, JSON.stringify(spec), next, {
+      mode: 'set',
+      spec,
+    })
+    return { key, next, added: added === 1 }
+  }
+
+  /** The queue's repeatable jobs, by key (HSCAN of its schedules). */
+  repeatables(): Promise<RepeatInfo[]> {
+    return listSchedules(this.#db, this.keys)
+  }
+
+  /** Removes a schedule and its pending occurrence (a running one finishes). One script. */
+  removeRepeat(key: string): Promise<boolean> {
+    if (typeof key !== 'string' || key === '') throw invalidArgument('removeRepeat takes a schedule key')
+    return unschedule(this.#db, this.keys, key)
+  }
+
   /** Workers take no job while the queue is paused (running ones finish). One SET; survives restarts. */
   async pause(): Promise<void> {
     await this.#db.call(['SET', this.keys.paused, '1'])
@@ -226,18 +290,7 @@ export class Queue<T = unknown> {
       throw invalidArgument('a job needs a name (a non-empty string)')
     const o = options === undefined ? this.#resolved : resolveJobOptions(options, this.#defaults)
     const id = o.jobId ?? `${this.#idPrefix}-${(this.#idSeq++).toString(36)}`
-    let encoded: string
-    try {
-      encoded = json.encode(data) as string
-    } catch (error) {
-      throw new RedisExpertError(
-        'ENCODE_FAILED',
-        `job data for queue ${this.name}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      )
-    }
+    const encoded = this.#encode(data)
     groups.push(
       id,
       name,
@@ -251,5 +304,19 @@ export class Queue<T = unknown> {
       o.maxStalls,
     )
     return id
+  }
+
+  #encode(data: T): string {
+    try {
+      return json.encode(data) as string
+    } catch (error) {
+      throw new RedisExpertError(
+        'ENCODE_FAILED',
+        `job data for queue ${this.name}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
+    }
   }
 }

@@ -46,6 +46,34 @@ export const EXTEND = defineScript({
   keys: ['active'],
   args: ['jobPrefix', 'leaseMs', 'count'],
 })
+export const REPEAT = defineScript({
+  name: 'queue-repeat',
+  file: here('repeat.lua'),
+  keys: ['repeats', 'delayed', 'signal', 'wait'],
+  args: [
+    'jobPrefix',
+    'key',
+    'spec',
+    'mode',
+    'id',
+    'slot',
+    'fromId',
+    'name',
+    'data',
+    'priority',
+    'attempts',
+    'backoffType',
+    'backoffMs',
+    'timeoutMs',
+    'maxStalls',
+  ],
+})
+export const UNREPEAT = defineScript({
+  name: 'queue-unrepeat',
+  file: here('unrepeat.lua'),
+  keys: ['repeats', 'delayed', 'wait'],
+  args: ['jobPrefix', 'key'],
+})
 export const PROGRESS = defineScript({
   name: 'queue-progress',
   file: here('progress.lua'),

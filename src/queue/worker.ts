@@ -1,72 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Reply } from '../client/types.js'
-import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
-import { WorkerCore, type WorkerCoreOptions } from '../common/worker-core.js'
+import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
+import { WorkerCore } from '../common/worker-core.js'
 import { invalidArgument } from '../errors.js'
 import { type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
 import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
+import { scheduleNext } from './repeat.js'
 import { EXTEND, runBatch, TAKE } from './scripts.js'
+import { WORKER_HINTS, WORKER_OPTIONS, type WorkerOptions, type WorkerStats } from './worker-options.js'
 
 export type { Job, JobHandler } from './attempt.js'
-
-export interface WorkerOptions extends WorkerCoreOptions<{ id: string; name: string }> {
-  readonly namespace?: string
-  /**
-   * A running job's lease, default 30 s, renewed every third of it while the handler runs. A
-   * worker that dies stops renewing: once the lease passes its jobs stalled, and go back to
-   * waiting (see the job option maxStalls). Leases are counted on the server's clock.
-   */
-  readonly leaseMs?: number
-  /**
-   * An idle worker waits for the queue's wake-up signal (a blocking pop that an add answers at
-   * once); this is the longest such wait, default 5000 ms — a safety net, not a polling rate.
-   * The wait also ends when a delayed job is due or a lease expires.
-   */
-  readonly pollMs?: number
-  /** How long a completed job (and its result) is kept, default 24 h. */
-  readonly resultTtlMs?: number
-  /**
-   * About how many events the queue's events stream keeps, default 10 000; 0 writes no events.
-   * The events one call records share one entry, capped with MAXLEN ~ eventsMaxLen ÷ its events.
-   */
-  readonly eventsMaxLen?: number
-}
-
-/** BullMQ's worker options (and a few likely slips) and where they live here. */
-const WORKER_HINTS = {
-  jobTimeoutMs: ['timeoutMs', 'a job option: queue.add(name, data, { timeoutMs })'],
-  timeoutMs: ['timeoutMs', 'a job option: queue.add(name, data, { timeoutMs })'],
-  lockDuration: ['leaseMs', 'the lease of a running job'],
-  lockRenewTime: ['leaseMs', 'leases are renewed every leaseMs / 3'],
-  stalledInterval: ['leaseMs', 'a lease is checked by every take call'],
-  maxStalledCount: ['maxStalls', 'a job option: queue.add(name, data, { maxStalls })'],
-  drainDelay: ['pollMs', 'the longest idle wait'],
-  removeOnComplete: ['resultTtlMs', 'how long a completed job is kept'],
-} as const
-
-const WORKER_OPTIONS = optionNames<WorkerOptions>({
-  namespace: true,
-  concurrency: true,
-  leaseMs: true,
-  pollMs: true,
-  resultTtlMs: true,
-  eventsMaxLen: true,
-  onError: true,
-  autorun: true,
-  closeTimeoutMs: true,
-})
-
-export interface WorkerStats {
-  readonly completed: number
-  readonly failed: number
-  readonly dead: number
-  readonly running: number
-  /** Jobs of take calls whose reply was lost, given back to the queue uncounted. */
-  readonly returned: number
-}
+export type { WorkerOptions, WorkerStats } from './worker-options.js'
 
 /** Take calls in flight at once, per worker. */
 const MAX_IN_FLIGHT = 2
@@ -268,7 +215,18 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     else this.#resting = false
     if (jobs.length === 0) return
     this.#confirm.push(token)
-    for (const taken of takenJobs(reply, token)) this.#run(taken)
+    const now = Number(reply[4])
+    for (const taken of takenJobs(reply, token)) {
+      if (taken.repeatKey !== '') this.#scheduleNext(taken, now)
+      this.#run(taken)
+    }
+  }
+
+  /** A repeatable job's occurrence was taken: its next slot is scheduled (repeat.ts). */
+  #scheduleNext(taken: Taken, now: number): void {
+    void scheduleNext(this.#db, this.keys, taken, now, (error) =>
+      this.reportError(error, { id: taken.id, name: taken.name }),
+    )
   }
 
   /**

@@ -47,9 +47,11 @@ ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
 ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV[12 + 5·i ...]:
          job id, its lease token, outcome ('completed' | 'failed'), encoded result or error
          message, a random number in [0, 1) for the jitter of its backoff
-Returns { outcomes, jobs, wait, returned }: outcomes has one entry per finished attempt,
+Returns { outcomes, jobs, wait, returned, now }: outcomes has one entry per finished attempt,
 'completed', 'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
-{ { id, name, data, attempt, attempts, timeoutMs, stalls }, ... }; wait is, when no job was
+{ { id, name, data, attempt, attempts, timeoutMs, stalls, repeat key, schedule, slot }, ... }
+(the last three '' / '' / '0' unless it is an occurrence of a repeatable job); now is the
+server's time (ms) when jobs were handed over; wait is, when no job was
 fewer than `count` were handed over, the ms until the next delayed job is due or the next lease
 expires (-1: none, or paused), else 0; returned is the number of jobs of lost replies given back.
 ]]
@@ -283,17 +285,19 @@ local leases = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'timeoutMs', 'attemptsMade', 'stalls')
+  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'timeoutMs', 'attemptsMade', 'stalls',
+    'repeat', 'rspec', 'slot')
   redis.call('HSET', job, 'state', 'active', 'token', token, 'score', popped[i + 1])
   leases[#leases + 1] = deadline
   leases[#leases + 1] = id
-  taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[5]) or 0) + 1, f[3], f[4], f[6] or '0' }
+  taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[5]) or 0) + 1, f[3], f[4], f[6] or '0', f[7] or '',
+    f[8] or '', f[9] or '0' }
 end
 inSlices('ZADD', KEYS[3], leases)
 if #taken == count then
   if redis.call('ZCARD', KEYS[1]) > 0 and redis.call('LLEN', KEYS[9]) == 0 then
     redis.call('RPUSH', KEYS[9], '1')
   end
-  return { outcomes, taken, 0, returned }
+  return { outcomes, taken, 0, returned, now }
 end
-return { outcomes, taken, nextWake(), returned }
+return { outcomes, taken, nextWake(), returned, now }
