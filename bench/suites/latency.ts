@@ -40,11 +40,11 @@ async function rig(library: Library, url: string, queue: string): Promise<Rig> {
     const producer = await connect({ url })
     const consumer = await connect({ url })
     const q = new Queue<number>(producer, queue)
+    // Starts on construction (autorun), as BullMQ's and bee-queue's workers do here.
     const w = new Worker<number, null>(consumer, queue, (job) => {
       onStart(job.data)
       return null
     })
-    w.start()
     return {
       add: (n) => q.add('job', n),
       async close() {

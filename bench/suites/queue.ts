@@ -230,7 +230,7 @@ async function runChild(library: Library, role: string, url: string, queue: stri
           completed++
           return null
         },
-        { concurrency: CONCURRENCY },
+        { concurrency: CONCURRENCY, autorun: false },
       )
       say('ready')
       await waitForGo()
