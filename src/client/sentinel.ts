@@ -1,6 +1,6 @@
 import { RedisExpertError } from '../errors.js'
 import { Connection } from './connection.js'
-import { Endpoint, formatAddress } from './endpoint.js'
+import { type Endpoint, formatAddress } from './endpoint.js'
 import { Link, type LinkSettings } from './link.js'
 import type { Target } from './options.js'
 import type { ParsedReply } from './resp.js'
@@ -160,22 +160,9 @@ export class SentinelLocator {
     await Promise.all(this.#watches.map((w) => w.close()))
   }
 
-  /**
-   * The data node at host:port with the deployment's login. Its TLS name is the node's own
-   * host unless the options gave one (the template's is a placeholder address).
-   */
+  /** The data node at host:port with the deployment's login (its TLS name is its own host, see connection.ts). */
   #dataNode(host: string, port: number): Endpoint {
-    const template = this.#node
-    const tls = template.tls
-    if (tls === undefined || tls.servername !== template.host) return template.at(host, port)
-    return new Endpoint({
-      host,
-      port,
-      tls: { ...tls, servername: host },
-      username: template.username,
-      password: template.password,
-      database: template.database,
-    })
+    return this.#node.at(host, port)
   }
 
   #pause(ms: number): Promise<void> {
