@@ -11,6 +11,15 @@ export async function loadKeyspaces(file: string, name?: string): Promise<Keyspa
   return selectKeyspaces(await loadModule(file), file, name)
 }
 
+/** The keyspaces (as `loadKeyspaces`) and every export of the module, for `codegen` (its scripts). */
+export async function loadKeyspaceModule(
+  file: string,
+  name?: string,
+): Promise<{ keyspaces: Keyspace[]; exports: Record<string, unknown> }> {
+  const exports = await loadModule(file)
+  return { keyspaces: selectKeyspaces(exports, file, name), exports }
+}
+
 async function loadModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(file)).href
   let tsImport: ((specifier: string, parentURL: string) => Promise<unknown>) | undefined

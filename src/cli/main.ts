@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { RedisExpertError } from '../errors.js'
 import { registerAudit } from './audit.js'
+import { registerCodegen } from './codegen.js'
 import { urlArgument, withoutUrlSecret } from './connection-options.js'
 import { registerProbe } from './probe.js'
 import { registerSchema } from './schema.js'
@@ -12,13 +13,14 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 }
 
 const program = new Command('redis-expert')
-  .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit.")
+  .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit, codegen.")
   .version(pkg.version)
 
 // Each subcommand lives in its own file and registers itself here.
 registerProbe(program)
 registerSchema(program)
 registerAudit(program)
+registerCodegen(program)
 
 try {
   await program.parseAsync(process.argv)
