@@ -4,6 +4,7 @@ import { json } from '../codec/index.js'
 import { invalidArgument } from '../errors.js'
 import type { Finished, Taken } from './attempt.js'
 import type { QueueKeys } from './keyspace.js'
+import { unpackOptions } from './options.js'
 import { batchCommand, EXTEND, PROGRESS, TAKE } from './scripts.js'
 
 /** Outcomes per take call, and leases per extend call, at most. */
@@ -63,14 +64,19 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
     name: String(r[1]),
     data: String(r[2]),
     attempt: Number(r[3]),
-    attempts: Number(r[4]),
-    timeoutMs: Number(r[5]),
-    stalls: Number(r[6]),
-    repeatKey: String(r[7] ?? ''),
-    spec: String(r[8] ?? ''),
-    slot: Number(r[9] ?? 0),
+    ...attemptsAndTimeout(String(r[4])),
+    stalls: Number(r[5]),
+    repeatKey: String(r[6] ?? ''),
+    spec: String(r[7] ?? ''),
+    slot: Number(r[8] ?? 0),
     token,
   }))
+}
+
+/** Of the packed options (see packOptions), what a worker needs. */
+function attemptsAndTimeout(opts: string): { attempts: number; timeoutMs: number } {
+  const o = unpackOptions(opts)
+  return { attempts: o.attempts, timeoutMs: o.timeoutMs }
 }
 
 /** The extend script's lines renewing the leases of `held` (one per MAX_BATCH jobs). */

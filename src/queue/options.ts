@@ -41,6 +41,31 @@ export interface ResolvedJobOptions {
   readonly maxStalls: number
 }
 
+/**
+ * The options the scripts read, packed into one hash field (`opts`): 'priority|attempts|backoff
+ * type|backoff ms|timeout ms|max stalls'.
+ */
+export function packOptions(o: Omit<ResolvedJobOptions, 'jobId' | 'delayMs'>): string {
+  return `${o.priority}|${o.attempts}|${o.backoff.type}|${o.backoff.delayMs}|${o.timeoutMs}|${o.maxStalls}`
+}
+
+export function unpackOptions(text: string | undefined): {
+  priority: number
+  attempts: number
+  backoff: Backoff
+  timeoutMs: number
+  maxStalls: number
+} {
+  const [p, a, type, ms, timeout, stalls] = (text ?? '').split('|')
+  return {
+    priority: Number(p ?? 0) || 0,
+    attempts: Number(a ?? 1) || 1,
+    backoff: { type: type === 'exponential' ? 'exponential' : 'fixed', delayMs: Number(ms ?? 0) || 0 },
+    timeoutMs: Number(timeout ?? 0) || 0,
+    maxStalls: stalls === undefined ? 1 : Number(stalls),
+  }
+}
+
 /** Ids become key parameters that the scripts rebuild keys from: unreserved characters only. */
 const JOB_ID = /^[A-Za-z0-9._~-]{1,128}$/
 

@@ -6,7 +6,14 @@ import { declareOn } from '../common/keyspace.js'
 import { identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
-import { type JobOptions, jobDefaults, type ResolvedJobOptions, resolveJobOptions } from './options.js'
+import {
+  type JobOptions,
+  jobDefaults,
+  packOptions,
+  type ResolvedJobOptions,
+  resolveJobOptions,
+  unpackOptions,
+} from './options.js'
 import {
   defaultKey,
   listSchedules,
@@ -96,6 +103,7 @@ export class Queue<T = unknown> {
   readonly #defaults: JobOptions
   /** `defaultJobOptions` resolved once: the options of every add that passes none. */
   readonly #resolved: ResolvedJobOptions
+  readonly #packed: string
   /** Generated ids: a random prefix per Queue object and a counter (one CSPRNG call, not one per job). */
   readonly #idPrefix = randomBytes(12).toString('base64url')
   #idSeq = 0
@@ -110,6 +118,7 @@ export class Queue<T = unknown> {
     this.#db = db
     this.#defaults = jobDefaults(o.defaultJobOptions)
     this.#resolved = resolveJobOptions({}, this.#defaults)
+    this.#packed = packOptions(this.#resolved)
   }
 
   /** One round trip: the add script with a batch of one (EXISTS, HSET, INCRBY, ZADD). */
@@ -170,12 +179,12 @@ export class Queue<T = unknown> {
       data: json.decode(h.data ?? 'null') as T,
       state: h.state as JobState,
       attemptsMade: Number(h.attemptsMade ?? 0),
-      attempts: Number(h.attempts ?? 1),
+      attempts: unpackOptions(h.opts).attempts,
       result: h.result === undefined ? undefined : json.decode(h.result),
       error: h.error ?? null,
       progress: h.progress === undefined ? null : json.decode(h.progress),
       stalls: Number(h.stalls ?? 0),
-      maxStalls: Number(h.maxStalls ?? 1),
+      maxStalls: unpackOptions(h.opts).maxStalls,
       createdAt: Number(h.createdAt ?? 0),
       finishedAt: h.finishedAt === undefined ? null : Number(h.finishedAt),
       history: h.history ? (json.decode(h.history) as JobHistoryEntry[]) : [],
@@ -297,11 +306,7 @@ export class Queue<T = unknown> {
       encoded,
       o.priority,
       o.delayMs,
-      o.attempts,
-      o.backoff.type,
-      o.backoff.delayMs,
-      o.timeoutMs,
-      o.maxStalls,
+      o === this.#resolved ? this.#packed : packOptions(o),
     )
     return id
   }

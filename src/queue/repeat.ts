@@ -5,7 +5,7 @@ import { type Duration, durationMs, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Taken } from './attempt.js'
 import type { QueueKeys } from './keyspace.js'
-import type { ResolvedJobOptions } from './options.js'
+import { packOptions, type ResolvedJobOptions } from './options.js'
 import { REPEAT, UNREPEAT } from './scripts.js'
 
 /**
@@ -131,12 +131,7 @@ export async function scheduleOccurrence(
       fromId: from.mode === 'next' ? from.id : '',
       name: s?.name ?? '',
       data: s?.data ?? '',
-      priority: o?.priority ?? '',
-      attempts: o?.attempts ?? '',
-      backoffType: o?.backoff.type ?? '',
-      backoffMs: o?.backoff.delayMs ?? '',
-      timeoutMs: o?.timeoutMs ?? '',
-      maxStalls: o?.maxStalls ?? '',
+      opts: o ? packOptions(o) : '',
     },
   )
   return Number(reply)

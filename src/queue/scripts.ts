@@ -13,11 +13,8 @@ export const ADD = defineScript({
   keys: ['wait', 'delayed', 'seq', 'signal'],
   args: ['jobPrefix', 'count'],
 })
-/**
- * Per job after the named arguments: id, name, data, priority, delayMs, attempts, backoffType,
- * backoffMs, timeoutMs, maxStalls.
- */
-export const ADD_GROUP = 10
+/** Per job after the named arguments: id, name, data, priority, delayMs, packed options. */
+export const ADD_GROUP = 6
 
 export const TAKE = defineScript({
   name: 'queue-take',
@@ -50,23 +47,7 @@ export const REPEAT = defineScript({
   name: 'queue-repeat',
   file: here('repeat.lua'),
   keys: ['repeats', 'delayed', 'signal', 'wait'],
-  args: [
-    'jobPrefix',
-    'key',
-    'spec',
-    'mode',
-    'id',
-    'slot',
-    'fromId',
-    'name',
-    'data',
-    'priority',
-    'attempts',
-    'backoffType',
-    'backoffMs',
-    'timeoutMs',
-    'maxStalls',
-  ],
+  args: ['jobPrefix', 'key', 'spec', 'mode', 'id', 'slot', 'fromId', 'name', 'data', 'opts'],
 })
 export const UNREPEAT = defineScript({
   name: 'queue-unrepeat',

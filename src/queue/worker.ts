@@ -100,6 +100,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   protected override async stopTaking(): Promise<void> {
     this.#resting = false
     // End the blocking wait now: its list is this worker's own (a short TTL in case it was over).
+    // The take behind the wait still runs: jobs it takes (added at that very moment) run before
+    // close() returns, as every job already taken does.
     if (this.#waiting)
       await this.#db
         .batch([
@@ -145,7 +147,12 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     }
   }
 
-  #send(batch: Finished[], count: number): void {
+  /**
+   * One take call. `waitMs`: the worker is idle — the call goes behind a blocking wait for the
+   * wake-up signal (BLPOP, at most waitMs) on the same dedicated connection, so the server runs
+   * the take the moment an add wakes it: one trip, not two, from the add to the handler.
+   */
+  #send(batch: Finished[], count: number, waitMs = 0): void {
     const token = `${this.#tokenPrefix}.${(this.#tokenSeq++).toString(36)}`
     this.#inFlight++
     this.#reserved += count - batch.length
@@ -163,17 +170,26 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       revoke,
       confirm,
     })
-    runBatch(this.#db, TAKE, line).then(
+    const call =
+      waitMs > 0
+        ? this.#db
+            .batch([['BLPOP', this.keys.signal, this.#wakeKey, (waitMs / 1000).toFixed(3)], line], {
+              timeoutMs: waitMs + BLOCK_MARGIN_MS,
+            })
+            .then((replies) => replies[1] as Reply)
+        : runBatch(this.#db, TAKE, line)
+    const done = call.then(
       (reply) => {
+        if (waitMs > 0) this.#waiting = null
         this.#inFlight--
         this.#reserved -= count - batch.length
         this.#taken(batch, count, token, reply as Reply[])
         this.#pump()
       },
       (error: unknown) => {
+        if (waitMs > 0) this.#waiting = null
         this.#inFlight--
         this.#reserved -= count - batch.length
-        this.reportError(error)
         // The call may have run without its reply reaching us: the next call gives back the jobs
         // it took (uncounted), or makes it take none if it has not run yet.
         if (count > 0) this.#revoke.push(token)
@@ -183,14 +199,17 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
         // Closing: give up on them; the leases expire and the jobs run again elsewhere.
         if (this.running) this.#done = batch.concat(this.#done)
         else for (const f of batch) this.#held.delete(f.taken)
+        if (this.running || batch.length > 0) this.reportError(error)
         this.#failing = true
         setTimeout(() => {
           this.#failing = false
+          this.#resting = false
           this.#pump()
         }, this.#retryMs)
         this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
       },
     )
+    if (waitMs > 0) this.#waiting = done
   }
 
   #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[]): void {
@@ -232,49 +251,21 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   /**
    * The queue is empty: no take-only call until a wake-up. The worker blocks (BLPOP, on a
    * dedicated connection) on the queue's signal list, which every add pushes to, and on its own
-   * wake-up list (close); at most `hintMs` (the next delayed job or lease deadline) or pollMs.
+   * wake-up list (close), at most `hintMs` (the next delayed job or lease deadline) or pollMs —
+   * with its next take right behind (see #send). A worker with no free slot does not wait: the
+   * calls that record its outcomes take.
    */
   #idle(hintMs: number): void {
     this.#resting = true
-    if (this.#waiting || !this.running) return
-    const ms = Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs)
-    const signal = this.keys.signal
-    this.#waiting = this.#db
-      .call(['BLPOP', signal, this.#wakeKey, (ms / 1000).toFixed(3)], { timeoutMs: ms + BLOCK_MARGIN_MS })
-      .then(
-        (reply) => {
-          // A signal this worker cannot use (no free slot, or closing) goes on to another idle worker.
-          if (Array.isArray(reply) && reply[0] === signal && (!this.running || this.#free() <= 0))
-            this.#passOn()
-        },
-        (error: unknown) => {
-          if (!this.running) return
-          this.reportError(error)
-          return new Promise<void>((resolve) => setTimeout(resolve, this.#retryMs))
-        },
-      )
-      .then(() => {
-        this.#waiting = null
-        this.#resting = false
-        this.#pump()
-      })
+    if (this.#waiting || !this.running || this.#inFlight >= MAX_IN_FLIGHT) return
+    const count = Math.min(this.#perCall, this.#free())
+    if (count <= 0) return
+    this.#send([], count, Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs))
   }
 
   /** Slots free for a take, net of those calls in flight will fill. */
   #free(): number {
     return this.concurrency - this.#held.size - this.#reserved
-  }
-
-  #passOn(): void {
-    this.#db
-      .batch(
-        [
-          ['LPUSH', this.keys.signal, '1'],
-          ['LTRIM', this.keys.signal, 0, 0],
-        ],
-        { atomic: true },
-      )
-      .catch((error: unknown) => this.reportError(error))
   }
 
   #run(taken: Taken): void {

@@ -118,7 +118,10 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect(commands.ZADD).toBe(4)
     expect(commands.SET).toBe(4)
     expect(commands.ZPOPMIN).toBe(4 + polls)
-    expect(commands.EXISTS).toBe(commands.ZPOPMIN)
+    // EXISTS of the paused flag per take; a take sent behind an idle wait (BLPOP) also checks
+    // the worker's own wake list.
+    expect(commands.EXISTS! - commands.ZPOPMIN!).toBeGreaterThanOrEqual(0)
+    expect(commands.EXISTS! - commands.ZPOPMIN!).toBeLessThanOrEqual(commands.BLPOP ?? 0)
     expect(commands.EVALSHA).toBeLessThanOrEqual(commands.ZPOPMIN! + 1)
     expect(commands.TIME).toBe(commands.EVALSHA)
     expect(commands.DEL).toBeLessThanOrEqual(4)

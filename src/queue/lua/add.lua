@@ -10,16 +10,17 @@ KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
 KEYS[4]  the wake-up signal (list, at most one element): idle workers block on it
 ARGV[1]  job hash key prefix
-ARGV[2]  n, the number of jobs; then n groups of 10 arguments, ARGV[3 + 10·i ...]:
-         id, name, encoded data, priority (0 = first), delay ms (0: ready now), max attempts,
-         backoff type ('fixed' | 'exponential'), backoff delay ms, timeout ms (0: none),
-         max stalls
+ARGV[2]  n, the number of jobs; then n groups of 6 arguments, ARGV[3 + 6·i ...]:
+         id, name, encoded data, priority (0 = first), delay ms (0: ready now), and the job's
+         options packed in one field (`opts`: 'priority|attempts|backoff type|backoff ms|timeout
+         ms|max stalls', read by the other scripts; attemptsMade and stalls are absent until
+         they are not 0: fewer fields, less work per job)
 Per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD
 for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it is
 empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
 Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
-local G = 10
+local G = 6
 local prefix = ARGV[1]
 local n = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -46,9 +47,7 @@ for i = 0, n - 1 do
       ready[#ready + 1] = tonumber(ARGV[b + 3])
       ready[#ready + 1] = id
     end
-    redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'priority', ARGV[b + 3],
-      'attempts', ARGV[b + 5], 'backoffType', ARGV[b + 6], 'backoffMs', ARGV[b + 7],
-      'timeoutMs', ARGV[b + 8], 'maxStalls', ARGV[b + 9], 'attemptsMade', '0', 'stalls', '0',
+    redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 5],
       'createdAt', nowText, 'state', state)
   end
 end

@@ -21,9 +21,9 @@ ARGV[4]  'set' | 'next'
 ARGV[5]  the occurrence's job id
 ARGV[6]  its slot (ms since the epoch): its due time
 ARGV[7]  'next': the id of the occurrence taken ('set': '')
-ARGV[8]  'set': the job's name; ARGV[9] encoded data; ARGV[10] priority; ARGV[11] max attempts;
-         ARGV[12] backoff type; ARGV[13] backoff ms; ARGV[14] timeout ms; ARGV[15] max stalls
-         ('next': all eight '', copied from the occurrence taken instead)
+ARGV[8]  'set': the job's name ('next': '', copied from the occurrence taken, as the next two)
+ARGV[9]  'set': the encoded data
+ARGV[10] 'set': the packed job options (see add.lua)
 Per call: TIME, HGET of the schedule, EXISTS; when it adds: HSET, ZADD delayed, HSET of
 `next:<key>`, LLEN of the signal (+ RPUSH).
 Returns 1 when the occurrence was added, 0 when it existed already, -1 when the schedule is gone
@@ -38,8 +38,7 @@ local current = redis.call('HGET', KEYS[1], specField)
 local fields
 if ARGV[4] == 'next' then
   if current ~= ARGV[3] then return -1 end
-  local f = redis.call('HMGET', prefix .. ARGV[7], 'name', 'data', 'priority', 'attempts', 'backoffType',
-    'backoffMs', 'timeoutMs', 'maxStalls')
+  local f = redis.call('HMGET', prefix .. ARGV[7], 'name', 'data', 'opts')
   if not f[1] then return -1 end
   fields = f
 else
@@ -58,14 +57,12 @@ else
     end
     redis.call('HSET', KEYS[1], specField, ARGV[3])
   end
-  fields = { ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15] }
+  fields = { ARGV[8], ARGV[9], ARGV[10] }
 end
 local job = prefix .. ARGV[5]
 if redis.call('EXISTS', job) == 1 then return 0 end
-redis.call('HSET', job, 'name', fields[1], 'data', fields[2], 'priority', fields[3], 'attempts', fields[4],
-  'backoffType', fields[5], 'backoffMs', fields[6], 'timeoutMs', fields[7], 'maxStalls', fields[8],
-  'attemptsMade', '0', 'stalls', '0', 'createdAt', nowText, 'state', 'delayed', 'repeat', ARGV[2],
-  'rspec', ARGV[3], 'slot', ARGV[6])
+redis.call('HSET', job, 'name', fields[1], 'data', fields[2], 'opts', fields[3], 'createdAt', nowText,
+  'state', 'delayed', 'repeat', ARGV[2], 'rspec', ARGV[3], 'slot', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
 redis.call('HSET', KEYS[1], nextField, ARGV[5])
 if redis.call('LLEN', KEYS[3]) == 0 then redis.call('RPUSH', KEYS[3], '1') end

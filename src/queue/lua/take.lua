@@ -49,7 +49,7 @@ ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV
          message, a random number in [0, 1) for the jitter of its backoff
 Returns { outcomes, jobs, wait, returned, now }: outcomes has one entry per finished attempt,
 'completed', 'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
-{ { id, name, data, attempt, attempts, timeoutMs, stalls, repeat key, schedule, slot }, ... }
+{ { id, name, data, attempt, packed options, stalls, repeat key, schedule, slot }, ... }
 (the last three '' / '' / '0' unless it is an occurrence of a repeatable job); now is the
 server's time (ms) when jobs were handed over; wait is, when no job was
 fewer than `count` were handed over, the ms until the next delayed job is due or the next lease
@@ -126,6 +126,12 @@ local function backoff(kind, baseMs, n, jitter)
   return math.floor(ms * (0.5 + jitter) + 0.5)
 end
 
+-- A job's options, packed by the add: 'priority|attempts|backoff type|backoff ms|timeout ms|max stalls'.
+local function unpackOptions(text)
+  local p, a, bt, bm, _, ms = string.match(text or '', '^(%d+)|(%d+)|(%a+)|(%d+)|(%d+)|(%d+)$')
+  return tonumber(p) or 0, tonumber(a) or 1, bt or 'fixed', tonumber(bm) or 0, tonumber(ms) or 1
+end
+
 local function requeue(job, id, priority, fields)
   local seq = redis.call('INCR', KEYS[5])
   redis.call('ZADD', KEYS[1], string.format('%d', (tonumber(priority) or 0) * P + seq), id)
@@ -182,12 +188,13 @@ for i = 0, n - 1 do
       event('event', 'completed', 'job', id, 'result', value)
       outcomes[i + 1] = 'completed'
     else
-      local g = redis.call('HMGET', job, 'attempts', 'priority', 'backoffType', 'backoffMs', 'history')
+      local g = redis.call('HMGET', job, 'opts', 'history')
+      local priority, attempts, backoffType, backoffMs = unpackOptions(g[1])
       local final = 0
-      if tonumber(made) >= (tonumber(g[1]) or 1) then final = 1 end
+      if tonumber(made) >= attempts then final = 1 end
       event('event', 'failed', 'job', id, 'error', value, 'attempt', made, 'final', final)
-      local history = withEntry(g[5], 'failed', made, value)
-      local delay = backoff(g[3], g[4], tonumber(made), tonumber(ARGV[b + 4]) or 0.5)
+      local history = withEntry(g[2], 'failed', made, value)
+      local delay = backoff(backoffType, backoffMs, tonumber(made), tonumber(ARGV[b + 4]) or 0.5)
       if final == 1 then
         redis.call('ZADD', KEYS[4], nowText, id)
         redis.call('HSET', job, 'state', 'dead', 'token', '', 'attemptsMade', made, 'error', value,
@@ -199,7 +206,7 @@ for i = 0, n - 1 do
           'history', history)
         outcomes[i + 1] = 'retry'
       else
-        requeue(job, id, g[2], { 'token', '', 'attemptsMade', made, 'error', value, 'history', history })
+        requeue(job, id, priority, { 'token', '', 'attemptsMade', made, 'error', value, 'history', history })
         outcomes[i + 1] = 'retry'
       end
     end
@@ -216,18 +223,17 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowText, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[2], id)
   local job = prefix .. id
-  requeue(job, id, redis.call('HGET', job, 'priority'), {})
+  requeue(job, id, unpackOptions(redis.call('HGET', job, 'opts')), {})
 end
 
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[3], id)
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'stalls', 'maxStalls', 'attemptsMade', 'priority', 'backoffType',
-    'backoffMs', 'history', 'score')
+  local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score')
+  local priority, _, backoffType, backoffMs, maxStalls = unpackOptions(f[2])
   local stalls = (tonumber(f[1]) or 0) + 1
-  local maxStalls = tonumber(f[2]) or 1
   local stallsText = string.format('%d', stalls)
-  local history = withEntry(f[7], 'stalled', string.format('%d', (tonumber(f[3]) or 0) + 1), nil)
+  local history = withEntry(f[4], 'stalled', string.format('%d', (tonumber(f[3]) or 0) + 1), nil)
   if stalls > maxStalls then
     local message = 'stalled ' .. stalls .. ' times (maxStalls ' .. maxStalls ..
       '): its lease expired each time — the worker crashed, was killed, or blocked its event loop'
@@ -237,16 +243,16 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT
     event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 1)
   else
     event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 0)
-    local delay = backoff(f[5], f[6], stalls, stallJitter)
+    local delay = backoff(backoffType, backoffMs, stalls, stallJitter)
     if delay > 0 then
       redis.call('ZADD', KEYS[2], string.format('%d', now + delay), id)
       redis.call('HSET', job, 'state', 'delayed', 'token', '', 'stalls', stallsText, 'history', history)
-    elseif f[8] then
+    elseif f[5] then
       -- Back in its place: it was at the head of the line when it was taken.
-      redis.call('ZADD', KEYS[1], f[8], id)
+      redis.call('ZADD', KEYS[1], f[5], id)
       redis.call('HSET', job, 'state', 'wait', 'token', '', 'stalls', stallsText, 'history', history)
     else
-      requeue(job, id, f[4], { 'token', '', 'stalls', stallsText, 'history', history })
+      requeue(job, id, priority, { 'token', '', 'stalls', stallsText, 'history', history })
     end
   end
 end
@@ -285,13 +291,13 @@ local leases = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'name', 'data', 'attempts', 'timeoutMs', 'attemptsMade', 'stalls',
-    'repeat', 'rspec', 'slot')
+  local f = redis.call('HMGET', job, 'name', 'data', 'opts', 'attemptsMade', 'stalls', 'repeat', 'rspec',
+    'slot')
   redis.call('HSET', job, 'state', 'active', 'token', token, 'score', popped[i + 1])
   leases[#leases + 1] = deadline
   leases[#leases + 1] = id
-  taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[5]) or 0) + 1, f[3], f[4], f[6] or '0', f[7] or '',
-    f[8] or '', f[9] or '0' }
+  taken[#taken + 1] = { id, f[1], f[2], (tonumber(f[4]) or 0) + 1, f[3] or '', f[5] or '0', f[6] or '',
+    f[7] or '', f[8] or '0' }
 end
 inSlices('ZADD', KEYS[3], leases)
 if #taken == count then
