@@ -73,10 +73,16 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
   }))
 }
 
-/** Of the packed options (see packOptions), what a worker needs. */
+/** Of the packed options (see packOptions), what a worker needs; most jobs share theirs. */
+let lastOpts = ''
+let lastParsed = { attempts: 1, timeoutMs: 0 }
 function attemptsAndTimeout(opts: string): { attempts: number; timeoutMs: number } {
-  const o = unpackOptions(opts)
-  return { attempts: o.attempts, timeoutMs: o.timeoutMs }
+  if (opts !== lastOpts) {
+    const o = unpackOptions(opts)
+    lastParsed = { attempts: o.attempts, timeoutMs: o.timeoutMs }
+    lastOpts = opts
+  }
+  return lastParsed
 }
 
 /** The extend script's lines renewing the leases of `held` (one per MAX_BATCH jobs). */
