@@ -13,7 +13,7 @@ export interface RqTask {
   readonly kwargs: { readonly [name: string]: JsonValue }
   readonly meta: JsonValue
   readonly description: string | null
-  /** Aborted when the job's timeout passes; the job is then failed with JobTimeoutException. */
+  /** Aborted when the job's timeout passes (the job is then failed with JobTimeoutException), or when close()'s deadline passes. */
   readonly signal: AbortSignal
 }
 

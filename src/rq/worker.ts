@@ -295,7 +295,7 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
       kwargs: call.kwargs,
       meta,
       description: description ? description.toString('utf8') : null,
-      signal: abort.signal,
+      signal: AbortSignal.any([abort.signal, this.closingSignal]),
     }
     let value: unknown
     try {
