@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { RedisExpertError } from '../errors.js'
+import { registerAcl } from './acl.js'
 import { registerAudit } from './audit.js'
 import { registerCodegen } from './codegen.js'
 import { urlArgument, withoutUrlSecret } from './connection-options.js'
@@ -13,7 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 }
 
 const program = new Command('redis-expert')
-  .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit, codegen.")
+  .description("A principal Redis architect's judgement as a toolkit: schema, probe, audit, codegen, acl.")
   .version(pkg.version)
 
 // Each subcommand lives in its own file and registers itself here.
@@ -21,6 +22,7 @@ registerProbe(program)
 registerSchema(program)
 registerAudit(program)
 registerCodegen(program)
+registerAcl(program)
 
 try {
   await program.parseAsync(process.argv)
