@@ -7,7 +7,7 @@ import type { Guard, GuardEvent, GuardStats, UnsafeOptions, Violation } from '..
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../keyspace/ops/bind.js'
 import { ClusterTopology } from './cluster.js'
-import { argText, type CommandTable, commandKeys, isReadonly, parseCommandTable } from './command-info.js'
+import { argText, type CommandTable, firstKey, isReadonly, parseCommandTable } from './command-info.js'
 import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
 import { translateError } from './errors.js'
@@ -59,6 +59,8 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   readonly options: ResolvedOptions
   readonly #topology: Topology
   readonly #routed: boolean
+  /** A Cluster with useReplicas: read-only commands may go to replicas. */
+  readonly #readsReplicas: boolean
   readonly #commands: CommandTable
   readonly #declarations = new Declarations()
   readonly #gate: GuardGate
@@ -75,6 +77,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#gate.guard.on('violation', (event) => this.emit('violation', event))
     this.mode = topology.kind
     this.#routed = topology.kind === 'cluster'
+    this.#readsReplicas = options.target.kind === 'cluster' && options.target.useReplicas
     topology.onStateChange((state, error) => {
       if (state === 'ready') {
         // A reconnect may land on a promoted replica or a reconfigured server: look again.
@@ -119,8 +122,14 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
     const buffers = options?.buffers === true
     if (!this.#routed) return this.#topology.send(args, undefined, false, buffers, timeoutMs)
-    const key = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
-    return this.#topology.send(args, key, isReadonly(this.#commands, args), buffers, timeoutMs)
+    const key = firstKey(this.#commands, args) as string | Buffer | undefined
+    return this.#topology.send(
+      args,
+      key,
+      this.#readsReplicas && isReadonly(this.#commands, args),
+      buffers,
+      timeoutMs,
+    )
   }
 
   /**
@@ -136,9 +145,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   ): Promise<T> {
     this.#assertOpen(command)
     const timeoutMs = options?.timeoutMs ?? blockMs + this.options.commandTimeoutMs
-    const key = this.#routed
-      ? (commandKeys(this.#commands, wire)[0] as string | Buffer | undefined)
-      : undefined
+    const key = this.#routed ? (firstKey(this.#commands, wire) as string | Buffer | undefined) : undefined
     try {
       return await this.#topology.dedicated(key, (connection) => run(connection, timeoutMs))
     } catch (error) {
@@ -244,7 +251,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       )
     if (!atomic) return this.#pipeline(wire, checked, buffers, timeoutMs)
     const key = this.#routed
-      ? (wire.map((args) => commandKeys(this.#commands, args)[0]).find((k) => k !== undefined) as
+      ? (wire.map((args) => firstKey(this.#commands, args)).find((k) => k !== undefined) as
           | string
           | Buffer
           | undefined)
@@ -274,8 +281,9 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
       const args = wire[i] as (string | Buffer)[]
       if (!this.#routed) sends[i] = this.#topology.send(args, undefined, false, buffers, timeoutMs)
       else {
-        const key = commandKeys(this.#commands, args)[0] as string | Buffer | undefined
-        sends[i] = this.#topology.send(args, key, isReadonly(this.#commands, args), buffers, timeoutMs)
+        const key = firstKey(this.#commands, args) as string | Buffer | undefined
+        const readonly = this.#readsReplicas && isReadonly(this.#commands, args)
+        sends[i] = this.#topology.send(args, key, readonly, buffers, timeoutMs)
       }
     }
     return pipelineReplies(sends, commands, (error, command) => translateError(error, command, false))

@@ -90,6 +90,15 @@ export function commandKeys(table: CommandTable, command: Command): RedisArg[] {
   return keys
 }
 
+/** The first key a command addresses — its routing key on a Cluster — without building the list. */
+export function firstKey(table: CommandTable, command: Command): RedisArg | undefined {
+  const spec = specFor(table, command)
+  if (!spec) return undefined
+  const movable = movableKeys(spec.name, command)
+  if (movable) return movable[0]
+  return spec.firstKey > 0 ? command[spec.firstKey] : undefined
+}
+
 function movableKeys(name: string, command: Command): RedisArg[] | null {
   switch (name) {
     case 'eval':
