@@ -1,4 +1,5 @@
 import type { BatchOptions, Command, Executor, RedisArg, Reply } from '../client/types.js'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Script } from './script.js'
 
@@ -48,6 +49,7 @@ export class Pipeline<R extends readonly unknown[] = []> {
   }
 
   set(key: string, value: RedisArg, options: PipelineSetOptions = {}): Pipeline<[...R, 'OK' | null]> {
+    strictOptions('pipeline set options', options, ['px', 'keepTtl', 'nx', 'xx'])
     const command: RedisArg[] = ['SET', key, value]
     if (options.px !== undefined) command.push('PX', positiveMs(options.px))
     if (options.keepTtl) command.push('KEEPTTL')

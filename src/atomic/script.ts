@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Command, Executor, RedisArg, Reply } from '../client/types.js'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
+import { registerScriptSource } from './script-sources.js'
 
 /**
  * A Lua script kept in its own .lua file, BullMQ-style: the file opens with a comment that
@@ -47,10 +49,13 @@ export function defineScript<const K extends string, const A extends string>(
   spec: ScriptSpec<K, A>,
 ): Script<K, A> {
   const name = checkName(spec?.name)
+  strictOptions(`defineScript '${name}'`, spec, ['name', 'file', 'keys', 'args', 'readonly'])
   const keys = checkNames(spec.keys, 'keys', name)
   const args = checkNames(spec.args, 'args', name)
   const source = readSource(spec.file, name)
   checkHeader(source, name, keys.length, args.length)
+  // Declared, so reviewed: the guard does not read it again when it travels as EVAL (guard/scripts.ts).
+  registerScriptSource(source)
   const sha = createHash('sha1').update(source).digest('hex')
   const evalsha = spec.readonly ? 'EVALSHA_RO' : 'EVALSHA'
   const evalSource = spec.readonly ? 'EVAL_RO' : 'EVAL'

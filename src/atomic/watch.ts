@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { IsolatedConnection } from '../client/topology.js'
 import type { Command, Reply } from '../client/types.js'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 
 export interface WatchOptions {
@@ -49,6 +50,7 @@ export async function runWatch<T>(
   if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === ''))
     throw invalidArgument('watch() takes a non-empty array of keys')
   if (typeof fn !== 'function') throw invalidArgument('watch() takes a transaction function')
+  strictOptions('watch options', options, ['attempts', 'baseDelayMs', 'maxDelayMs'])
   const attempts = options.attempts ?? 10
   if (!Number.isInteger(attempts) || attempts < 1)
     throw invalidArgument('attempts must be a positive integer')

@@ -1,6 +1,7 @@
 import type { NodeExecutor } from '../client/node.js'
 import { nodeEndpoint, type ResolvedOptions } from '../client/options.js'
 import type { ListpackLimits, NodeProbe, ServerProbe } from '../client/types.js'
+import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'
 import type { PatternSummary } from './accumulate.js'
@@ -66,6 +67,19 @@ export interface AuditOptions {
   readonly script?: boolean
 }
 
+const AUDIT_OPTIONS = optionNames<AuditOptions>({
+  sample: true,
+  rate: true,
+  count: true,
+  memorySamples: true,
+  thresholds: true,
+  keyspaces: true,
+  maxLiterals: true,
+  onProgress: true,
+  transport: true,
+  script: true,
+})
+
 interface Resolved {
   readonly sample: number | null
   readonly rate: number | null
@@ -75,8 +89,7 @@ interface Resolved {
 }
 
 function resolve(options: AuditOptions): Resolved {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('audit() takes an options object')
+  strictOptions('audit options', options, AUDIT_OPTIONS)
   if (options.transport !== undefined && options.transport !== 'connection' && options.transport !== 'client')
     throw invalidArgument("audit: transport is 'connection' or 'client'", { transport: options.transport })
   if (options.script !== undefined && typeof options.script !== 'boolean')

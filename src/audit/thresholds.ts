@@ -1,3 +1,4 @@
+import { unknownOption } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
 /**
@@ -71,10 +72,7 @@ export function resolveThresholds(overrides: Partial<Record<string, number>> = {
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) continue
     if (!Object.hasOwn(DEFAULT_THRESHOLDS, name))
-      throw invalidArgument(
-        `unknown audit threshold ${JSON.stringify(name)}; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
-        { threshold: name },
-      )
+      throw unknownOption('audit thresholds', name, Object.keys(DEFAULT_THRESHOLDS))
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
       throw invalidArgument(`audit threshold ${name} must be a positive number`, { threshold: name, value })
     resolved[name] = value

@@ -1,3 +1,4 @@
+import { strictOptions } from '../common/validate.js'
 import { PatternAccumulator, type PatternSummary } from './accumulate.js'
 import { inferParts, type Part, type Placeholder } from './infer.js'
 
@@ -85,6 +86,7 @@ export class PatternTree {
   readonly #shapes = new Map<string, readonly Part[] | null>()
 
   constructor(options: PatternTreeOptions = {}) {
+    strictOptions('PatternTree options', options, ['maxLiterals'])
     this.#maxLiterals = options.maxLiterals ?? 50
   }
 

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../client/client.js'
 import type { ChannelSubscriber } from '../client/subscriber.js'
 import type { Codec } from '../codec/types.js'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument, type RedisExpertError } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
 import type { Entry } from '../keyspace/define.js'
@@ -16,7 +17,13 @@ import { keyBuilder } from './key-builder.js'
 import type { CacheKeys } from './keys.js'
 import { type L1Entry, NearCache } from './l1.js'
 import { type Loaded, runLoad } from './load.js'
-import { type CallPolicy, callPolicy, normalizeTags, type ResolvedCacheOptions } from './options.js'
+import {
+  type CallPolicy,
+  callPolicy,
+  normalizeTags,
+  type ResolvedCacheOptions,
+  WRITE_OPTIONS,
+} from './options.js'
 import { shouldRefreshEarly } from './refresh.js'
 import { absent, l1Entry, metaOf, type Served, served, tagsOf } from './served.js'
 import { type ReadResult, RedisTier } from './store.js'
@@ -128,6 +135,7 @@ export class Cache<
     try {
       this.#assertOpen()
       key = this.key(params)
+      if (options !== undefined) strictOptions('get options', options, ['tags', 'meta'])
       tags = options?.tags === undefined ? NO_TAGS : normalizeTags(options.tags)
     } catch (error) {
       return Promise.reject(error)
@@ -167,6 +175,7 @@ export class Cache<
   async getMany(paramsList: readonly P[], options?: Omit<GetOptions, 'meta'>): Promise<(V | undefined)[]> {
     this.#assertOpen()
     if (!Array.isArray(paramsList)) throw invalidArgument('getMany takes an array of key parameters')
+    strictOptions('getMany options', options, ['tags'])
     const keys = paramsList.map((params) => this.key(params))
     const tags = normalizeTags(options?.tags)
     const out: (V | undefined)[] = new Array(keys.length)
@@ -543,7 +552,7 @@ export class Cache<
   async set(params: P, value: V, options?: WriteOptions): Promise<void> {
     this.#assertOpen()
     const key = this.key(params)
-    const policy = callPolicy(this.options, options)
+    const policy = callPolicy(this.options, options, 'set options', WRITE_OPTIONS)
     await this.#write(key, value, policy, options?.tags === undefined)
   }
 
@@ -573,6 +582,7 @@ export class Cache<
     const prepared = items.map((item) => {
       if (typeof item !== 'object' || item === null)
         throw invalidArgument('setMany takes an array of { params, value }')
+      strictOptions('setMany item', item, ['params', 'value', 'ttl', 'tags'])
       const policy = callPolicy(this.options, {
         ...(item.ttl === undefined ? {} : { ttl: item.ttl }),
         ...(item.tags === undefined ? {} : { tags: item.tags }),
@@ -629,7 +639,7 @@ export class Cache<
     const key = this.key(params)
     if (typeof writer !== 'function')
       throw invalidArgument('writeThrough: the writer must be a function', { key })
-    const policy = callPolicy(this.options, options)
+    const policy = callPolicy(this.options, options, 'writeThrough options', WRITE_OPTIONS)
     // Refuse a value the codec cannot store before anything is written anywhere.
     this.#codec.encode(value)
     const outcome = await writer(value)

@@ -1,8 +1,9 @@
+import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryPolicy } from '../keyspace/declaration.js'
 import { encodeParam } from '../keyspace/escape.js'
 import { parseTtl } from '../keyspace/ttl.js'
-import type { CacheOptions, LoadOptions } from './types.js'
+import type { CacheOptions, GetOrSetOptions, LoadOptions, WriteOptions } from './types.js'
 
 /** The cache's options with every default applied, resolved once at createCache. */
 export interface ResolvedCacheOptions {
@@ -63,18 +64,16 @@ const CACHE_OPTIONS = [
 ] as const
 
 export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions = {}): ResolvedCacheOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('createCache: options must be an object')
-  const unknown = Object.keys(options).filter((k) => !(CACHE_OPTIONS as readonly string[]).includes(k))
-  if (unknown.length > 0)
-    throw invalidArgument(`createCache: unknown option ${unknown.join(', ')}`, { unknown })
+  strictOptions('createCache options', options, CACHE_OPTIONS)
   const ttlMs = options.ttl === undefined ? (policy.ttlMs as number) : ttl(options.ttl, 'ttl')
   const jitter = options.jitter === undefined ? policy.jitter : fraction(options.jitter, 'jitter', 0, 0.5)
   const graceMs = optionalTtl(options.grace, 'grace') ?? 0
   const negativeTtlMs = optionalTtl(options.negativeTtl, 'negativeTtl') ?? Math.max(1, Math.round(ttlMs / 10))
-  const lease = options.lease ?? {}
-  if (typeof lease !== 'object' || lease === null)
-    throw invalidArgument('createCache: lease must be an object')
+  const lease = strictOptions('createCache lease', options.lease, [
+    'ttlMs',
+    'waitMs',
+    'onTimeout',
+  ]) as NonNullable<CacheOptions['lease']>
   const leaseTtlMs = positiveInt(lease.ttlMs ?? 10_000, 'lease.ttlMs')
   const hardTimeoutMs = optionalPositive(options.hardTimeoutMs, 'hardTimeoutMs')
   const onTimeout = lease.onTimeout ?? 'load'
@@ -108,9 +107,26 @@ export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions =
 }
 
 /** The policy of one call; `undefined` options reuse a policy built once. */
-export function callPolicy(defaults: ResolvedCacheOptions, options: LoadOptions | undefined): CallPolicy {
+/** The options of one getOrSet; set / writeThrough take WRITE_OPTIONS. */
+export const GET_OR_SET_OPTIONS = optionNames<GetOrSetOptions>({
+  ttl: true,
+  grace: true,
+  staleIfError: true,
+  softTimeoutMs: true,
+  hardTimeoutMs: true,
+  tags: true,
+  meta: true,
+})
+export const WRITE_OPTIONS = optionNames<WriteOptions>({ ttl: true, tags: true })
+
+export function callPolicy(
+  defaults: ResolvedCacheOptions,
+  options: LoadOptions | undefined,
+  what = 'getOrSet options',
+  known: readonly string[] = GET_OR_SET_OPTIONS,
+): CallPolicy {
   if (options === undefined) return defaultPolicy(defaults)
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object')
+  strictOptions(what, options, known)
   const policy: CallPolicy = {
     ttlMs: options.ttl === undefined ? defaults.ttlMs : ttl(options.ttl, 'ttl'),
     graceMs: options.grace === undefined ? defaults.graceMs : (optionalTtl(options.grace, 'grace') ?? 0),
@@ -173,6 +189,7 @@ function resolveEarlyRefresh(value: CacheOptions['earlyRefresh']): ResolvedCache
   if (value === undefined) return { beta: 1, ratio: null }
   if (typeof value !== 'object' || value === null)
     throw invalidArgument('createCache: earlyRefresh must be false or { beta?, ratio? }')
+  strictOptions('createCache earlyRefresh', value, ['beta', 'ratio'])
   const beta = value.beta === undefined ? 1 : fraction(value.beta, 'earlyRefresh.beta', 0, 100)
   const ratio = value.ratio === undefined ? null : fraction(value.ratio, 'earlyRefresh.ratio', 0, 1)
   if (ratio !== null && (ratio === 0 || ratio === 1))
@@ -185,9 +202,7 @@ function resolveBreaker(value: CacheOptions['circuitBreaker']): ResolvedCacheOpt
   if (value === undefined) return { failures: 3, coolDownMs: 5000 }
   if (typeof value !== 'object' || value === null)
     throw invalidArgument('createCache: circuitBreaker must be false or { failures?, coolDown? }')
-  const unknown = Object.keys(value).filter((k) => k !== 'failures' && k !== 'coolDown')
-  if (unknown.length > 0)
-    throw invalidArgument(`createCache: circuitBreaker: unknown option ${unknown.join(', ')}`, { unknown })
+  strictOptions('createCache circuitBreaker', value, ['failures', 'coolDown'])
   return {
     failures: value.failures === undefined ? 3 : positiveInt(value.failures, 'circuitBreaker.failures'),
     coolDownMs: value.coolDown === undefined ? 5000 : ttl(value.coolDown, 'circuitBreaker.coolDown'),
@@ -198,6 +213,7 @@ function resolveL1(value: CacheOptions['l1']): ResolvedCacheOptions['l1'] {
   if (value === undefined || value === false) return null
   if (typeof value !== 'object' || value === null)
     throw invalidArgument('createCache: l1 must be false or { maxItems, ttl? }')
+  strictOptions('createCache l1', value, ['maxItems', 'ttl'])
   return {
     maxItems: positiveInt(value.maxItems, 'l1.maxItems'),
     ttlMs: value.ttl === undefined ? 60_000 : ttl(value.ttl, 'l1.ttl'),

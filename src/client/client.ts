@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { inspect } from 'node:util'
 import { Pipeline } from '../atomic/pipeline.js'
 import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import type { Guard, GuardEvent, GuardStats, UnsafeOptions, Violation } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
@@ -98,7 +99,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     let args: (string | Buffer)[]
     try {
-      if (options !== undefined) checkOptions(options, CALL_OPTIONS, 'call')
+      if (options !== undefined) strictOptions('call options', options, CALL_OPTIONS)
       args = wireArgs(this.#gate.active ? this.#gate.command(command, options?.allow) : command)
     } catch (error) {
       return Promise.reject(error)
@@ -208,7 +209,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   async batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]> {
     if (!Array.isArray(commands) || commands.length === 0)
       throw new RedisExpertError('INVALID_ARGUMENT', 'batch() takes a non-empty array of commands')
-    if (options !== undefined) checkOptions(options, BATCH_OPTIONS, 'batch')
+    if (options !== undefined) strictOptions('batch options', options, BATCH_OPTIONS)
     const atomic = options?.atomic === true
     const checked = this.#gate.active ? this.#gate.batch(commands, atomic, options?.allow) : commands
     const wire = checked.map(wireArgs)
@@ -554,16 +555,6 @@ export async function connectResolved(resolved: ResolvedOptions): Promise<RedisE
     await topology.close().catch(() => {})
     throw error
   }
-}
-
-function checkOptions(options: object, known: ReadonlySet<string>, where: string): void {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument(`${where}: options must be an object`)
-  for (const key in options)
-    if (!known.has(key))
-      throw invalidArgument(`${where}: unknown option '${key}' (known: ${[...known].join(', ')})`, {
-        option: key,
-      })
 }
 
 function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {

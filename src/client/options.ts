@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { isKeyspace, type Keyspace } from '../keyspace/define.js'
 import { type Endpoint, type NodeAddress, parseAddress, redactUrl, resolveEndpoint } from './endpoint.js'
@@ -115,23 +116,14 @@ const KNOWN_OPTIONS = new Set([
   'keyspaces',
 ])
 
-/** Refuses keys an options object does not know: a typo must not silently fall back to a default. */
-export function refuseUnknown(options: object, known: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(options))
-    if (!known.has(key))
-      throw invalidArgument(`${where}: unknown option '${key}' (known: ${[...known].join(', ')})`, {
-        option: key,
-      })
-}
-
 export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('connect() takes an options object')
   const chosen = [options.url, options.cluster, options.sentinel].filter((x) => x !== undefined).length
   if (chosen > 1) throw invalidArgument('connect(): give one of url, cluster or sentinel, not several')
-  refuseUnknown(options, KNOWN_OPTIONS, 'connect()')
+  strictOptions('connect()', options, KNOWN_OPTIONS)
   if (options.reconnect !== undefined)
-    refuseUnknown(options.reconnect, new Set(['baseDelayMs', 'maxDelayMs']), 'connect({ reconnect })')
+    strictOptions('connect({ reconnect })', options.reconnect, ['baseDelayMs', 'maxDelayMs'])
   return {
     target: resolveTarget(options),
     commandTimeoutMs: positive(options.commandTimeoutMs ?? 5000, 'commandTimeoutMs'),
@@ -167,7 +159,7 @@ function resolveTarget(options: ConnectOptions): Target {
     const cluster = options.cluster
     if (typeof cluster !== 'object' || cluster === null)
       throw invalidArgument('connect({ cluster }) takes { rootNodes, useReplicas? }')
-    refuseUnknown(cluster, new Set(['rootNodes', 'useReplicas']), 'connect({ cluster })')
+    strictOptions('connect({ cluster })', cluster, ['rootNodes', 'useReplicas'])
     const nodes = cluster.rootNodes
     if (!Array.isArray(nodes) || nodes.length === 0)
       throw invalidArgument('connect({ cluster }): rootNodes must list at least one node')
@@ -185,11 +177,12 @@ function resolveTarget(options: ConnectOptions): Target {
     const sentinel = options.sentinel
     if (typeof sentinel !== 'object' || sentinel === null)
       throw invalidArgument('connect({ sentinel }) takes { name, sentinels }')
-    refuseUnknown(
-      sentinel,
-      new Set(['name', 'sentinels', 'sentinelUsername', 'sentinelPassword']),
-      'connect({ sentinel })',
-    )
+    strictOptions('connect({ sentinel })', sentinel, [
+      'name',
+      'sentinels',
+      'sentinelUsername',
+      'sentinelPassword',
+    ])
     if (typeof sentinel.name !== 'string' || sentinel.name === '')
       throw invalidArgument("connect({ sentinel }): name is the monitored master's name")
     if (!Array.isArray(sentinel.sentinels) || sentinel.sentinels.length === 0)

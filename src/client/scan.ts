@@ -1,5 +1,6 @@
+import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import type { Executor, Reply } from './types.js'
+import type { Executor } from './types.js'
 
 export interface ScanOptions {
   /** A glob, e.g. `keyspace.user.match` for every key of one entry. */
@@ -27,7 +28,16 @@ export type KeyScanOptions = Omit<ScanOptions, 'type'>
 
 const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream'])
 
+const SCAN_OPTIONS = optionNames<ScanOptions>({
+  match: true,
+  count: true,
+  type: true,
+  dedupe: true,
+  buffers: true,
+})
+
 export function checkScanOptions(options: ScanOptions): void {
+  strictOptions('scan options', options, SCAN_OPTIONS)
   if (options.match !== undefined && typeof options.match !== 'string')
     throw invalidArgument('match must be a glob string')
   if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1))

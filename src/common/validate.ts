@@ -1,4 +1,4 @@
-import { invalidArgument } from '../errors.js'
+import { invalidArgument, type RedisExpertError } from '../errors.js'
 import { parseTtl } from '../keyspace/ttl.js'
 
 /** A duration option: milliseconds or `'10s'`-style text (as TTLs are declared). */
@@ -67,28 +67,47 @@ export function plainOptions(what: string, value: unknown): Record<string, unkno
 
 /**
  * An options object whose keys must all be known: a misspelt option (`jobTimeoutMs` for
- * `timeoutMs`) would otherwise be ignored and its default used in silence. INVALID_ARGUMENT names
- * the unknown key and the closest known one.
+ * `timeoutMs`, `commandTimeout` for `commandTimeoutMs`, `ttl` for `leaseMs`) would otherwise be
+ * ignored and its default used in silence. INVALID_ARGUMENT names the unknown key and the closest
+ * known one. The one check of the whole public API: connect(), call/batch options, keyspace
+ * declarations, the cache, the structures, messaging, the queue, the audit, the test launcher.
+ * `undefined` is an empty options object; anything but a plain object is refused.
  */
 export function strictOptions(
   what: string,
   value: unknown,
-  known: readonly string[],
+  known: readonly string[] | ReadonlySet<string>,
   hints: Readonly<Record<string, readonly [name: string, where: string]>> = {},
 ): Record<string, unknown> {
   const o = plainOptions(what, value)
-  for (const key of Object.keys(o)) {
-    if (known.includes(key)) continue
-    // A name from another library (BullMQ's lockDuration) or another options object maps to ours.
-    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined
-    const closest = hint ? hint[0] : closestName(key, known)
-    const where = hint ? ` (${hint[1]})` : ''
-    throw invalidArgument(
-      `${what}: unknown option '${key}'${closest ? ` — did you mean '${closest}'${where}?` : ''} (known: ${known.join(', ')})`,
-      { option: key, closest, known: [...known] },
-    )
+  // for-in, not Object.keys: no array per call (db.call's options pass here on the hot path).
+  for (const key in o) {
+    if (isKnown(known, key)) continue
+    throw unknownOption(what, key, known, hints)
   }
   return o
+}
+
+function isKnown(known: readonly string[] | ReadonlySet<string>, key: string): boolean {
+  return Array.isArray(known) ? known.includes(key) : (known as ReadonlySet<string>).has(key)
+}
+
+/** The INVALID_ARGUMENT of an unknown option: its name, the closest known name, every known name. */
+export function unknownOption(
+  what: string,
+  key: string,
+  knownNames: readonly string[] | ReadonlySet<string>,
+  hints: Readonly<Record<string, readonly [name: string, where: string]>> = {},
+): RedisExpertError {
+  const known = [...knownNames]
+  // A name from another library (BullMQ's lockDuration) or another options object maps to ours.
+  const hint = Object.hasOwn(hints, key) ? hints[key] : undefined
+  const closest = hint ? hint[0] : closestName(key, known)
+  const where = hint ? ` (${hint[1]})` : ''
+  return invalidArgument(
+    `${what}: unknown option '${key}'${closest ? ` — did you mean '${closest}'${where}?` : ''} (known: ${known.join(', ')})`,
+    { option: key, closest, known },
+  )
 }
 
 /** The known name nearest to `name` (edit distance, case-insensitive; a known name inside it counts as near). */

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { EventEmitter } from 'node:events'
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { GuardError } from './errors.js'
 import { checkBatch, checkCommand } from './policy.js'
@@ -122,6 +123,7 @@ export class Guard extends EventEmitter<GuardEvents> {
    */
   unsafe<T>(options: UnsafeOptions, fn: () => T): T {
     const reason = assertReason(options)
+    strictOptions('unsafe options', options, ['reason'])
     if (typeof fn !== 'function') throw invalidArgument('unsafe() needs a function to run')
     return this.#scope.run(reason, fn)
   }

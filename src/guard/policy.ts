@@ -1,3 +1,4 @@
+import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { keySlot } from '../keyspace/slot.js'
 import { MAX_TTL_MS } from '../keyspace/ttl.js'
@@ -61,6 +62,7 @@ export function checkBatch(
   context: GuardContext,
 ): readonly Violation[] {
   if (!Array.isArray(commands)) throw invalidArgument('a batch must be an array of commands')
+  strictOptions('checkBatch options', options, ['atomic'])
   const max = context.maxRange ?? DEFAULT_MAX_RANGE
   const atomic = options?.atomic === true
   const out: Violation[] = []

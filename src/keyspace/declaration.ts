@@ -1,4 +1,5 @@
 import { type Codec, type CodecName, decimal, isCodec, resolveCodec } from '../codec/index.js'
+import { unknownOption } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { type ParsedPattern, parsePattern } from './pattern.js'
 import { parseTtl, type TtlSpec } from './ttl.js'
@@ -123,11 +124,13 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
     throw invalid(name, 'the declaration must be an object with pattern, type, role and ttl')
   }
   const d = declaration as Record<string, unknown>
-  const unknown = Object.keys(d).filter((option) => !(OPTION_NAMES as readonly string[]).includes(option))
-  if (unknown.length > 0) {
-    throw invalid(name, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, {
-      options: unknown,
-      known: OPTION_NAMES,
+  for (const option in d) {
+    if ((OPTION_NAMES as readonly string[]).includes(option)) continue
+    // The shared rule (common/validate.ts) names the closest option; a declaration's error keeps
+    // the keyspace's own code.
+    const refusal = unknownOption(`entry '${name}'`, option, OPTION_NAMES)
+    throw new RedisExpertError('KEYSPACE_INVALID', refusal.message, {
+      details: { entry: name, ...refusal.details, options: [option] },
     })
   }
   const type = d.type

@@ -1,3 +1,4 @@
+import { strictOptions } from '../common/validate.js'
 import type { EntryPolicy } from './declaration.js'
 import { predictEncoding, type ServerTraits } from './encoding.js'
 import { formatTtl } from './ttl.js'
@@ -31,6 +32,7 @@ export interface SchemaRow {
 }
 
 export function describeEntry(entry: EntryPolicy, traits: ServerTraits = {}): SchemaRow {
+  strictOptions('server traits', traits, ['limits', 'version'])
   const prediction = predictEncoding(
     { kind: entry.kind, integers: entry.integers, items: entry.maxItems, valueBytes: entry.maxValueBytes },
     traits,

@@ -1,4 +1,5 @@
 import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../client/types.js'
+import { strictOptions } from '../common/validate.js'
 import type { TypeKind } from './types.js'
 
 /** What the prediction needs to know about the server; both default to an offline Redis 7.2+. */
@@ -55,6 +56,7 @@ const atLeast = (v: Version, major: number, minor: number) =>
  * converts (one way, while growing) once it exceeds the entry count or the value size limit.
  */
 export function predictEncoding(input: EncodingInput, traits: ServerTraits = {}): EncodingPrediction {
+  strictOptions('server traits', traits, ['limits', 'version'])
   const limits = traits.limits ?? DEFAULT_LISTPACK_LIMITS
   const version = serverVersion(traits, limits)
   const compact = atLeast(version, 7, 0) ? 'listpack' : 'ziplist'

@@ -1,3 +1,5 @@
+import { strictOptions } from '../common/validate.js'
+
 /**
  * The value types of keyspace entries. `t.hash<User>()` returns a small runtime descriptor
  * (`{ kind: 'hash' }`) whose type parameter flows, through `defineKeyspace`, into the typed
@@ -71,8 +73,10 @@ interface SetBuilder {
   <T = string>(): SetType<T>
 }
 
-const set: SetBuilder = ((options?: { readonly integers?: boolean }) =>
-  descriptor('set', options?.integers === true ? { integers: true } : {})) as SetBuilder
+const set: SetBuilder = ((options?: { readonly integers?: boolean }) => {
+  strictOptions('t.set() options', options, ['integers'])
+  return descriptor('set', options?.integers === true ? { integers: true } : {})
+}) as SetBuilder
 
 export const t = {
   /** A text value (default codec `raw`). Operations: get, set, delete, exists, ttl. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../client/client.js'
 import type { Command, Reply } from '../client/types.js'
 import { declareOn, structureKeyspace } from '../common/keyspace.js'
-import { durationMs, namespaceName, plainOptions, positiveInt } from '../common/validate.js'
+import { durationMs, namespaceName, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Entry, Keyspace } from '../keyspace/define.js'
 import { encodeParam, paramText } from '../keyspace/escape.js'
@@ -62,15 +62,7 @@ export class KeyvStore extends EventEmitter {
 
   constructor(db: RedisExpertClient, options?: KeyvStoreOptions) {
     super()
-    const o = plainOptions('createKeyvStore options', options)
-    const unknown = Object.keys(o).filter((k) => !(OPTIONS as readonly string[]).includes(k))
-    if (unknown.length > 0)
-      throw invalidArgument(
-        `createKeyvStore: unknown option '${unknown[0]}' (known: ${OPTIONS.join(', ')})`,
-        {
-          unknown,
-        },
-      )
+    const o = strictOptions('createKeyvStore options', options, OPTIONS)
     this.#count = positiveInt('scanCount', o.scanCount, 500, 1000)
     if (o.entry !== undefined) {
       if (o.name !== undefined || o.ttl !== undefined || o.jitter !== undefined)

@@ -1,3 +1,4 @@
+import { optionNames, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import type { ServerKind } from './binary.js'
 import { type SetupReply, sendCommand, until } from './command.js'
@@ -43,7 +44,17 @@ const send: Send = (server, args) => sendCommand(server.host, server.port, args,
  * Starts a real Redis Cluster: every node a redis-server process, all 16384 slots split
  * evenly over the masters, replicas attached, and `cluster_state:ok` on every node.
  */
+const CLUSTER_OPTIONS = optionNames<StartClusterOptions>({
+  masters: true,
+  replicasPerMaster: true,
+  config: true,
+  nodeTimeoutMs: true,
+  readyTimeoutMs: true,
+  server: true,
+})
+
 export async function startCluster(options: StartClusterOptions = {}): Promise<RedisCluster> {
+  strictOptions('startCluster options', options, CLUSTER_OPTIONS)
   const masterCount = options.masters ?? 3
   const replicasPerMaster = options.replicasPerMaster ?? 1
   if (

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import { optionNames, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { redisServerPath, type ServerKind, serverKind } from './binary.js'
 import { fieldsOf, type SetupReply, sendCommand, until } from './command.js'
@@ -84,7 +85,20 @@ const COMMAND_TIMEOUT_MS = 3000
  * `--sentinel`. Resolves once every sentinel sees the master, all the replicas and all
  * the other sentinels.
  */
+const SENTINEL_OPTIONS = optionNames<StartSentinelOptions>({
+  replicas: true,
+  sentinels: true,
+  masterName: true,
+  config: true,
+  quorum: true,
+  downAfterMs: true,
+  failoverTimeoutMs: true,
+  readyTimeoutMs: true,
+  server: true,
+})
+
 export async function startSentinel(options: StartSentinelOptions = {}): Promise<RedisSentinelSetup> {
+  strictOptions('startSentinel options', options, SENTINEL_OPTIONS)
   const replicaCount = options.replicas ?? 2
   const sentinelCount = options.sentinels ?? 3
   const masterName = options.masterName ?? 'mymaster'

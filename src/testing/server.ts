@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import { optionNames, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { redisServerPath, type ServerKind, serverKind } from './binary.js'
 import { freePort } from './ports.js'
@@ -61,7 +62,17 @@ export function dirPrefix(run = process.env.REDIS_EXPERT_RUN): string {
 }
 
 /** Spawns a redis-server on a free loopback port in a fresh temporary directory. */
+const START_OPTIONS = optionNames<StartRedisOptions>({
+  config: true,
+  requirepass: true,
+  users: true,
+  port: true,
+  readyTimeoutMs: true,
+  server: true,
+})
+
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  strictOptions('startRedis options', options, START_OPTIONS)
   const kind = serverKind(options.server)
   const executable = redisServerPath(kind)
   for (let attempt = 1; ; attempt++) {

@@ -1,4 +1,5 @@
 import type { Executor } from '../../client/types.js'
+import { strictOptions } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import type { EntryDeclaration } from '../declaration.js'
 import { type Entry, type EntryDeclarations, isKeyspace, type KeyArgs, type Keyspace } from '../define.js'
@@ -96,6 +97,7 @@ export function bindKeyspace<E extends EntryDeclarations>(
   if (typeof executor?.call !== 'function' || typeof executor.batch !== 'function') {
     throw new RedisExpertError('INVALID_ARGUMENT', 'bindKeyspace takes an executor (a connected client)')
   }
+  strictOptions('bindKeyspace options', options, ['random'])
   // Tell the executor's guard which keys these are: their bounds, TTL policy and durability.
   executor.declare?.(keyspace)
   const random = options.random ?? Math.random

@@ -1,3 +1,4 @@
+import { strictOptions } from '../../common/validate.js'
 import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asText } from './replies.js'
@@ -83,6 +84,7 @@ export class HashHandle<F> extends KeyHandle implements HashOps<F>, BoundedHashO
 
   /** Validates eagerly, then iterates lazily (one HSCAN per page). */
   scan(options: HashScanOptions = {}): AsyncIterableIterator<[keyof F & string, F[keyof F & string]]> {
+    strictOptions('scan options', options, ['match', 'count'])
     const count = scanCount('scan', options.count)
     if (options.match !== undefined && typeof options.match !== 'string') {
       throw invalid('scan', 'match must be a glob string')

@@ -1,3 +1,4 @@
+import { strictOptions } from '../../common/validate.js'
 import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'
@@ -36,6 +37,7 @@ export class SetHandle<T> extends KeyHandle implements SetOps<T>, BoundedSetOps<
   }
 
   scan(options: CollectionScanOptions = {}): AsyncIterableIterator<T> {
+    strictOptions('scan options', options, ['count'])
     return this.#scan(scanCount('scan', options.count))
   }
 

@@ -1,4 +1,5 @@
 import type { Reply } from '../../client/types.js'
+import { strictOptions } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
@@ -17,6 +18,7 @@ const RANGE_ID = /^(-|\+|\(?\d+(-\d+)?)$/
  */
 export class StreamHandle<F> extends KeyHandle implements StreamOps<F, boolean> {
   async add(fields: F, options: StreamAddOptions = {}): Promise<string> {
+    strictOptions('add options', options, ['id'])
     const args: (string | Buffer)[] = []
     for (const [name, value] of Object.entries(plainObject('add', fields))) {
       if (value !== undefined) args.push(name, encode(this.ctx, value, name))
@@ -37,6 +39,7 @@ export class StreamHandle<F> extends KeyHandle implements StreamOps<F, boolean> 
   }
 
   async range(options: StreamRangeOptions & { readonly count?: number } = {}): Promise<StreamEntry<F>[]> {
+    strictOptions('range options', options, ['start', 'end', 'reverse', 'count'])
     const start = options.start ?? '-'
     const end = options.end ?? '+'
     for (const id of [start, end]) {

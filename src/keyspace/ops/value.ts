@@ -1,3 +1,4 @@
+import { strictOptions } from '../../common/validate.js'
 import { decodeOrNull, encode, type KeyContext, pxArgs, read, writeOne } from './context.js'
 import { KeyHandle } from './key.js'
 import type { SetOptions, ValueOps } from './types.js'
@@ -15,6 +16,7 @@ export class ValueHandle<T> extends KeyHandle implements ValueOps<T> {
 
   /** One SET carrying PX: value and TTL land together, with no MULTI needed. */
   async set(value: T, options: SetOptions = {}): Promise<boolean> {
+    strictOptions('set options', options, ['mode'])
     const mode = options.mode
     if (mode !== undefined && mode !== 'ifAbsent' && mode !== 'ifPresent') {
       throw invalid('set', `mode must be 'ifAbsent' or 'ifPresent', got ${String(mode)}`)

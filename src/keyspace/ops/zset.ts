@@ -1,4 +1,5 @@
 import type { Reply } from '../../client/types.js'
+import { strictOptions } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
@@ -48,12 +49,14 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
   }
 
   async rank(member: T, options: ZRangeOptions = {}): Promise<number | null> {
+    strictOptions('rank options', options, ['reverse'])
     const command = options.reverse ? 'ZREVRANK' : 'ZRANK'
     const reply = await read(this.ctx, [command, this.ctx.key, encode(this.ctx, member)])
     return reply === null ? null : asInteger(reply, command)
   }
 
   async range(start: number, stop: number, options: ZRangeOptions = {}): Promise<ScoredMember<T>[]> {
+    strictOptions('range options', options, ['reverse'])
     const from = safeInteger('range', 'start', start)
     const to = safeInteger('range', 'stop', stop)
     if (this.ctx.policy.maxItems === null && from >= 0 !== to >= 0) {
@@ -73,6 +76,7 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
   }
 
   async rangeByScore(min: number, max: number, options?: ZScoreRangeOptions): Promise<ScoredMember<T>[]> {
+    strictOptions('rangeByScore options', options, ['reverse', 'offset', 'count'])
     const low = score('rangeByScore', min)
     const high = score('rangeByScore', max)
     const offset = nonNegativeInteger('rangeByScore', 'offset', options?.offset ?? 0)
@@ -116,6 +120,7 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
   }
 
   scan(options: CollectionScanOptions = {}): AsyncIterableIterator<ScoredMember<T>> {
+    strictOptions('scan options', options, ['count'])
     return this.#scan(scanCount('scan', options.count))
   }
 

@@ -1,4 +1,5 @@
 import { type Codec, type CodecName, resolveCodec } from '../../codec/index.js'
+import { strictOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { KeyArgs, ParsedParams } from '../../keyspace/define.js'
 import {
@@ -76,9 +77,7 @@ export function defineChannels<const N extends string, const D extends ChannelDe
     if (name === 'namespace' || name === 'entries')
       throw invalidArgument(`channel entry '${name}': this name is reserved`)
     const d = declaration as ChannelDeclaration
-    const unknownOptions = Object.keys(d ?? {}).filter((option) => !OPTIONS.includes(option))
-    if (unknownOptions.length > 0)
-      throw invalidArgument(`channel entry '${name}': unknown option ${unknownOptions.join(', ')}`)
+    strictOptions(`channel entry '${name}'`, d, OPTIONS)
     const pattern = parsePattern(ns, d.pattern, name)
     const sharded = d.sharded === true
     if (d.sharded !== undefined && typeof d.sharded !== 'boolean')

@@ -1,5 +1,5 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import { plainOptions, positiveInt } from '../../common/validate.js'
+import { optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { KeyArgs, ParsedParams } from '../../keyspace/define.js'
 import { messagingError } from '../errors.js'
@@ -62,6 +62,14 @@ export interface PubSub<D extends ChannelDeclarations> {
   close(): Promise<void>
 }
 
+const PUBSUB_OPTIONS = optionNames<PubSubOptions>({
+  bufferSize: true,
+  overflow: true,
+  onError: true,
+  onStateChange: true,
+  subscriber: true,
+})
+
 export function createPubSub<const D extends ChannelDeclarations>(
   db: RedisExpertClient,
   channels: Channels<string, D>,
@@ -71,7 +79,7 @@ export function createPubSub<const D extends ChannelDeclarations>(
     throw invalidArgument('createPubSub: db must be a client from connect()')
   if (!channels || !Array.isArray((channels as Channels).entries))
     throw invalidArgument('createPubSub: channels must come from defineChannels()')
-  const o = plainOptions('createPubSub options', options) as PubSubOptions
+  const o = strictOptions('createPubSub options', options, PUBSUB_OPTIONS) as PubSubOptions
   const bufferSize = positiveInt('bufferSize', o.bufferSize, 1000, 10_000_000)
   const overflow = o.overflow ?? 'drop-oldest'
   if (overflow !== 'drop-oldest' && overflow !== 'disconnect')

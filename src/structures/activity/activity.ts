@@ -7,8 +7,9 @@ import {
   identifier,
   namespaceName,
   oneOf,
-  plainOptions,
+  optionNames,
   positiveInt,
+  strictOptions,
 } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
@@ -66,8 +67,19 @@ export interface Activity {
 
 const MAX_COHORT_DAYS = 366
 
+/** Every option of ActivityOptions: anything else is refused, naming the closest. */
+const ACTIVITY_OPTIONS = optionNames<ActivityOptions>({
+  name: true,
+  namespace: true,
+  ids: true,
+  maxId: true,
+  retention: true,
+  cohortTtl: true,
+  clock: true,
+})
+
 export function createActivity(db: RedisExpertClient, options: ActivityOptions): Activity {
-  const o = plainOptions('createActivity options', options)
+  const o = strictOptions('createActivity options', options, ACTIVITY_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })
   const name = o.name
@@ -168,6 +180,7 @@ export function createActivity(db: RedisExpertClient, options: ActivityOptions):
     name,
     keyspace,
     async mark(userId: string | number, opts?: { at?: When }) {
+      strictOptions('mark options', opts, ['at'])
       const day = dayKey(opts?.at)
       const expireAt = dayEnd(opts?.at)
       if (ids === 'integer') {
@@ -185,8 +198,12 @@ export function createActivity(db: RedisExpertClient, options: ActivityOptions):
       )
       if (n < 0) throw tooLarge(maxId, maxId)
     },
-    isActive: (userId: string | number, opts?: { at?: When }) => isIn(userId, dayKey(opts?.at)),
+    isActive: async (userId: string | number, opts?: { at?: When }) => {
+      strictOptions('isActive options', opts, ['at'])
+      return isIn(userId, dayKey(opts?.at))
+    },
     async count(opts?: { at?: When }) {
+      strictOptions('count options', opts, ['at'])
       return int(await db.call(['BITCOUNT', dayKey(opts?.at)]))
     },
     cohort,

@@ -7,8 +7,9 @@ import {
   durationMs,
   namespaceName,
   oneOf,
-  plainOptions,
+  optionNames,
   positiveInt,
+  strictOptions,
 } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
@@ -66,11 +67,23 @@ export interface MemoryReport {
 
 const MAX_BATCH = 1000
 
+/** Every option of CompactMapOptions: anything else is refused, naming the closest. */
+const COMPACT_MAP_OPTIONS = optionNames<CompactMapOptions>({
+  name: true,
+  namespace: true,
+  keys: true,
+  perBucket: true,
+  expectedItems: true,
+  maxValueBytes: true,
+  ttl: true,
+  codec: true,
+})
+
 export function createCompactMap<V = string>(
   db: RedisExpertClient,
   options: CompactMapOptions,
 ): CompactMap<V> {
-  const o = plainOptions('createCompactMap options', options)
+  const o = strictOptions('createCompactMap options', options, COMPACT_MAP_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })
   const name = o.name
@@ -212,6 +225,7 @@ export function createCompactMap<V = string>(
       if (groups.size > 0) await run(groups)
     },
     async memory(opts?: { sample?: number }) {
+      strictOptions('memory options', opts, ['sample'])
       const sample = positiveInt('sample', opts?.sample, 100, 10_000)
       const bucket = keyspace.entries[0]!
       let bytes = 0

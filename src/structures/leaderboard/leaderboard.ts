@@ -1,7 +1,7 @@
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command, Reply } from '../../client/types.js'
 import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
-import { namespaceName, oneOf, plainOptions, positiveInt } from '../../common/validate.js'
+import { namespaceName, oneOf, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
@@ -77,8 +77,23 @@ export interface Leaderboard {
 
 const PERIOD_MS: Record<Period, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 31 * 86_400_000 }
 
+const SELECTOR = optionNames<BoardSelector>({ period: true, at: true })
+const PAGE_OPTIONS = [...SELECTOR, 'cursor', 'limit']
+
+/** Every option of LeaderboardOptions: anything else is refused, naming the closest. */
+const LEADERBOARD_OPTIONS = optionNames<LeaderboardOptions>({
+  name: true,
+  namespace: true,
+  order: true,
+  ties: true,
+  periods: true,
+  keep: true,
+  maxPage: true,
+  clock: true,
+})
+
 export function createLeaderboard(db: RedisExpertClient, options: LeaderboardOptions): Leaderboard {
-  const o = plainOptions('createLeaderboard options', options)
+  const o = strictOptions('createLeaderboard options', options, LEADERBOARD_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })
   const name = o.name
@@ -114,9 +129,10 @@ export function createLeaderboard(db: RedisExpertClient, options: LeaderboardOpt
   })
   declareOn(db, keyspace as unknown as Keyspace)
 
-  const boardKey = (board: BoardSelector | undefined): string => {
+  const boardKey = (board: BoardSelector | undefined, known: readonly string[] = SELECTOR): string => {
     if (board !== undefined && (typeof board !== 'object' || board === null))
       throw invalidArgument('the board selector must be an object like { period: "week" }')
+    strictOptions('board selector', board, known)
     const period = oneOf<Period | 'all'>('period', board?.period, ['all', ...PERIODS], 'all')
     if (period === 'all') return keyspace.all.key()
     const id = periodId(period, toDate('at', board?.at, clock))
@@ -187,7 +203,7 @@ export function createLeaderboard(db: RedisExpertClient, options: LeaderboardOpt
       const cursor = opts?.cursor === undefined ? null : decodeCursor(opts.cursor)
       const reply = (await PAGE.run(
         db,
-        { board: boardKey(opts) },
+        { board: boardKey(opts, PAGE_OPTIONS) },
         { ...common, score: cursor ? cursor.s : '', member: cursor ? cursor.m : '', limit },
       )) as Reply[]
       const list = entries(reply.slice(2) as string[], int(reply[0]), int(reply[1]), ties)

@@ -1,4 +1,4 @@
-import { durationMs } from '../../common/validate.js'
+import { durationMs, optionNames } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import { structureError } from '../common/errors.js'
 import { sleep } from '../common/round-trip.js'
@@ -30,6 +30,23 @@ export interface AcquireOptions {
 export interface WithLeaseOptions extends AcquireOptions {
   /** Extend the lease every leaseMs/3 while `fn` runs; default true. */
   readonly renew?: boolean
+}
+
+/** The options of acquire(): `ttl` for `leaseMs` and the like are refused, naming the closest. */
+export const ACQUIRE_OPTIONS = optionNames<AcquireOptions>({ leaseMs: true, waitMs: true, signal: true })
+/** The options of withLock() / withPermit(). */
+export const WITH_LEASE_OPTIONS = optionNames<WithLeaseOptions>({
+  leaseMs: true,
+  waitMs: true,
+  signal: true,
+  renew: true,
+})
+
+/** Names from other lock libraries, pointed at ours (Redlock's `duration`, a generic `ttl`). */
+export const LEASE_HINTS: Readonly<Record<string, readonly [string, string]>> = {
+  ttl: ['leaseMs', 'the lease: how long the lock is held without renewal'],
+  duration: ['leaseMs', 'the lease: how long the lock is held without renewal'],
+  timeout: ['waitMs', 'how long to wait for the lock'],
 }
 
 export interface AcquireCall {

@@ -1,19 +1,29 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
 import { declareOn, structureKeyspace } from '../../common/keyspace.js'
-import { type Duration, durationMs, identifier, namespaceName, plainOptions } from '../../common/validate.js'
+import {
+  type Duration,
+  durationMs,
+  identifier,
+  namespaceName,
+  optionNames,
+  strictOptions,
+} from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
 import { structureError } from '../common/errors.js'
 import { int } from '../common/round-trip.js'
 import {
+  ACQUIRE_OPTIONS,
   type AcquireOptions,
   acquireCall,
   type Held,
+  LEASE_HINTS,
   type Lease,
   retryUntil,
   takeAndRun,
+  WITH_LEASE_OPTIONS,
   type WithLeaseOptions,
 } from './lease.js'
 import { ACQUIRE, EXTEND, RELEASE } from './scripts.js'
@@ -50,8 +60,11 @@ export interface Lock {
   release(name: string, token: string): Promise<void>
 }
 
+/** Every option of LockOptions: anything else is refused, naming the closest. */
+const LOCK_OPTIONS = optionNames<LockOptions>({ namespace: true, leaseMs: true, retryDelayMs: true })
+
 export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
-  const o = plainOptions('createLock options', options)
+  const o = strictOptions('createLock options', options, LOCK_OPTIONS)
   const namespace = namespaceName('namespace', o.namespace, 'lock')
   const defaultLeaseMs = durationMs('leaseMs', o.leaseMs, 10_000)
   const retryDelayMs = durationMs('retryDelayMs', o.retryDelayMs, 50)
@@ -120,8 +133,15 @@ export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
 
   return Object.freeze({
     keyspace,
-    acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
+    acquire: async (name: string, options?: AcquireOptions) =>
+      (
+        await take(
+          name,
+          strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions,
+        )
+      )?.lease ?? null,
     withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions) {
+      strictOptions('withLock options', options, WITH_LEASE_OPTIONS, LEASE_HINTS)
       return takeAndRun(take, name, fn, options, {
         call: 'withLock',
         refusal: (waitMs) => `lock '${name}' stayed taken for ${waitMs} ms`,

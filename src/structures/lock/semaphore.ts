@@ -6,8 +6,9 @@ import {
   durationMs,
   identifier,
   namespaceName,
-  plainOptions,
+  optionNames,
   positiveInt,
+  strictOptions,
 } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
@@ -15,12 +16,15 @@ import { t } from '../../keyspace/types.js'
 import { structureError } from '../common/errors.js'
 import { int } from '../common/round-trip.js'
 import {
+  ACQUIRE_OPTIONS,
   type AcquireOptions,
   acquireCall,
   type Held,
+  LEASE_HINTS,
   type Lease,
   retryUntil,
   takeAndRun,
+  WITH_LEASE_OPTIONS,
   type WithLeaseOptions,
 } from './lease.js'
 import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND } from './scripts.js'
@@ -47,8 +51,17 @@ export interface Semaphore {
   holders(name: string): Promise<number>
 }
 
+/** Every option of SemaphoreOptions: anything else is refused, naming the closest. */
+const SEMAPHORE_OPTIONS = optionNames<SemaphoreOptions>({
+  limit: true,
+  namespace: true,
+  leaseMs: true,
+  retryDelayMs: true,
+  clock: true,
+})
+
 export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions): Semaphore {
-  const o = plainOptions('createSemaphore options', options)
+  const o = strictOptions('createSemaphore options', options, SEMAPHORE_OPTIONS)
   const limit = positiveInt('limit', o.limit, undefined, 1000)
   const namespace = namespaceName('namespace', o.namespace, 'sem')
   const defaultLeaseMs = durationMs('leaseMs', o.leaseMs, 10_000)
@@ -112,8 +125,15 @@ export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions
   return Object.freeze({
     limit,
     keyspace,
-    acquire: async (name: string, options?: AcquireOptions) => (await take(name, options))?.lease ?? null,
+    acquire: async (name: string, options?: AcquireOptions) =>
+      (
+        await take(
+          name,
+          strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions,
+        )
+      )?.lease ?? null,
     withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions) {
+      strictOptions('withPermit options', options, WITH_LEASE_OPTIONS, LEASE_HINTS)
       return takeAndRun(take, name, fn, options, {
         call: 'withPermit',
         refusal: (waitMs) => `no permit of '${name}' freed up within ${waitMs} ms`,

@@ -6,8 +6,9 @@ import {
   identifier,
   namespaceName,
   oneOf,
-  plainOptions,
+  optionNames,
   positiveInt,
+  strictOptions,
 } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
@@ -55,8 +56,17 @@ export interface RateLimiter {
   reset(id: string | number): Promise<void>
 }
 
+/** Every option of RateLimiterOptions: anything else is refused, naming the closest. */
+const LIMITER_OPTIONS = optionNames<RateLimiterOptions>({
+  algorithm: true,
+  limit: true,
+  windowMs: true,
+  name: true,
+  clock: true,
+})
+
 export function createRateLimiter(db: RedisExpertClient, options: RateLimiterOptions): RateLimiter {
-  const o = plainOptions('createRateLimiter options', options)
+  const o = strictOptions('createRateLimiter options', options, LIMITER_OPTIONS)
   const algorithm = oneOf('algorithm', o.algorithm ?? '', ALGORITHMS, 'fixed-window')
   const limit = positiveInt('limit', o.limit, undefined, 1_000_000_000)
   const windowMs = durationMs('windowMs', o.windowMs)

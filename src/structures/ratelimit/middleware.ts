@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { optionNames, strictOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import { rateLimitHeaders } from './headers.js'
 import type { Decision, RateLimiter } from './limiter.js'
@@ -26,9 +27,17 @@ interface IpRequest {
   readonly ip?: string | undefined
 }
 
+const MIDDLEWARE_OPTIONS = optionNames<RateLimitMiddlewareOptions<unknown>>({
+  key: true,
+  cost: true,
+  failOpen: true,
+  message: true,
+})
+
 function checkOptions<Req>(limiter: RateLimiter, options: RateLimitMiddlewareOptions<Req> | undefined) {
   if (typeof limiter?.consume !== 'function')
     throw invalidArgument('the first argument must be a rate limiter')
+  strictOptions('rate limit middleware options', options, MIDDLEWARE_OPTIONS)
   for (const name of ['key', 'cost'] as const)
     if (options?.[name] !== undefined && typeof options[name] !== 'function')
       throw invalidArgument(`${name} must be a function of the request`)

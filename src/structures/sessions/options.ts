@@ -3,8 +3,8 @@ import {
   durationMs,
   identifier,
   namespaceName,
-  plainOptions,
   positiveInt,
+  strictOptions,
 } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { SessionData } from './types.js'
@@ -107,17 +107,11 @@ const defaultUserId = (session: SessionData) => {
 }
 
 export function resolveSessionOptions(options: unknown): ResolvedSessionOptions {
-  const o = plainOptions('createSessionStore options', options)
-  for (const key of Object.keys(o)) {
-    if ((KNOWN as readonly string[]).includes(key)) continue
-    if (key === 'client')
-      throw invalidArgument(
-        'createSessionStore: pass the client as the first argument — createSessionStore(db, options) — not as options.client',
-      )
-    throw invalidArgument(`createSessionStore: unknown option '${key}' (known: ${KNOWN.join(', ')})`, {
-      option: key,
-    })
-  }
+  if (typeof options === 'object' && options !== null && Object.hasOwn(options, 'client'))
+    throw invalidArgument(
+      'createSessionStore: pass the client as the first argument — createSessionStore(db, options) — not as options.client',
+    )
+  const o = strictOptions('createSessionStore options', options, KNOWN)
   if (o.disableTTL !== undefined && o.disableTTL !== false) {
     throw invalidArgument(
       o.disableTTL === true

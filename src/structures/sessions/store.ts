@@ -3,7 +3,7 @@ import type { RedisExpertClient } from '../../client/client.js'
 import type { Command, Reply } from '../../client/types.js'
 import { json } from '../../codec/index.js'
 import { declareOn } from '../../common/keyspace.js'
-import { identifier } from '../../common/validate.js'
+import { identifier, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { structureError, unboundedError } from '../common/errors.js'
@@ -271,11 +271,7 @@ export class RedisSessionStore extends EventEmitter {
    * destroyed meanwhile may or may not be, and one may appear twice.
    */
   async page(options: { cursor?: string; limit?: number } = {}): Promise<SessionPage> {
-    if (typeof options !== 'object' || options === null)
-      throw invalidArgument('page options must be an object')
-    const unknown = Object.keys(options).filter((k) => k !== 'cursor' && k !== 'limit')
-    if (unknown.length > 0)
-      throw invalidArgument(`page: unknown option '${unknown[0]}' (known: cursor, limit)`)
+    strictOptions('page options', options, ['cursor', 'limit'])
     const limit = options.limit ?? Math.min(100, this.#o.maxListed)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > this.#o.maxListed)
       throw invalidArgument(`page: limit must be an integer from 1 to maxListed (${this.#o.maxListed})`, {

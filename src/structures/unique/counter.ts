@@ -1,7 +1,14 @@
 import type { RedisExpertClient } from '../../client/client.js'
 import type { Command } from '../../client/types.js'
 import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
-import { type Duration, durationMs, namespaceName, oneOf, plainOptions } from '../../common/validate.js'
+import {
+  type Duration,
+  durationMs,
+  namespaceName,
+  oneOf,
+  optionNames,
+  strictOptions,
+} from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
@@ -49,13 +56,21 @@ export interface UniqueCounter {
 const DAY_MS = 86_400_000
 const MAX_RANGE_DAYS = 92
 
+/** Every option of UniqueCounterOptions: anything else is refused, naming the closest. */
+const UNIQUE_OPTIONS = optionNames<UniqueCounterOptions>({
+  name: true,
+  namespace: true,
+  retention: true,
+  clock: true,
+})
+
 export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounterOptions): UniqueCounter {
-  const o = plainOptions('createUniqueCounter options', options)
+  const o = strictOptions('createUniqueCounter options', options, UNIQUE_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })
   const name = o.name
   const namespace = namespaceName('namespace', o.namespace, 'uniq')
-  const r = plainOptions('retention', o.retention)
+  const r = strictOptions('retention', o.retention, ['day', 'week', 'month'])
   const retention: Record<Period, number> = {
     day: durationMs('retention.day', r.day, 35 * DAY_MS),
     week: durationMs('retention.week', r.week, 120 * DAY_MS),
@@ -86,6 +101,7 @@ export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounte
     name,
     keyspace,
     async add(items: string | readonly string[], opts?: { at?: When }) {
+      strictOptions('add options', opts, ['at'])
       const list = typeof items === 'string' ? [items] : items
       if (!Array.isArray(list) || list.length === 0 || list.some((i) => typeof i !== 'string'))
         throw invalidArgument('items must be a string or a non-empty array of strings')
@@ -103,6 +119,7 @@ export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounte
     async count(range?: CountRange) {
       if (range !== undefined && (typeof range !== 'object' || range === null))
         throw invalidArgument('count takes { period, at } or { from, to }')
+      strictOptions('count range', range, 'from' in (range ?? {}) ? ['from', 'to'] : ['period', 'at'])
       if (range && 'from' in range) {
         const from = toDate('from', range.from, clock)
         const to = toDate('to', range.to, clock)
@@ -127,6 +144,7 @@ export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounte
       return int(await db.call(['PFCOUNT', ...keys]))
     },
     async rollUp(period: 'week' | 'month', opts?: { at?: When }) {
+      strictOptions('rollUp options', opts, ['at'])
       const which = oneOf<'week' | 'month'>('period', period, ['week', 'month'], 'week')
       const at = toDate('at', opts?.at, clock)
       const target = key(which, at)
