@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'GUARD_DURABILITY'
   | 'GUARD_BLOCKING'
   | 'GUARD_CROSSSLOT'
+  | 'GUARD_SCRIPT'
   // atomic/
   | 'SCRIPT_ERROR'
   | 'SCRIPT_INVALID'

@@ -15,9 +15,18 @@ export interface LuaCall {
   readonly command: string
   /** The second argument when it is a literal too (a subcommand: `CONFIG` `SET`), upper case. */
   readonly subcommand: string | null
+  /** The arguments after the command name, as far as they can be read. */
+  readonly args: readonly LuaArg[]
   /** 1-based line of the call. */
   readonly line: number
 }
+
+/** An argument: a literal (string or number), `KEYS[i]` / `ARGV[i]` (1-based), or anything else. */
+export type LuaArg =
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'key'; readonly index: number }
+  | { readonly kind: 'argv'; readonly index: number }
+  | { readonly kind: 'unknown' }
 
 export interface LuaCalls {
   readonly calls: readonly LuaCall[]
@@ -63,9 +72,58 @@ export function luaCalls(source: string): LuaCalls {
       second?.kind === 'string' && !(secondEnds?.kind === 'punct' && secondEnds.text === '..')
         ? second.text.toUpperCase()
         : null
-    calls.push({ command: first.text.toUpperCase(), subcommand, line: t.line })
+    calls.push({ command: first.text.toUpperCase(), subcommand, args: callArgs(tokens, i + 5), line: t.line })
   }
   return { calls, dynamic }
+}
+
+const OPEN = new Set(['(', '[', '{'])
+const CLOSE = new Set([')', ']', '}'])
+
+/** The arguments after the first, from `tokens[at]` (the token after the command name) to the closing `)`. */
+function callArgs(tokens: readonly Token[], at: number): LuaArg[] {
+  const args: LuaArg[] = []
+  let current: Token[] = []
+  let depth = 0
+  for (let i = at; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (t.kind === 'punct' && depth === 0 && (t.text === ')' || t.text === ',')) {
+      if (current.length > 0) args.push(argOf(current))
+      current = []
+      if (t.text === ')') break
+      continue
+    }
+    if (t.kind === 'punct' && OPEN.has(t.text)) depth++
+    if (t.kind === 'punct' && CLOSE.has(t.text)) depth--
+    current.push(t)
+  }
+  return args
+}
+
+function argOf(tokens: readonly Token[]): LuaArg {
+  const [a, b, c, d] = tokens
+  if (tokens.length === 1 && a?.kind === 'string') return { kind: 'literal', value: a.text }
+  if (tokens.length === 1 && a?.kind === 'name' && /^-?[0-9]/.test(a.text))
+    return { kind: 'literal', value: a.text }
+  if (
+    tokens.length === 2 &&
+    a?.kind === 'punct' &&
+    a.text === '-' &&
+    b?.kind === 'name' &&
+    /^[0-9]/.test(b.text)
+  )
+    return { kind: 'literal', value: `-${b.text}` }
+  if (
+    tokens.length === 4 &&
+    a?.kind === 'name' &&
+    (a.text === 'KEYS' || a.text === 'ARGV') &&
+    b?.text === '[' &&
+    c?.kind === 'name' &&
+    /^[0-9]+$/.test(c.text) &&
+    d?.text === ']'
+  )
+    return { kind: a.text === 'KEYS' ? 'key' : 'argv', index: Number(c.text) }
+  return { kind: 'unknown' }
 }
 
 /** `[[`, `[==[`: the level of a long bracket opening at `i`, or -1. */

@@ -8,6 +8,7 @@ import {
   type Violation,
 } from '../guard/index.js'
 import { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from '../guard/policy.js'
+import { scriptViolations } from '../guard/scripts.js'
 import type { GuardCommand } from '../guard/types.js'
 import { argText, type CommandTable, commandKeys, specFor } from './command-info.js'
 import type { Declarations } from './declarations.js'
@@ -67,7 +68,9 @@ export class GuardGate implements GuardContext {
 
   /** The command to send: the original, or its rewrite; throws a GuardError in strict mode. */
   command<C extends GuardCommand>(command: C, allow?: readonly GuardCode[]): C {
-    const violations = checkCommand(command, this)
+    const own = checkCommand(command, this)
+    // A script built at the call site is read: the hard stops apply to the commands it calls.
+    const violations = carriesScript(command) ? [...own, ...scriptViolations(command, this)] : own
     if (violations.length === 0) return command
     const only = violations.length === 1 ? violations[0] : undefined
     if (only?.rewrite) {
@@ -79,7 +82,11 @@ export class GuardGate implements GuardContext {
   }
 
   batch<C extends GuardCommand>(commands: readonly C[], atomic: boolean, allow?: readonly GuardCode[]): C[] {
-    const violations = checkBatch(commands, { atomic }, this)
+    let violations = checkBatch(commands, { atomic }, this)
+    commands.forEach((command, index) => {
+      if (carriesScript(command))
+        violations = [...violations, ...scriptViolations(command, this).map((v) => ({ ...v, index }))]
+    })
     if (violations.length === 0) return commands as C[]
     const rewritten = [...commands]
     const remaining: Violation[] = []
@@ -92,6 +99,18 @@ export class GuardGate implements GuardContext {
     if (remaining.length > 0) this.guard.enforce(remaining, allow ? { allow } : undefined)
     return rewritten
   }
+}
+
+/** EVAL, EVAL_RO, SCRIPT LOAD, FUNCTION LOAD: commands that carry a script's source (cheap test first). */
+function carriesScript(command: GuardCommand): boolean {
+  const name = command[0]
+  if (
+    typeof name !== 'string' ||
+    (name.length !== 4 && name.length !== 6 && name.length !== 7 && name.length !== 8)
+  )
+    return false
+  const upper = name.toUpperCase()
+  return upper === 'EVAL' || upper === 'EVAL_RO' || upper === 'SCRIPT' || upper === 'FUNCTION'
 }
 
 /** The deployment a master belongs to, as far as durability cares. */

@@ -10,7 +10,15 @@ export type GuardArg = string | number | Uint8Array
 export type GuardCommand = readonly GuardArg[]
 
 /** The four hard stops, split the way a refusal names them. */
-export type GuardRule = 'keys' | 'unbounded' | 'ttl-required' | 'durability' | 'blocking' | 'crossslot'
+/** `script`: a script built at the call site whose command names cannot be read statically. */
+export type GuardRule =
+  | 'keys'
+  | 'unbounded'
+  | 'ttl-required'
+  | 'durability'
+  | 'blocking'
+  | 'crossslot'
+  | 'script'
 
 /** Stable error codes, one per rule (`GuardError.code`). */
 export type GuardCode =
@@ -20,6 +28,7 @@ export type GuardCode =
   | 'GUARD_DURABILITY'
   | 'GUARD_BLOCKING'
   | 'GUARD_CROSSSLOT'
+  | 'GUARD_SCRIPT'
 
 export const GUARD_CODES: readonly GuardCode[] = [
   'GUARD_KEYS',
@@ -28,6 +37,7 @@ export const GUARD_CODES: readonly GuardCode[] = [
   'GUARD_DURABILITY',
   'GUARD_BLOCKING',
   'GUARD_CROSSSLOT',
+  'GUARD_SCRIPT',
 ]
 
 export const CODE_OF_RULE: Readonly<Record<GuardRule, GuardCode>> = {
@@ -37,6 +47,7 @@ export const CODE_OF_RULE: Readonly<Record<GuardRule, GuardCode>> = {
   durability: 'GUARD_DURABILITY',
   blocking: 'GUARD_BLOCKING',
   crossslot: 'GUARD_CROSSSLOT',
+  script: 'GUARD_SCRIPT',
 }
 
 /**

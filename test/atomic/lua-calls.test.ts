@@ -21,6 +21,20 @@ describe('luaCalls', () => {
     expect(dynamic).toEqual([])
   })
 
+  it('reads each argument: literals, KEYS[i], ARGV[i], or unknown', () => {
+    const [call] = luaCalls(
+      "return redis.call('LRANGE', KEYS[2], -1, ARGV[1], local_var, KEYS[1] .. 'x', f(1, 2))",
+    ).calls
+    expect(call!.args).toEqual([
+      { kind: 'key', index: 2 },
+      { kind: 'literal', value: '-1' },
+      { kind: 'argv', index: 1 },
+      { kind: 'unknown' },
+      { kind: 'unknown' },
+      { kind: 'unknown' },
+    ])
+  })
+
   it('skips comments and strings that merely mention a call', () => {
     const { calls, dynamic } = luaCalls(`
       -- redis.call('KEYS', '*') in a comment

@@ -207,6 +207,7 @@ describe('escape hatches', () => {
         GUARD_DURABILITY: 0,
         GUARD_BLOCKING: 0,
         GUARD_CROSSSLOT: 1,
+        GUARD_SCRIPT: 0,
       },
       refused: 0,
       warned: 3,
