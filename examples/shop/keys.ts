@@ -32,6 +32,8 @@ export const shop = defineKeyspace('shop', {
     role: 'cache',
     ttl: '10m',
     jitter: 0.1,
+    // Served stale for up to an hour past the TTL while it is refreshed (createCache reads it).
+    grace: '1h',
     description: 'look-aside cache of the catalogue service',
   },
   session: {

@@ -19,6 +19,8 @@ export interface EntryDrift {
   readonly entry: string
   /** The declared pattern, `shop:user:<id>`. */
   readonly pattern: string
+  /** The entry's role: a cache's TTL above its band is usually an undeclared grace period. */
+  readonly role: string
   /** What the declaration says: `hash`, `30d`, `maxItems 32`, `listpack`. */
   readonly expected: string
   count: number
@@ -126,7 +128,8 @@ export class SchemaMatcher {
         this.#drift('schema-ttl', entry, name, 'persistent', record, 'expires', record.ttlMs)
     } else {
       const declared = entry.describe().ttl
-      const band = policy.ttlMs * (1 + policy.jitter)
+      // A cache keeps a value its grace period past the TTL, to serve it stale (declared: grace).
+      const band = policy.ttlMs * (1 + policy.jitter) + policy.graceMs
       if (record.ttlMs < 0) this.#drift('schema-ttl', entry, name, declared, record, 'no TTL', 0)
       else if (record.ttlMs > band + TTL_GRACE_MS)
         this.#drift('schema-ttl', entry, name, declared, record, 'TTL above the declared band', record.ttlMs)
@@ -178,6 +181,7 @@ export class SchemaMatcher {
         rule,
         entry: name,
         pattern: entry.pattern,
+        role: entry.policy.role,
         expected,
         count: 0,
         bytes: 0,

@@ -2,6 +2,7 @@ import { RedisExpertClient } from '../client/client.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
 import type { Entry, Keyspace } from '../keyspace/define.js'
+import { formatTtl } from '../keyspace/ttl.js'
 import { Cache } from './cache.js'
 import type { ServerClock } from './clock.js'
 import { cacheError } from './errors.js'
@@ -44,6 +45,10 @@ export async function createCache<D extends EntryDeclaration>(
     prepare(db, cache.clock, resolved.timeoutMs),
     subscriber.start(Math.max(2000, resolved.timeoutMs)),
   ])
+  if (resolved.graceMs > entry.policy.graceMs)
+    warnings.push(
+      `grace: '${formatTtl(resolved.graceMs)}' is longer than entry '${entry.policy.name}' declares (${entry.policy.graceMs === 0 ? 'none' : formatTtl(entry.policy.graceMs)}): declare grace: '${formatTtl(resolved.graceMs)}' on the entry, or the audit reports its keys' TTLs as above the declared band`,
+    )
   if (!subscribed)
     warnings.push(
       'the invalidation channel is not connected yet: L1 is bypassed and waiters rely on their bounded wait',

@@ -67,7 +67,8 @@ export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions =
   strictOptions('createCache options', options, CACHE_OPTIONS)
   const ttlMs = options.ttl === undefined ? (policy.ttlMs as number) : ttl(options.ttl, 'ttl')
   const jitter = options.jitter === undefined ? policy.jitter : fraction(options.jitter, 'jitter', 0, 0.5)
-  const graceMs = optionalTtl(options.grace, 'grace') ?? 0
+  // The entry's declared grace by default: the audit and the decision log read it from there.
+  const graceMs = optionalTtl(options.grace, 'grace') ?? policy.graceMs
   const negativeTtlMs = optionalTtl(options.negativeTtl, 'negativeTtl') ?? Math.max(1, Math.round(ttlMs / 10))
   const lease = strictOptions('createCache lease', options.lease, [
     'ttlMs',

@@ -78,7 +78,7 @@ function persistence(entry: EntryPolicy): string {
   const expiry =
     entry.ttlMs === null
       ? 'Never expires.'
-      : `Expires ${formatTtl(entry.ttlMs)}${entry.jitter > 0 ? ` ± ${Math.round(entry.jitter * 100)}%` : ''} after the last write${entry.sliding ? ' or read (sliding)' : ''}.`
+      : `Expires ${formatTtl(entry.ttlMs)}${entry.jitter > 0 ? ` ± ${Math.round(entry.jitter * 100)}%` : ''} after the last write${entry.sliding ? ' or read (sliding)' : ''}${entry.graceMs > 0 ? `, then kept ${formatTtl(entry.graceMs)} more (grace) to be served stale while it is refreshed` : ''}.`
   const waits =
     entry.replicas === null
       ? ''

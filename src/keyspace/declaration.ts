@@ -39,6 +39,12 @@ export interface EntryDeclaration {
   readonly ttl: TtlSpec
   /** 0–0.5: each write's TTL is uniform in ttl·(1 ± jitter). Default 0. */
   readonly jitter?: number
+  /**
+   * A cache entry only: how long past its TTL a value is kept to be served stale
+   * (stale-while-revalidate, stale-if-error). The key's Redis TTL is ttl·(1 ± jitter) + grace;
+   * createCache takes it as its default `grace`, the audit and the decision log read it. Default 0.
+   */
+  readonly grace?: TtlSpec | 0
   /** Reads extend the TTL (sessions). Default false. */
   readonly sliding?: boolean
   /** Default `ephemeral`; `source-of-truth` requires AOF + fsync on the server. */
@@ -72,6 +78,7 @@ const OPTION_NAMES = [
   'role',
   'ttl',
   'jitter',
+  'grace',
   'sliding',
   'durability',
   'maxItems',
@@ -94,6 +101,8 @@ export interface EntryPolicy {
   /** null: persistent. */
   readonly ttlMs: number | null
   readonly jitter: number
+  /** A cache entry's grace period, ms (0: none): the key lives ttl·(1 + jitter) + grace at most. */
+  readonly graceMs: number
   readonly sliding: boolean
   readonly maxItems: number | null
   readonly maxValueBytes: number | null
@@ -160,6 +169,7 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
 
   const ttlMs = resolveTtl(name, d.ttl, role)
   const jitter = resolveJitter(name, d.jitter, ttlMs)
+  const graceMs = resolveGrace(name, d.grace, role, ttlMs)
   const sliding = d.sliding ?? false
   if (typeof sliding !== 'boolean') throw invalid(name, 'sliding must be a boolean', { sliding })
   if (sliding && ttlMs === null) throw invalid(name, 'sliding needs a finite ttl to extend')
@@ -193,6 +203,7 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
     durability,
     ttlMs,
     jitter,
+    graceMs,
     sliding,
     maxItems,
     maxValueBytes,
@@ -201,6 +212,24 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
     replicas,
     replicaTimeoutMs: replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS,
   }
+}
+
+function resolveGrace(name: string, spec: unknown, role: Role, ttlMs: number | null): number {
+  if (spec === undefined || spec === 0) return 0
+  if (role !== 'cache')
+    throw invalid(name, `grace is for cache entries (a stale value served while refreshed), not a ${role}`)
+  if (ttlMs === null) throw invalid(name, 'grace needs a finite ttl to extend')
+  let ms: number | null
+  try {
+    ms = parseTtl(spec, name)
+  } catch {
+    ms = null
+  }
+  if (ms === null)
+    throw invalid(name, `grace ${JSON.stringify(spec)} is not a duration; use e.g. '10m', '1h' or 0`, {
+      grace: spec,
+    })
+  return ms
 }
 
 /** How long a write to an entry declared with `replicas` waits for them, unless it says otherwise. */
