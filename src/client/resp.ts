@@ -386,21 +386,7 @@ export class CommandWriter {
     let at = writeHeader(slab, this.#used, 0x2a, count)
     for (let i = 0; i < count; i++) {
       const arg = args[i] as string
-      const length = arg.length
-      at = writeHeader(slab, at, 0x24, length)
-      if (length > TINY) {
-        if (NOT_LATIN1.test(arg)) throw notBytes(i)
-        slab.write(arg, at, 'latin1')
-        at += length
-      } else
-        for (let j = 0; j < length; j++) {
-          const code = arg.charCodeAt(j)
-          if (code > 0xff) throw notBytes(i)
-          slab[at++] = code
-        }
-      slab[at] = 13
-      slab[at + 1] = 10
-      at += 2
+      at = writeLatin1Body(slab, writeHeader(slab, at, 0x24, arg.length), arg, i)
     }
     // Only now is the command kept: a throw above leaves #used where it was.
     this.#used = at
@@ -409,24 +395,8 @@ export class CommandWriter {
 
   /** A string of bytes, one char per byte. */
   #latin1(arg: string, index: number): void {
-    const length = arg.length
-    this.#room(length + 16)
-    const slab = this.#slab
-    let at = this.#header(0x24, length)
-    if (length > TINY) {
-      // Node's own copy, after one native scan for a char that is no byte: ~2x the JS loop.
-      if (NOT_LATIN1.test(arg)) throw notBytes(index)
-      slab.write(arg, at, 'latin1')
-      at += length
-    } else
-      for (let i = 0; i < length; i++) {
-        const code = arg.charCodeAt(i)
-        if (code > 0xff) throw notBytes(index)
-        slab[at++] = code
-      }
-    slab[at] = 13
-    slab[at + 1] = 10
-    this.#used = at + 2
+    this.#room(arg.length + 16)
+    this.#used = writeLatin1Body(this.#slab, this.#header(0x24, arg.length), arg, index)
   }
 
   #bytes(arg: Buffer): void {
@@ -481,4 +451,26 @@ export class CommandWriter {
     }
     this.#start = this.#used
   }
+}
+
+/**
+ * Writes `arg`, one char per byte, and its CRLF at `at`; returns where the next byte goes.
+ * Throws (the caller keeps nothing of the command) on a char that is no byte.
+ */
+function writeLatin1Body(slab: Buffer, at: number, arg: string, index: number): number {
+  const length = arg.length
+  if (length > TINY) {
+    // Node's own copy, after one native scan for a char that is no byte: ~2x the JS loop.
+    if (NOT_LATIN1.test(arg)) throw notBytes(index)
+    slab.write(arg, at, 'latin1')
+    at += length
+  } else
+    for (let i = 0; i < length; i++) {
+      const code = arg.charCodeAt(i)
+      if (code > 0xff) throw notBytes(index)
+      slab[at++] = code
+    }
+  slab[at] = 13
+  slab[at + 1] = 10
+  return at + 2
 }
