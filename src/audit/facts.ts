@@ -15,8 +15,9 @@ export interface SlowEntry {
 export interface NodeFacts {
   readonly address: string
   readonly probe: NodeProbe
-  /** INFO (default sections), field → value. */
+  /** INFO (default sections), field → value; empty when INFO was refused (infoError says why). */
   readonly info: ReadonlyMap<string, string>
+  readonly infoError: string | null
   /** The few CONFIG values the rules need beyond the probe; null when CONFIG is refused. */
   readonly config: ReadonlyMap<string, string> | null
   readonly configError: string | null
@@ -26,8 +27,9 @@ export interface NodeFacts {
   readonly slowlogError: string | null
   /** Keys per logical database (INFO keyspace). */
   readonly keyspace: ReadonlyMap<number, { readonly keys: number; readonly expires: number }>
-  /** DBSIZE of the connection's database. */
+  /** DBSIZE of the connection's database; 0 when it was refused (dbsizeError). */
   readonly dbsize: number
+  readonly dbsizeError: string | null
   /** The connection's logical database. */
   readonly database: number
 }
@@ -139,7 +141,8 @@ async function dryRun(node: NamedExecutor, users: AclUser[]): Promise<AclUser[]>
 /** Reads what the server-level rules need from one master; refused commands are recorded, not fatal. */
 export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promise<NodeFacts> {
   const [info, config, acl, slowlog, client, dbsize] = await Promise.all([
-    node.call(['INFO']),
+    // An ACL user may lack INFO (or DBSIZE): the audit goes on without those facts and says so.
+    attempt(() => node.call(['INFO'])),
     attempt(async () => {
       // One CONFIG GET per name: Redis 6 takes a single pattern per call.
       const replies = await node.batch(CONFIG_NAMES.map((name) => ['CONFIG', 'GET', name]))
@@ -148,13 +151,14 @@ export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promis
     attempt(async () => dryRun(node, parseAclList(await node.call(['ACL', 'LIST'])))),
     attempt(async () => parseSlowlog(await node.call(['SLOWLOG', 'GET', 128]))),
     attempt(() => node.call(['CLIENT', 'INFO'])),
-    node.call(['DBSIZE']),
+    attempt(() => node.call(['DBSIZE'])),
   ])
-  const fields = parseInfo(String(info))
+  const fields = parseInfo(info.value === null ? '' : String(info.value))
   return {
     address: node.address,
     probe,
     info: fields,
+    infoError: info.error,
     config: config.value,
     configError: config.error,
     acl: acl.value,
@@ -162,7 +166,8 @@ export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promis
     slowlog: slowlog.value,
     slowlogError: slowlog.error,
     keyspace: parseKeyspace(fields),
-    dbsize: Number(dbsize),
+    dbsize: dbsize.value === null ? 0 : Number(dbsize.value),
+    dbsizeError: dbsize.error,
     database: client.value === null ? 0 : parseClientDb(client.value),
   }
 }

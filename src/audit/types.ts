@@ -21,6 +21,8 @@ export type RuleId =
   | 'memory-doctor'
   | 'lua-scripts'
   | 'clients'
+  | 'audit-access'
+  | 'cluster-node'
   | 'schema-undeclared'
   | 'schema-type'
   | 'schema-ttl'

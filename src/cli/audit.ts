@@ -110,6 +110,8 @@ export interface AuditRun {
   readonly output: string
   /** 1 when --fail-on matched findings, else 0. */
   readonly exitCode: number
+  /** What the person running it should know besides the report (printed on stderr). */
+  readonly notes: readonly string[]
 }
 
 /** A progress bar with ETA on stderr, for a person watching a terminal. */
@@ -142,7 +144,16 @@ function progressBar(): { update(scanned: number, total: number): void; stop(): 
 export async function runAudit(options: ResolvedCliOptions, showProgress = false): Promise<AuditRun> {
   const keyspaces =
     options.schema === null ? undefined : await schemaKeyspaces(options.schema, options.export)
-  const db = await connect(connectOptions(options.url, options.cluster, options.timeouts))
+  const notes: string[] = []
+  let db = await connect(connectOptions(options.url, options.cluster, options.timeouts))
+  if (!options.cluster && (await isClusterNode(db))) {
+    // One node of a Cluster sees only its own slots: follow the Cluster rather than report a third.
+    await db.close()
+    db = await connect(connectOptions(options.url, true, options.timeouts))
+    notes.push(
+      `${withoutUrlSecret(options.url, options.url)} is a node of a Redis Cluster: auditing the whole Cluster (every master); pass --cluster to say so`,
+    )
+  }
   const bar = showProgress ? progressBar() : null
   try {
     const report = await audit(db, {
@@ -151,11 +162,22 @@ export async function runAudit(options: ResolvedCliOptions, showProgress = false
       ...(bar ? { onProgress: ({ scanned, total }) => bar.update(scanned, total) } : {}),
     })
     const failed = options.failOn === null ? [] : failing(report, options.failOn)
-    return { report, output: renderReport(report, options.format), exitCode: failed.length > 0 ? 1 : 0 }
+    return {
+      report,
+      output: renderReport(report, options.format),
+      exitCode: failed.length > 0 ? 1 : 0,
+      notes,
+    }
   } finally {
     bar?.stop()
     await db.close()
   }
+}
+
+/** cluster_enabled:1 in INFO cluster; false when INFO is refused (the audit then says what it misses). */
+async function isClusterNode(db: Awaited<ReturnType<typeof connect>>): Promise<boolean> {
+  const info = await db.call(['INFO', 'cluster']).catch(() => '')
+  return /^cluster_enabled:1\s*$/m.test(String(info))
 }
 
 /**
@@ -198,6 +220,7 @@ export function registerAudit(program: Command): void {
       // A bar only for a person at a terminal reading text; never into pipes or JSON.
       const show = options.progress && process.stdout.isTTY === true && options.format !== 'json'
       const run = await runAudit(options, show)
+      for (const note of run.notes) process.stderr.write(`redis-expert audit: ${note}\n`)
       if (options.out === null) process.stdout.write(run.output)
       else {
         writeFileSync(options.out, run.output)

@@ -468,11 +468,16 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     const masters = await Promise.all(
       (await this.masters()).map(async (node) => {
         const [info, config] = await Promise.all([
-          node.call(['INFO']),
+          // INFO too may be forbidden or renamed: the probe then says so (infoReadable: false)
+          // instead of failing connect() and everything built on it (the audit).
+          node.call(['INFO']).then(String, (error: unknown) => {
+            if (refusedCommand(error)) return null
+            throw error
+          }),
           // CONFIG may be forbidden by ACL (NOPERM) or renamed away (unknown command): fall back to INFO.
           node.call(['CONFIG', 'GET', '*']).catch(() => null),
         ])
-        return buildNodeProbe(node.address, { info: String(info), config })
+        return buildNodeProbe(node.address, { info, config })
       }),
     )
     const [first] = masters
@@ -555,6 +560,12 @@ export async function connectResolved(resolved: ResolvedOptions): Promise<RedisE
     await topology.close().catch(() => {})
     throw error
   }
+}
+
+/** The server refused the command: NOPERM (ACL), or renamed away (unknown command). */
+function refusedCommand(error: unknown): boolean {
+  if (!(error instanceof RedisExpertError) || error.code !== 'COMMAND_ERROR') return false
+  return error.details.redisCode === 'NOPERM' || /unknown command/i.test(String(error.details.reply ?? ''))
 }
 
 function connectionFailed(options: ResolvedOptions, error: unknown): RedisExpertError {

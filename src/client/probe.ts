@@ -69,7 +69,8 @@ export function listpackLimits(config: Map<string, string>): ListpackLimits {
 }
 
 export interface ProbeReplies {
-  readonly info: string
+  /** The INFO reply, or null when INFO was refused (ACL) or renamed. */
+  readonly info: string | null
   /** The CONFIG GET reply, or null when CONFIG was refused or renamed. */
   readonly config: Reply | null
 }
@@ -87,7 +88,7 @@ export function serverIdentity(info: Map<string, string>): Pick<NodeProbe, 'serv
 
 /** Builds a node's probe from its INFO and (when readable) CONFIG GET replies. Pure. */
 export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProbe {
-  const info = parseInfo(replies.info)
+  const info = parseInfo(replies.info ?? '')
   const config = replies.config === null ? null : parseConfig(replies.config)
   const fsync = config?.get('appendfsync')
   const persistence: PersistenceInfo = {
@@ -105,6 +106,7 @@ export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProb
     maxmemoryPolicy: config?.get('maxmemory-policy') ?? info.get('maxmemory_policy') ?? 'unknown',
     listpack: config ? listpackLimits(config) : DEFAULT_LISTPACK_LIMITS,
     configReadable: config !== null,
+    infoReadable: replies.info !== null,
     replication: replicationInfo(info, config),
   }
 }

@@ -134,6 +134,11 @@ export interface NodeProbe {
   readonly listpack: ListpackLimits
   /** False when CONFIG GET was refused (ACL) or renamed: the values then come from INFO, and listpack limits are the defaults. */
   readonly configReadable: boolean
+  /**
+   * False when INFO was refused (an ACL user without +info) or renamed: version, memory,
+   * replication and persistence status are then unknown (from CONFIG where it is readable).
+   */
+  readonly infoReadable: boolean
   /** Role, replicas, and whether writes wait for replicas (min-replicas-to-write): what decides if a failover can lose acknowledged writes. */
   readonly replication: ReplicationInfo
 }

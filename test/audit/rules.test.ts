@@ -39,6 +39,7 @@ function node(spec: NodeSpec = {}): NodeFacts {
     maxmemoryPolicy: 'volatile-lru',
     listpack: DEFAULT_LISTPACK_LIMITS,
     configReadable: spec.config !== null,
+    infoReadable: true,
     replication: {
       role: 'master',
       connectedReplicas: 0,
@@ -65,6 +66,8 @@ function node(spec: NodeSpec = {}): NodeFacts {
     slowlogError: spec.slowlog === null ? 'NOPERM (the ACL user may not run it)' : null,
     keyspace: parseKeyspace(info),
     dbsize: 0,
+    dbsizeError: null,
+    infoError: null,
     database: 0,
   }
 }

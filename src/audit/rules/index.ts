@@ -1,5 +1,7 @@
+import { auditAccess } from './audit-access.js'
 import { bigKey } from './big-key.js'
 import { clients } from './clients.js'
+import { clusterNode } from './cluster-node.js'
 import { encoding } from './encoding.js'
 import { evictionPolicy } from './eviction-policy.js'
 import { hashCandidate } from './hash-candidate.js'
@@ -21,6 +23,8 @@ export type { KeyEnv, Rule, RuleContext } from './rule.js'
 
 /** Every rule, in the order findings of equal severity are listed. */
 export const RULES: readonly Rule[] = [
+  clusterNode,
+  auditAccess,
   security,
   persistence,
   evictionPolicy,

@@ -13,6 +13,8 @@ export const persistence: Rule = {
     const holdsData = context.patterns.some((p) => p.ttl.withoutTtl > 0)
     return perNode(context, (node) => {
       const findings: Omit<Finding, 'nodes'>[] = []
+      // Neither CONFIG nor INFO readable: persistence is unknown (audit-access says why), not off.
+      if (!node.probe.configReadable && !node.probe.infoReadable) return []
       const p = node.probe.persistence
       const rdb = p.rdbSaveRules.map(([s, c]) => `${s}s/${c}`).join(', ')
       if (!p.aof) {
