@@ -348,6 +348,16 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     this.#declarations.add(keyspace as unknown as Keyspace)
   }
 
+  /**
+   * Every keyspace this client knows: connect()'s `keyspaces`, those bound or declared since, and
+   * the internal ones the toolkit's features declared on it (a cache's lease and tag keys, queue,
+   * stream, lock, session, leaderboard keys...). Hand them to `audit(db, { keyspaces })` so that
+   * nothing the application or the toolkit writes is reported as undeclared.
+   */
+  keyspaces(): readonly Keyspace[] {
+    return this.#declarations.all()
+  }
+
   /** A typed whole read returned more than the key's declared maxItems: the guard's mode decides. */
   boundExceeded(violation: Violation): void {
     this.#gate.guard.exceededBound(violation)

@@ -19,6 +19,11 @@ export class Declarations {
     if (keyspace.entries.some((e) => e.policy.durability === 'source-of-truth')) this.#hasSourceOfTruth = true
   }
 
+  /** Every keyspace known, in the order they were added. */
+  all(): readonly Keyspace[] {
+    return [...this.#keyspaces]
+  }
+
   /** Read on every write the guard checks, hence a field and not a search. */
   get hasSourceOfTruth(): boolean {
     return this.#hasSourceOfTruth

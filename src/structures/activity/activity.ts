@@ -97,7 +97,8 @@ export function createActivity(db: RedisExpertClient, options: ActivityOptions):
       pattern: `{${name}}:day:<day>`,
       type: t.bitmap(),
       role: 'analytics',
-      ttl: retention,
+      // Expires `retention` after the end of its day (PEXPIREAT), so it lives up to a day longer.
+      ttl: retention + 86_400_000,
       description: `users active per day (bit = dense user id, at most ${maxId} bits)`,
     },
     ids: {

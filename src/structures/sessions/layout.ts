@@ -51,7 +51,8 @@ export class SessionLayout {
     const gone = {
       type: t.string(),
       role: 'session',
-      ttl: graceMs,
+      // destroy.lua keeps it as long as the session had left, at least graceMs: it may live that long.
+      ttl: Math.max(ttlMs, graceMs),
       description: 'tombstone of a destroyed session: saves racing the destroy are refused',
     } as const
     const user = {

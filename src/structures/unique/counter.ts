@@ -54,6 +54,8 @@ export interface UniqueCounter {
 }
 
 const DAY_MS = 86_400_000
+/** The longest each period can be (a month: 31 days). */
+const PERIOD_MS: Readonly<Record<Period, number>> = { day: DAY_MS, week: 7 * DAY_MS, month: 31 * DAY_MS }
 const MAX_RANGE_DAYS = 92
 
 /** Every option of UniqueCounterOptions: anything else is refused, naming the closest. */
@@ -84,7 +86,8 @@ export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounte
       pattern: `{${name}}:${period}:<id>`,
       type: t.hll(),
       role: 'analytics',
-      ttl: retention[period],
+      // Expires `retention` after the end of its period (PEXPIREAT): it lives up to a period longer.
+      ttl: retention[period] + PERIOD_MS[period],
       description: `distinct items per ${period} (HyperLogLog, ±0.81%), kept ${retention[period]} ms after the ${period}`,
     }) as const
   const keyspace = structureKeyspace(namespace, {
