@@ -4,7 +4,10 @@
  */
 import type { RedisExpertClient } from 'redis-expert'
 import { cacheStatusHeader, createCache } from 'redis-expert/cache'
-import { type Product, shop } from './shop/keys.js'
+import type { defineShop, Product } from './shop/keys.js'
+
+/** The shop keyspace of this run (quickstart.ts gives each run its own namespace). */
+export type Shop = ReturnType<typeof defineShop<string>>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -18,7 +21,7 @@ async function fetchProduct(id: string): Promise<Product | null> {
   return id === 'missing' ? null : { id, name: `Product ${id}`, priceCents: 1999, tags: ['demo'] }
 }
 
-export async function cacheTour(db: RedisExpertClient): Promise<void> {
+export async function cacheTour(db: RedisExpertClient, shop: Shop): Promise<void> {
   const products = await createCache(db, shop.product, {
     ttl: '1s',
     grace: '1h',

@@ -14,9 +14,10 @@ const until = async (what: string, done: () => boolean | Promise<boolean>, ms = 
   }
 }
 
-export async function messagingTour(db: RedisExpertClient): Promise<void> {
+/** `run` prefixes every name: each `npm start` writes keys of its own and removes them at the end. */
+export async function messagingTour(db: RedisExpertClient, run: string): Promise<void> {
   console.log('## A job queue: at-least-once, retries with backoff, delays, idempotent adds')
-  const emails = new Queue<{ to: string }>(db, 'tour-emails')
+  const emails = new Queue<{ to: string }>(db, `${run}-emails`)
   const first = await emails.add('welcome', { to: 'ann@example.com' }, { jobId: 'welcome-ann' })
   const again = await emails.add('welcome', { to: 'ann@example.com' }, { jobId: 'welcome-ann' })
   console.log(`  add jobId welcome-ann twice → added ${first.added}, then ${again.added}: one job`)
@@ -45,12 +46,12 @@ export async function messagingTour(db: RedisExpertClient): Promise<void> {
   console.log(`  counts: ${JSON.stringify(await emails.counts())}`)
 
   console.log('\n## A stream with a consumer group: acknowledged after the handler, poison dead-lettered')
-  const orders = createStreamProducer<{ order: number }>(db, 'tour-orders', { trim: { maxLen: 10_000 } })
+  const orders = createStreamProducer<{ order: number }>(db, `${run}-orders`, { trim: { maxLen: 10_000 } })
   await orders.addMany([{ order: 1 }, { order: 2 }, { order: 13 }, { order: 4 }])
   const handled: number[] = []
   const consumer = createStreamWorker<{ order: number }>(
     db,
-    'tour-orders',
+    `${run}-orders`,
     ({ order }) => {
       if (order === 13) throw new Error('unlucky order')
       handled.push(order)
@@ -61,7 +62,7 @@ export async function messagingTour(db: RedisExpertClient): Promise<void> {
   await until('the poison entry dead-lettered', () => consumer.stats().deadLettered === 1)
   await consumer.close()
   console.log(`  handled orders ${handled.sort((a, b) => a - b).join(', ')}`)
-  for (const dead of await readDeadLetters<{ order: number }>(db, 'tour-orders'))
+  for (const dead of await readDeadLetters<{ order: number }>(db, `${run}-orders`))
     console.log(
       `  dead letter: order ${dead.message?.order} after ${dead.deliveries} deliveries (${dead.error})`,
     )

@@ -1,14 +1,22 @@
 /**
  * npm start — the quickstart. Connects to REDIS_URL, or starts an ephemeral redis-server
  * through the toolkit's own launcher, shows what the toolkit sees and does, and stops it.
+ *
+ * Rerunnable against the same server: every key it writes carries this run's id (`qs1f2e3d`, in
+ * the shop's namespace and in every structure's, queue's and stream's name), so it never meets a
+ * previous run's keys — nor an application's — and the keys are removed at the end.
  */
-import { connect, isGuardError, RedisExpertError, renderSchema } from 'redis-expert'
+import { randomBytes } from 'node:crypto'
+import { connect, isGuardError, type RedisExpertClient, RedisExpertError, renderSchema } from 'redis-expert'
 import { audit, renderReport } from 'redis-expert/audit'
 import { startRedis } from 'redis-expert/testing'
 import { cacheTour } from './cache-tour.js'
 import { messagingTour } from './messaging-tour.js'
-import { shop } from './shop/keys.js'
+import { defineShop } from './shop/keys.js'
 import { structuresTour } from './structures-tour.js'
+
+const run = `qs${randomBytes(3).toString('hex')}`
+const shop = defineShop(`${run}:shop`)
 
 const external = process.env.REDIS_URL
 const server = external ? null : await startRedis()
@@ -36,6 +44,7 @@ try {
   console.log(`Memory: maxmemory ${probe.maxmemory || 'unlimited'}, policy ${probe.maxmemoryPolicy}`)
   console.log(`Compact while: hashes ≤ ${listpack.hashEntries} fields of ≤ ${listpack.hashValue} B`)
 
+  console.log(`\nThis run writes its keys under the id ${run} and removes them at the end.`)
   console.log('\n## The keyspace (examples/shop/keys.ts), encodings for this server\n')
   console.log(renderSchema(shop.describe({ limits: listpack, version: probe.version }), 'md'))
 
@@ -48,7 +57,7 @@ try {
 
   console.log('\n## The hard stops\n')
   for (const command of [
-    ['KEYS', 'shop:*'],
+    ['KEYS', `${shop.namespace}:*`],
     ['SET', 'loose', 'v'],
     ['HGETALL', shop.cart.key({ uid: '7' })],
     ['INCRBY', shop.board.key({ game: 'chess' }), '1'],
@@ -68,17 +77,40 @@ try {
   console.log(`\ndb.scan({ match: '${shop.user.match}' }) found ${seen} key(s) without KEYS`)
 
   console.log('\n# Caching that does not stampede')
-  await cacheTour(db)
+  await cacheTour(db, shop)
 
   console.log('\n# Real-time structures\n')
-  await structuresTour(db)
+  await structuresTour(db, run)
 
   console.log('\n# Queues and streams\n')
-  await messagingTour(db)
+  await messagingTour(db, run)
 
-  console.log('\n## The audit of this instance, against the declaration\n')
-  process.stdout.write(renderReport(await audit(db, { keyspaces: [shop] }), 'text'))
+  // Every keyspace the client knows: the shop's and those the toolkit's features declared (the
+  // cache's leases and tags, the queue, the stream, the lock, sessions, the leaderboard...).
+  console.log('\n## The audit of this instance, against every declaration of this run\n')
+  process.stdout.write(renderReport(await audit(db, { keyspaces: db.keyspaces() }), 'text'))
 } finally {
+  const removed = await removeRunKeys(db, run).catch(() => null)
+  if (removed !== null)
+    console.log(`\nRemoved the ${removed} keys this run wrote (every one carries ${run}).`)
   await db.close()
   await server?.stop()
+}
+
+/** UNLINKs every key carrying the run id: SCAN (every master), in pages of 500. */
+async function removeRunKeys(db: RedisExpertClient, id: string): Promise<number> {
+  let removed = 0
+  let page: string[] = []
+  const flush = async () => {
+    if (page.length === 0) return
+    await db.batch(page.map((key) => ['UNLINK', key]))
+    removed += page.length
+    page = []
+  }
+  for await (const key of db.scan({ match: `*${id}*`, count: 1000 })) {
+    page.push(key)
+    if (page.length === 500) await flush()
+  }
+  await flush()
+  return removed
 }

@@ -14,13 +14,14 @@ import {
   createUniqueCounter,
 } from 'redis-expert/structures'
 
-export async function structuresTour(db: RedisExpertClient): Promise<void> {
+/** `run` prefixes every name: each `npm start` writes keys of its own and removes them at the end. */
+export async function structuresTour(db: RedisExpertClient, run: string): Promise<void> {
   console.log('## Rate limit: 5 per second, token bucket')
   const limiter = createRateLimiter(db, {
     algorithm: 'token-bucket',
     limit: 5,
     windowMs: 1000,
-    name: 'tour:api',
+    name: `${run}:api`,
   })
   for (let i = 0; i < 7; i++) {
     const d = await limiter.consume('client-42')
@@ -30,7 +31,7 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   }
 
   console.log('\n## Lock with a fencing token')
-  const locks = createLock(db, { namespace: 'tour:lock' })
+  const locks = createLock(db, { namespace: `${run}:lock` })
   const fence = await locks.withLock('nightly-report', async (lease) => {
     // Hand lease.fence to the store you write to; it refuses anything lower than it has seen.
     return lease.fence
@@ -38,7 +39,7 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   console.log(`  ran the report holding fencing token ${fence}`)
 
   console.log('\n## Leaderboard, all-time and weekly')
-  const board = createLeaderboard(db, { name: 'tour', periods: ['week'] })
+  const board = createLeaderboard(db, { name: `${run}-board`, periods: ['week'] })
   for (const [player, score] of [
     ['ann', 120],
     ['bo', 95],
@@ -50,12 +51,12 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   console.log(`  around bo: ${(await board.around('bo', 1)).map((e) => `${e.member}(#${e.rank})`).join(' ')}`)
 
   console.log('\n## Unique visitors (HyperLogLog, ±0.81%)')
-  const visitors = createUniqueCounter(db, { name: 'tour-visitors' })
+  const visitors = createUniqueCounter(db, { name: `${run}-visitors` })
   await visitors.add(Array.from({ length: 5000 }, (_, i) => `visitor-${i % 4000}`))
   console.log(`  today: ~${await visitors.count()} distinct (exact: 4000)`)
 
   console.log('\n## Activity cohorts')
-  const activity = createActivity(db, { name: 'tour-activity' })
+  const activity = createActivity(db, { name: `${run}-activity` })
   const today = Date.now()
   const yesterday = today - 86_400_000
   for (const user of ['ann', 'bo', 'cy']) await activity.mark(user, { at: yesterday })
@@ -65,7 +66,7 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   )
 
   console.log('\n## Compact map: 100k items in small hashes')
-  const owners = createCompactMap(db, { name: 'tour-owners', keys: 'integer' })
+  const owners = createCompactMap(db, { name: `${run}-owners`, keys: 'integer' })
   await owners.setMany(Array.from({ length: 100_000 }, (_, i) => [i, String(1_000_000 + i)] as const))
   const memory = await owners.memory({ sample: 50 })
   console.log(
@@ -73,7 +74,7 @@ export async function structuresTour(db: RedisExpertClient): Promise<void> {
   )
 
   console.log('\n## Sessions: log out everywhere')
-  const sessions = createSessionStore(db, { namespace: 'tour:sess' })
+  const sessions = createSessionStore(db, { namespace: `${run}:sess` })
   const cookie = { expires: new Date(Date.now() + 3_600_000).toISOString() }
   await sessions.set('phone', { cookie, userId: 'ann' })
   await sessions.set('laptop', { cookie, userId: 'ann' })
