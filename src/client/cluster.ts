@@ -16,7 +16,9 @@ export interface ClusterSettings extends Omit<LinkSettings, 'locate' | 'redirect
 }
 
 /** Redirections one command may follow before it fails: a map in flux settles in fewer. */
-const MAX_REDIRECTIONS = 5
+const MAX_REDIRECTIONS = 16
+/** Redirections followed at once; past them each waits (20 ms, doubling to 200): owners that disagree mid-migration. */
+const EAGER_REDIRECTIONS = 2
 /** Pause before retrying after TRYAGAIN / CLUSTERDOWN / LOADING. */
 const RETRY_PAUSE_MS = 50
 /** Least time between two slot-map reloads. */
@@ -34,8 +36,10 @@ const PERIODIC_REFRESH_MS = 15_000
  * - `MOVED` updates that slot at once, schedules a reload of the whole map, and resends;
  *   `ASK` sends `ASKING` + the command to the importing node, once; `TRYAGAIN`,
  *   `CLUSTERDOWN` and `LOADING` retry after a pause. All within the command's own deadline,
- *   at most MAX_REDIRECTIONS times. The Connection hands these replies over without an extra
- *   promise per command (see `redirect` in connection.ts).
+ *   at most MAX_REDIRECTIONS times — after the first two with a growing pause, since nodes
+ *   that disagree about a slot mid-migration bounce a command between them until they agree.
+ *   The Connection hands these replies over without an extra promise per command (see
+ *   `redirect` in connection.ts).
  * - A master that drops triggers map reloads (with a gap between them) until a replica's
  *   promotion shows in the map; commands for its slots wait up to `offlineWaitMs`.
  * - The map comes from `CLUSTER SHARDS`, or `CLUSTER SLOTS` where SHARDS is unknown.
@@ -234,23 +238,46 @@ export class ClusterTopology implements Topology {
   }
 
   /** A MOVED / ASK / TRYAGAIN / CLUSTERDOWN / LOADING reply to a command; see `redirect` in connection.ts. */
-  readonly #redirect: Redirect = (reply, args, buffers, timeoutMs, resolve, reject, from) => {
-    const count = (this.#redirections.get(args) ?? 0) + 1
+  readonly #redirect: Redirect = (reply, args, buffers, timeoutMs, settle, fail, from) => {
+    let resolve = settle
+    let reject = fail
+    const before = this.#redirections.get(args)
+    if (before === undefined) {
+      // The first redirection of this call: its count is forgotten when the call settles, so
+      // a caller that sends the same argument array again starts from zero.
+      resolve = (value) => {
+        this.#redirections.delete(args)
+        settle(value)
+      }
+      reject = (error) => {
+        this.#redirections.delete(args)
+        fail(error)
+      }
+    }
+    const count = (before ?? 0) + 1
     this.#redirections.set(args, count)
-    if (count > MAX_REDIRECTIONS || this.#closed) {
+    // A redirection loop (nodes that disagree about a slot while it moves) is waited out
+    // within the command's own deadline, not failed after a few bounces.
+    const wait = count <= EAGER_REDIRECTIONS ? 0 : Math.min(200, 20 * 2 ** (count - EAGER_REDIRECTIONS - 1))
+    if (count > MAX_REDIRECTIONS || this.#closed || wait >= timeoutMs) {
       reject(commandError(reply, args))
       return
     }
     const target = parseRedirection(reply)
+    const later = (send: () => void) => {
+      if (wait === 0) send()
+      else setTimeout(send, wait)
+    }
     if (reply.startsWith('MOVED') && target) {
       const link = this.#linkAt(target.address)
       this.#slots[target.slot] = link
       this.#scheduleRefresh()
-      this.#forward(link, args, buffers, timeoutMs, resolve, reject, false)
+      later(() => this.#forward(link, args, buffers, timeoutMs - wait, resolve, reject, false))
       return
     }
     if (reply.startsWith('ASK') && target) {
-      this.#forward(this.#linkAt(target.address), args, buffers, timeoutMs, resolve, reject, true)
+      const link = this.#linkAt(target.address)
+      later(() => this.#forward(link, args, buffers, timeoutMs - wait, resolve, reject, true))
       return
     }
     // TRYAGAIN (a multi-key command during a migration), CLUSTERDOWN, LOADING: not now.

@@ -145,6 +145,28 @@ describe('slots that move while commands run', () => {
   }, 30_000)
 })
 
+describe('nodes that disagree about a slot', () => {
+  it('a command bounced between them (MOVED both ways) is held until they agree, within its deadline', async () => {
+    const key = 'bounce:{ping-pong}'
+    await db.call(['SET', key, 'v'])
+    const slot = keySlot(key)
+    const from = await ownerOf(slot)
+    const to = (await masters()).find((node) => node !== from) as ClusterNode
+    const fromId = String(await on(from, ['CLUSTER', 'MYID']))
+    const toId = String(await on(to, ['CLUSTER', 'MYID']))
+    await on(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId])
+    await on(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId])
+    await on(from, ['MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', key])
+    // The old owner hands the slot over; the new one still thinks it is importing it, so each
+    // sends the command to the other (MOVED both ways) until it is told.
+    await on(from, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    const reply = db.call(['GET', key])
+    await sleep(150)
+    for (const node of await masters()) await on(node, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    expect(await reply).toBe('v')
+  }, 30_000)
+})
+
 describe('the property: under every fault at once, every caller gets its own reply', () => {
   it('≥ 100k concurrent calls with error replies, a migrating slot, a killed connection and a paused master', async () => {
     const callers = 100_000
