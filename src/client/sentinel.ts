@@ -64,8 +64,13 @@ export class SentinelLocator {
   async locate(timeoutMs = this.#settings.connectTimeoutMs): Promise<Endpoint> {
     const deadline = Date.now() + timeoutMs
     let pause = FIRST_PAUSE_MS
+    /** The last answer that was not a usable master, in this call: the better reason to give. */
+    let refusal: RedisExpertError | null = null
     for (;;) {
-      const address = await this.ask(deadline)
+      const address = await this.ask(deadline).catch((error: unknown) => {
+        // Out of time while asking again: say what was wrong with the master named before.
+        throw refusal ?? error
+      })
       const endpoint = this.#dataNode(address.host, address.port)
       const left = Math.min(this.#settings.connectTimeoutMs, deadline - Date.now())
       const role =
@@ -83,12 +88,12 @@ export class SentinelLocator {
             ? `it reports role ${role}`
             : `it does not answer (${role instanceof Error ? role.message : String(role)})`
       const why = this.#lastWhy ?? 'there was no time left to check its ROLE'
-      if (role === null || this.#closed || Date.now() + pause >= deadline)
-        throw new RedisExpertError(
-          'CONNECTION_FAILED',
-          `the Sentinels name ${endpoint.address} as master '${this.name}', but ${why}`,
-          { details: { reason: 'not-master', master: this.name, address: endpoint.address } },
-        )
+      refusal = new RedisExpertError(
+        'CONNECTION_FAILED',
+        `the Sentinels name ${endpoint.address} as master '${this.name}', but ${why}`,
+        { details: { reason: 'not-master', master: this.name, address: endpoint.address } },
+      )
+      if (role === null || this.#closed || Date.now() + pause >= deadline) throw refusal
       await this.#pause(pause)
       pause = Math.min(MAX_PAUSE_MS, pause * 2)
     }
