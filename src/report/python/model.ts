@@ -2,7 +2,7 @@ import type { Script } from '../../atomic/script.js'
 import { RedisExpertError } from '../../errors.js'
 import type { DecisionRecord, EntryPolicy, Keyspace } from '../../keyspace/index.js'
 import { type PyField, type PyType, pascal, py, pyIdentifier } from './py-types.js'
-import type { EntryTypeInfo, SourceTypes } from './ts-types.js'
+import { ANY_NAMESPACE, type EntryTypeInfo, type SourceTypes } from './ts-types.js'
 
 /** One entry as the generator sees it: its policy, Python names and Python types. */
 export interface PyEntry {
@@ -62,7 +62,7 @@ export function buildModel(
       const codec = policy.codec?.name ?? null
       if (codec !== null && !KNOWN_CODECS.has(codec))
         custom.push(`${ks.namespace}.${entry.name} (codec ${codec})`)
-      const info = types.entries.get(ks.namespace)?.get(entry.name) ?? {
+      const info = (types.entries.get(ks.namespace) ?? types.entries.get(ANY_NAMESPACE))?.get(entry.name) ?? {
         value: null,
         fields: null,
         written: null,

@@ -75,7 +75,10 @@ function createProgram(tsc: Ts, file: string): ts.Program {
   return tsc.createProgram([file], { ...options, strict: true, noEmit: true, skipLibCheck: true })
 }
 
-/** `defineKeyspace('ns', { ... })` (or `x.defineKeyspace`) with a literal namespace and entries. */
+/** The entries of a `defineKeyspace` call whose namespace is not a literal. */
+export const ANY_NAMESPACE = '*'
+
+/** `defineKeyspace(ns, { ... })` (or `x.defineKeyspace`) with literal entries. */
 function keyspaceCall(
   tsc: Ts,
   node: ts.Node,
@@ -89,9 +92,10 @@ function keyspaceCall(
       : null
   if (name !== 'defineKeyspace') return null
   const [namespace, entries] = node.arguments
-  if (!namespace || !entries || !tsc.isStringLiteralLike(namespace)) return null
-  if (!tsc.isObjectLiteralExpression(entries)) return null
-  return { namespace: namespace.text, entries }
+  if (!namespace || !entries || !tsc.isObjectLiteralExpression(entries)) return null
+  // A namespace computed at run time (a factory such as `defineShop(ns)`): its entries apply to
+  // the keyspaces it builds, whatever their namespace (see ANY_NAMESPACE).
+  return { namespace: tsc.isStringLiteralLike(namespace) ? namespace.text : ANY_NAMESPACE, entries }
 }
 
 class TypeReader {
