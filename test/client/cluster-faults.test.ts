@@ -25,8 +25,19 @@ afterAll(async () => {
   await cluster?.stop()
 })
 
-function on(node: ClusterNode, args: (string | number)[]) {
-  return sendCommand('127.0.0.1', node.port, args)
+/**
+ * One command to one node, for the test's own setup and faults. Retried when its connection is
+ * lost: the property test kills every normal client of a master, the test's own included.
+ */
+async function on(node: ClusterNode, args: (string | number)[]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendCommand('127.0.0.1', node.port, args)
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if ((code !== 'CONNECTION_LOST' && code !== 'CONNECTION_FAILED') || attempt >= 3) throw error
+    }
+  }
 }
 
 async function masters(): Promise<ClusterNode[]> {
