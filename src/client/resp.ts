@@ -421,17 +421,7 @@ export class CommandWriter {
 
   /** Writes `<type><n>\r\n` at the end; returns where the next byte goes. */
   #header(type: number, n: number): number {
-    const slab = this.#slab
-    let at = this.#used
-    slab[at++] = type
-    if (n < 10) slab[at++] = 0x30 + n
-    else if (n < 100) {
-      slab[at++] = 0x30 + Math.floor(n / 10)
-      slab[at++] = 0x30 + (n % 10)
-    } else at += slab.write(String(n), at, 'latin1')
-    slab[at] = 13
-    slab[at + 1] = 10
-    return at + 2
+    return writeHeader(this.#slab, this.#used, type, n)
   }
 
   /** Makes sure `bytes` fit after the end of the slab, moving to a new slab if not. */
