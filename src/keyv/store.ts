@@ -180,19 +180,7 @@ export class KeyvStore extends EventEmitter {
   async getMany(keys: readonly string[]): Promise<(Stored | undefined)[]> {
     if (!Array.isArray(keys)) throw invalidArgument('getMany takes an array of keys')
     if (keys.length === 0) return []
-    const redisKeys = keys.map((k) => this.#key(k))
-    const out: (Stored | undefined)[] = new Array(keys.length)
-    // MGET within a slot (the guard refuses a multi-key command across slots): one per slot group.
-    const groups = [...bySlot(redisKeys, this.#count).values()]
-    const replies = await this.#send(groups.map((g) => ['MGET', ...g.map((i) => redisKeys[i]!)]))
-    groups.forEach((group, n) => {
-      const values = replies[n] as (string | null)[]
-      group.forEach((index, j) => {
-        const value = values[j]
-        out[index] = value === null || value === undefined ? undefined : String(value)
-      })
-    })
-    return out
+    return this.#values(keys.map((k) => this.#key(k)))
   }
 
   /** Removes this namespace's keys only (SCAN + UNLINK, a page at a time), never FLUSHDB, never KEYS. */
@@ -246,6 +234,7 @@ export class KeyvStore extends EventEmitter {
     return decodeTail(key, this.#keyPrefix()) !== null
   }
 
+  /** MGET within a slot (the guard refuses a multi-key command across slots): one per slot group. */
   async #values(keys: readonly string[]): Promise<(Stored | undefined)[]> {
     const out: (Stored | undefined)[] = new Array(keys.length)
     const groups = [...bySlot(keys, this.#count).values()]
