@@ -20,6 +20,35 @@ export interface GuardedProcess {
   release(): void
 }
 
+/**
+ * The process a server handle stands for now: none after a stop or kill, a new one after a
+ * restart. `halt` signals it once and waits until it is gone.
+ */
+export class ProcessSlot {
+  #current: GuardedProcess | null
+
+  constructor(first: GuardedProcess) {
+    this.#current = first
+  }
+
+  get pid(): number {
+    return this.#current?.pid ?? 0
+  }
+
+  async halt(signal: NodeJS.Signals): Promise<void> {
+    const child = this.#current
+    if (!child) return
+    this.#current = null
+    child.signal(signal)
+    await child.exited
+    child.release()
+  }
+
+  replace(next: GuardedProcess): void {
+    this.#current = next
+  }
+}
+
 const GUARDIAN = [
   'exec 3<&0',
   // Startup errors (a bad directive) go to stderr before the logfile is open: keep them.

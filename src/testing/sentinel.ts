@@ -6,7 +6,7 @@ import { RedisExpertError } from '../errors.js'
 import { redisServerPath, type ServerKind, serverKind } from './binary.js'
 import { fieldsOf, type SetupReply, sendCommand, until } from './command.js'
 import { freePort } from './ports.js'
-import { type GuardedProcess, removeNow, removeOnExit, spawnGuarded } from './process.js'
+import { type GuardedProcess, ProcessSlot, removeNow, removeOnExit, spawnGuarded } from './process.js'
 import {
   dirPrefix,
   lastLogLines,
@@ -345,27 +345,19 @@ async function launchSentinel(
 }
 
 function sentinelHandle(port: number, dir: string, child: GuardedProcess): SentinelNode {
-  let current: GuardedProcess | null = child
-  const halt = async (signal: NodeJS.Signals) => {
-    const running = current
-    if (!running) return
-    current = null
-    running.signal(signal)
-    await running.exited
-    running.release()
-  }
+  const slot = new ProcessSlot(child)
   return {
     host: HOST,
     port,
     dir,
     get pid() {
-      return current?.pid ?? 0
+      return slot.pid
     },
     async stop() {
-      await halt('SIGTERM')
+      await slot.halt('SIGTERM')
       removeNow(dir)
     },
-    kill: () => halt('SIGKILL'),
+    kill: () => slot.halt('SIGKILL'),
     log: () => lastLogLines(dir, 40, 'sentinel.log'),
   }
 }

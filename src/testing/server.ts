@@ -6,7 +6,7 @@ import { optionNames, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { redisServerPath, type ServerKind, serverKind } from './binary.js'
 import { freePort } from './ports.js'
-import { type GuardedProcess, removeNow, removeOnExit, spawnGuarded } from './process.js'
+import { type GuardedProcess, ProcessSlot, removeNow, removeOnExit, spawnGuarded } from './process.js'
 
 /** A configuration value: one directive's arguments; an array repeats the directive (e.g. `save`). */
 export type ConfigValue = string | number | readonly string[]
@@ -155,15 +155,7 @@ function serverHandle(
   first: GuardedProcess,
   readyTimeoutMs: number,
 ): RedisServer {
-  let current: GuardedProcess | null = first
-  const halt = async (signal: NodeJS.Signals) => {
-    const child = current
-    if (!child) return
-    current = null
-    child.signal(signal)
-    await child.exited
-    child.release()
-  }
+  const slot = new ProcessSlot(first)
   return {
     url: `redis://${HOST}:${port}`,
     host: HOST,
@@ -171,16 +163,16 @@ function serverHandle(
     dir,
     kind,
     get pid() {
-      return current?.pid ?? 0
+      return slot.pid
     },
     async stop() {
-      await halt('SIGTERM')
+      await slot.halt('SIGTERM')
       removeNow(dir)
     },
-    kill: () => halt('SIGKILL'),
+    kill: () => slot.halt('SIGKILL'),
     async restart() {
-      await halt('SIGTERM')
-      current = await launch(executable, dir, port, readyTimeoutMs)
+      await slot.halt('SIGTERM')
+      slot.replace(await launch(executable, dir, port, readyTimeoutMs))
     },
     log: () => lastLogLines(dir, 40),
   }
