@@ -1,5 +1,6 @@
-export { type ClientEvents, connect, RedisExpertClient } from './client.js'
+export { type ClientEvents, RedisExpertClient } from './client.js'
 export { type CommandSpec, type CommandTable, commandKeys, parseCommandTable } from './command-info.js'
+export { connect } from './connect.js'
 export { NodeExecutor } from './node.js'
 export type { ConnectOptions, NodeAddress, ReconnectOptions } from './options.js'
 export { redactUrl } from './options.js'

@@ -1,4 +1,5 @@
-import { connectResolved, type RedisExpertClient } from '../client/client.js'
+import type { RedisExpertClient } from '../client/client.js'
+import { connectResolved } from '../client/connect.js'
 
 /**
  * A second client to the same deployment, with the same credentials, guard and keyspaces.
