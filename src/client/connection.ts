@@ -2,6 +2,15 @@ import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
+import {
+  closedError,
+  isPush,
+  isRedirection,
+  lost,
+  named,
+  reasonCode,
+  timedOut,
+} from './connection-failures.js'
 import type { Endpoint } from './endpoint.js'
 import { commandError } from './errors.js'
 import {
@@ -595,67 +604,4 @@ export class Connection implements ReplySink {
     this.#flags = flags
     this.#mask = size - 1
   }
-}
-
-const PUSH_KINDS = new Set([
-  'message',
-  'pmessage',
-  'smessage',
-  'subscribe',
-  'psubscribe',
-  'ssubscribe',
-  'unsubscribe',
-  'punsubscribe',
-  'sunsubscribe',
-])
-
-/** MOVED, ASK, TRYAGAIN, CLUSTERDOWN, LOADING: a Cluster's way to say "not here" or "not now". */
-function isRedirection(message: string): boolean {
-  const c = message.charCodeAt(0)
-  if (c === 0x4d) return message.startsWith('MOVED ')
-  if (c === 0x41) return message.startsWith('ASK ')
-  if (c === 0x54) return message.startsWith('TRYAGAIN')
-  if (c === 0x43) return message.startsWith('CLUSTERDOWN')
-  if (c === 0x4c) return message.startsWith('LOADING')
-  return false
-}
-
-function isPush(value: ParsedReply): boolean {
-  return Array.isArray(value) && typeof value[0] === 'string' && PUSH_KINDS.has(value[0])
-}
-
-function timedOut(name: string | Buffer | undefined): RedisExpertError {
-  const command = argText(name ?? '?').toUpperCase()
-  return new RedisExpertError('COMMAND_TIMEOUT', `${command} got no reply within its timeout`, {
-    details: { command },
-  })
-}
-
-function lost(why: string, reason = 'lost'): RedisExpertError {
-  return new RedisExpertError('CONNECTION_LOST', `${why}; the command may or may not have been applied`, {
-    details: { reason },
-  })
-}
-
-function closedError(): RedisExpertError {
-  return new RedisExpertError(
-    'CONNECTION_LOST',
-    'the connection was closed with the command in flight; it may or may not have been applied',
-  )
-}
-
-/** The connection's failure, as this command's own (its name first). */
-function named(error: RedisExpertError, name: string | Buffer | undefined): RedisExpertError {
-  const command = argText(name ?? '?').toUpperCase()
-  return new RedisExpertError(error.code, `${command}: ${error.message}`, {
-    cause: error,
-    details: { ...error.details, command },
-  })
-}
-
-function reasonCode(reason: string): string {
-  if (reason.startsWith('no answer')) return 'timeout'
-  if (/ECONNREFUSED/.test(reason)) return 'refused'
-  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|AUTH/i.test(reason)) return 'auth'
-  return 'error'
 }
