@@ -96,6 +96,41 @@ describe('connect() and call()', () => {
     await expect(connect({ cluster: { rootNodes: [] } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
+  it('refuses bad input to the connection options, waitReplicas and scan with INVALID_ARGUMENT', async () => {
+    const refused = async (run: () => unknown) => {
+      try {
+        await run()
+      } catch (error) {
+        return (error as { code?: string }).code
+      }
+      return 'accepted'
+    }
+    const bad: [string, () => unknown][] = [
+      ['waitReplicas 0', () => db.call(['SET', 'w', '1'], { waitReplicas: 0 })],
+      ['waitReplicas 1.5', () => db.call(['SET', 'w', '1'], { waitReplicas: 1.5 })],
+      ['replicaTimeoutMs 0', () => db.call(['SET', 'w', '1'], { waitReplicas: 1, replicaTimeoutMs: 0 })],
+      ['batch waitReplicas -1', () => db.batch([['SET', 'w', '1']], { waitReplicas: -1 })],
+      ['closeTimeoutMs 0', () => connect({ url: server.url, closeTimeoutMs: 0 })],
+      ['tls as a string', () => connect({ url: server.url, tls: 'yes' as never })],
+      ['a database path that is no number', () => connect({ url: `${server.url}/abc` })],
+      [
+        'useReplicas not a boolean',
+        () => connect({ cluster: { rootNodes: [server.url], useReplicas: 'yes' as never } }),
+      ],
+      [
+        'an unknown cluster option',
+        () => connect({ cluster: { rootNodes: [server.url], nodes: [] } as never }),
+      ],
+      ['a Cluster with database 2', () => connect({ cluster: { rootNodes: [server.url] }, database: 2 })],
+      ['a node address without a port', () => connect({ cluster: { rootNodes: [{ host: 'h' } as never] } })],
+      ['scan buffers not a boolean', () => db.scan({ buffers: 'yes' as never })],
+    ]
+    const codes = await Promise.all(bad.map(async ([name, run]) => [name, await refused(run)]))
+    expect(codes).toEqual(bad.map(([name]) => [name, 'INVALID_ARGUMENT']))
+    // Nothing was written by the refused calls.
+    expect(await db.call(['EXISTS', 'w'])).toBe(0)
+  })
+
   it('subscribe() delivers messages on a connection of its own, and says when it is up', async () => {
     const messages: string[] = []
     let ups = 0
