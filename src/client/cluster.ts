@@ -15,8 +15,11 @@ export interface ClusterSettings extends Omit<LinkSettings, 'locate' | 'redirect
   readonly offlineWaitMs: number
 }
 
-/** Redirections one command may follow before it fails: a map in flux settles in fewer. */
-const MAX_REDIRECTIONS = 16
+/**
+ * Redirections one command may follow: a safety net. With pauses capped at 200 ms, the
+ * command's own deadline is what ends a long bounce.
+ */
+const MAX_REDIRECTIONS = 64
 /** Redirections followed at once; past them each waits (20 ms, doubling to 200): owners that disagree mid-migration. */
 const EAGER_REDIRECTIONS = 2
 /** Pause before retrying after TRYAGAIN / CLUSTERDOWN / LOADING. */
