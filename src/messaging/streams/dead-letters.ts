@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import { declareOn } from '../../common/keyspace.js'
-import { identifier, plainOptions, positiveInt } from '../../common/validate.js'
+import { declareOn } from '../../kit/keyspace.js'
+import { identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { decodeEntry, fieldOf, parseEntries, text } from './entry.js'
 import { streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'
@@ -18,16 +18,32 @@ export interface DeadLetter<T> {
   readonly message: T | undefined
 }
 
+/** Options of {@link readDeadLetters}: the stream's own (namespace, codec) and the page to read. */
+export interface ReadDeadLettersOptions<T> extends StreamCommonOptions<T> {
+  /** Entries per call, 1 to 1000; default 100. */
+  readonly count?: number
+  /** Read the entries after this dead-letter id (the last `id` of the previous page). */
+  readonly after?: string
+}
+
+const READ_DEAD_LETTERS_OPTIONS = optionNames<ReadDeadLettersOptions<unknown>>({
+  namespace: true,
+  codec: true,
+  count: true,
+  after: true,
+})
+
 /** The oldest dead letters (XRANGE .. COUNT, one round trip); `after` pages on from an id. */
 export async function readDeadLetters<T = unknown>(
   db: RedisExpertClient,
   stream: string,
-  options?: StreamCommonOptions<T> & { readonly count?: number; readonly after?: string },
+  options?: ReadDeadLettersOptions<T>,
 ): Promise<DeadLetter<T>[]> {
-  const o = plainOptions('readDeadLetters options', options) as StreamCommonOptions<T> & {
-    count?: number
-    after?: string
-  }
+  const o = strictOptions(
+    'readDeadLetters options',
+    options,
+    READ_DEAD_LETTERS_OPTIONS,
+  ) as ReadDeadLettersOptions<T>
   const name = identifier('stream', stream)
   const { namespace, codec, codecName } = resolveCommon(o)
   const count = positiveInt('count', o.count, 100, 1000)

@@ -1,4 +1,4 @@
-export { type DeadLetter, readDeadLetters } from './dead-letters.js'
+export { type DeadLetter, type ReadDeadLettersOptions, readDeadLetters } from './dead-letters.js'
 export { DATA_FIELD, type StreamKeyspace, streamKeyspace } from './keyspace.js'
 export type { StreamCommonOptions } from './options.js'
 export {
