@@ -1,4 +1,4 @@
-import type { BatchOptions, Command, Executor, RedisArg, Reply } from '../client/types.js'
+import type { BatchOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Script } from './script.js'

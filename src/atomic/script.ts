@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Command, Executor, RedisArg, Reply } from '../client/types.js'
+import type { Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
-import { registerScriptSource } from './script-sources.js'
+import { registerScriptSource } from '../guard/script-sources.js'
 
 /**
  * A Lua script kept in its own .lua file, BullMQ-style: the file opens with a comment that

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { IsolatedConnection } from '../client/topology.js'
-import type { Command, Reply } from '../client/types.js'
+import type { Command, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 

@@ -1,5 +1,6 @@
 import { parseConfig, parseInfo } from '../client/probe.js'
-import type { Executor, NodeProbe, Reply } from '../client/types.js'
+import type { NodeProbe } from '../client/probe-types.js'
+import type { Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { type AclUser, parseAclList } from './acl.js'
 

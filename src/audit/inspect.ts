@@ -1,4 +1,4 @@
-import type { Command, Reply } from '../client/types.js'
+import type { Command, Reply } from '../common/types.js'
 import type { KeyRecord } from './types.js'
 
 /** Optional per-key commands the server may refuse (ACL) or not know (renamed). */

@@ -1,4 +1,4 @@
-import type { ServerProbe } from '../client/types.js'
+import type { ServerProbe } from '../client/probe-types.js'
 import type { PatternSummary } from './accumulate.js'
 import type { NodeFacts } from './facts.js'
 import type { FailOn } from './options.js'

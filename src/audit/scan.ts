@@ -1,6 +1,6 @@
 import { defineScript } from '../atomic/script.js'
 import { type ParsedReply, ReplyError } from '../client/resp.js'
-import type { Command, Executor, Reply } from '../client/types.js'
+import type { Command, Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import type { AuditConnection } from './connection.js'
 import {

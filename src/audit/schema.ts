@@ -1,4 +1,4 @@
-import type { ListpackLimits } from '../client/types.js'
+import type { ListpackLimits } from '../keyspace/encoding.js'
 import type { Entry, Keyspace, TypeKind } from '../keyspace/index.js'
 import { TopKeys } from './sketch.js'
 import type { KeyRecord, LargestKey, RuleId } from './types.js'

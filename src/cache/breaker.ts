@@ -1,4 +1,4 @@
-import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../client/types.js'
+import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { isUnavailable } from './errors.js'
 

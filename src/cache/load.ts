@@ -1,5 +1,5 @@
+import { parseTtl, type TtlSpec } from '../common/ttl.js'
 import { invalidArgument } from '../errors.js'
-import { parseTtl, type TtlSpec } from '../keyspace/ttl.js'
 import type { Stored } from './envelope.js'
 import { cacheError } from './errors.js'
 import type { Loader, LoaderContext } from './types.js'

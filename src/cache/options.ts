@@ -1,8 +1,8 @@
+import { parseTtl } from '../common/ttl.js'
 import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryPolicy } from '../keyspace/declaration.js'
 import { encodeParam } from '../keyspace/escape.js'
-import { parseTtl } from '../keyspace/ttl.js'
 import type { CacheOptions, GetOrSetOptions, LoadOptions, WriteOptions } from './types.js'
 
 /** The cache's options with every default applied, resolved once at createCache. */

@@ -1,5 +1,5 @@
 import { defineScript, isNoScript, type Script, scriptError } from '../atomic/script.js'
-import type { CallOptions, Command, Executor, RedisArg, Reply } from '../client/types.js'
+import type { CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 
 const lua = (name: string) => new URL(`./lua/${name}.lua`, import.meta.url)
 

@@ -1,4 +1,4 @@
-import { crc16, keySlot } from '../keyspace/slot.js'
+import { crc16, keySlot } from '../common/slot.js'
 
 /**
  * A Cluster-slot → hash-tag table. A cache's internal keys (lease, generation) must land in

@@ -1,6 +1,6 @@
+import type { TtlSpec } from '../common/ttl.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
 import type { KeyParams } from '../keyspace/define.js'
-import type { TtlSpec } from '../keyspace/ttl.js'
 import type { TypeDescriptor, TypeKind } from '../keyspace/types.js'
 
 /** The value type of a cache entry: `Product` for `type: t.json<Product>()`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Command } from '../client/types.js'
+import type { Command } from '../common/types.js'
 import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { assertJson, type JsonValue } from './json.js'

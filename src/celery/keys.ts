@@ -1,5 +1,5 @@
 import type { RedisExpertClient } from '../client/client.js'
-import type { BatchOptions, CallOptions, Command, Reply } from '../client/types.js'
+import type { BatchOptions, CallOptions, Command, Reply } from '../common/types.js'
 
 /**
  * Celery's key names, fixed by kombu's Redis transport and Celery's Redis result backend. They

@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
 import { optionNames } from '../common/validate.js'
-import type { WorkerCoreOptions } from '../common/worker-core.js'
+import type { WorkerCoreOptions } from '../kit/worker-core.js'
 import type { JsonValue } from './json.js'
 
 /** What a handler learns about the task it runs. */

@@ -1,5 +1,5 @@
+import type { Reply } from '../common/types.js'
 import { formatAddress } from './endpoint.js'
-import type { Reply } from './types.js'
 
 /**
  * A Cluster's slot map, from `CLUSTER SHARDS` (Redis 7+, Valkey) or `CLUSTER SLOTS` (older

@@ -1,5 +1,6 @@
+import { keySlot } from '../common/slot.js'
+import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
-import { keySlot } from '../keyspace/slot.js'
 import { parseRedirection, parseShards, parseSlots, SLOT_COUNT, type SlotRange } from './cluster-map.js'
 import { Connection, type Redirect } from './connection.js'
 import { DedicatedPool } from './dedicated.js'
@@ -8,7 +9,6 @@ import { commandError } from './errors.js'
 import { Link, type LinkSettings, withTimeout } from './link.js'
 import { transactionOn } from './standalone.js'
 import type { NodeSender, Topology } from './topology.js'
-import type { Reply } from './types.js'
 
 export interface ClusterSettings extends Omit<LinkSettings, 'locate' | 'redirect'> {
   /** How long a command for a slot whose master is unreachable waits for it (or a failover). */

@@ -1,4 +1,4 @@
-import type { Command, RedisArg, Reply } from './types.js'
+import type { Command, RedisArg, Reply } from '../common/types.js'
 
 /** What the server says about one command (from `COMMAND`), enough to find its keys. */
 export interface CommandSpec {

@@ -1,5 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
+import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
 import {
@@ -21,7 +22,6 @@ import {
   ReplyParser,
   type ReplySink,
 } from './resp.js'
-import type { Reply } from './types.js'
 
 /**
  * One socket to one server, and the commands in flight on it. Everything the toolkit sends

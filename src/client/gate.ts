@@ -12,7 +12,7 @@ import { scriptViolations } from '../guard/scripts.js'
 import type { GuardCommand } from '../guard/types.js'
 import { argText, type CommandTable, commandKeys, specFor } from './command-info.js'
 import type { Declarations } from './declarations.js'
-import type { NodeProbe } from './types.js'
+import type { NodeProbe } from './probe-types.js'
 
 export interface GateOptions {
   readonly mode: GuardMode

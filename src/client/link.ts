@@ -1,7 +1,7 @@
+import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { Connection, type ConnectionSettings } from './connection.js'
 import type { Endpoint } from './endpoint.js'
-import type { Reply } from './types.js'
 
 /**
  * A connection that comes back: one server (a standalone server, one Cluster node, the

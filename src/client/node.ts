@@ -1,7 +1,7 @@
+import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../common/types.js'
 import { translateError } from './errors.js'
 import type { GuardGate } from './gate.js'
 import type { NodeSender } from './topology.js'
-import type { BatchOptions, CallOptions, Command, Executor, Reply } from './types.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
 
 /**

@@ -1,11 +1,6 @@
-import {
-  DEFAULT_LISTPACK_LIMITS,
-  type ListpackLimits,
-  type NodeProbe,
-  type PersistenceInfo,
-  type ReplicationInfo,
-  type Reply,
-} from './types.js'
+import type { Reply } from '../common/types.js'
+import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../keyspace/encoding.js'
+import type { NodeProbe, PersistenceInfo, ReplicationInfo } from './probe-types.js'
 
 /** Parses an INFO reply into field → value. */
 export function parseInfo(text: string): Map<string, string> {

@@ -1,6 +1,6 @@
+import type { Executor } from '../common/types.js'
 import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import type { Executor } from './types.js'
 
 export interface ScanOptions {
   /** A glob, e.g. `keyspace.user.match` for every key of one entry. */

@@ -1,3 +1,4 @@
+import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { Connection } from './connection.js'
 import { type Endpoint, formatAddress } from './endpoint.js'
@@ -6,7 +7,6 @@ import type { Target } from './options.js'
 import type { ParsedReply } from './resp.js'
 import { SingleServer } from './standalone.js'
 import type { NodeSender, Topology } from './topology.js'
-import type { Reply } from './types.js'
 
 type SentinelTarget = Extract<Target, { kind: 'sentinel' }>
 

@@ -1,6 +1,6 @@
+import type { RedisArg } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
-import type { RedisArg } from './types.js'
 
 /**
  * Which commands may run on the shared connection. It is multiplexed: many callers' commands

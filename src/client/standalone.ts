@@ -1,10 +1,10 @@
+import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import type { Connection } from './connection.js'
 import { DedicatedPool } from './dedicated.js'
 import type { Endpoint } from './endpoint.js'
 import { Link, type LinkSettings } from './link.js'
 import type { NodeSender, Topology } from './topology.js'
-import type { Reply } from './types.js'
 
 /**
  * One server — a standalone Redis, or (through `locate`) whichever server a Sentinel names

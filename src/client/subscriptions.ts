@@ -1,5 +1,5 @@
+import { keySlot } from '../common/slot.js'
 import { RedisExpertError } from '../errors.js'
-import { keySlot } from '../keyspace/slot.js'
 import { parseRedirection } from './cluster-map.js'
 import { Connection, tickFor } from './connection.js'
 import type { Endpoint } from './endpoint.js'

@@ -1,7 +1,7 @@
+import type { Reply } from '../common/types.js'
 import type { RedisExpertError } from '../errors.js'
 import type { Connection } from './connection.js'
 import type { Endpoint } from './endpoint.js'
-import type { Reply } from './types.js'
 
 /**
  * What the client needs of a deployment, whatever its shape: standalone (standalone.ts),

@@ -1,6 +1,6 @@
+import type { Command, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { commandError } from './errors.js'
-import type { Command, Reply } from './types.js'
 
 /** node-redis's MultiErrorReply, recognised by shape: the class is not exported from every entry point. */
 function isMultiError(error: unknown): error is Error & { replies: Error[]; errorIndexes: number[] } {

@@ -3,7 +3,7 @@
  * synchronous so that typed operations can encode every value of a batch before the one round trip.
  *
  * `encode` and `decode` throw `ENCODE_FAILED` / `DECODE_FAILED`; they do not know the key, so the
- * typed operation that calls them rethrows with `details.key` (see `keyspace/ops/values.ts`).
+ * typed operation that calls them rethrows with `details.key` (see `ops/value.ts`).
  */
 export interface Codec<T = unknown> {
   /** Shown in the Key Schema table and the decision log. */

@@ -1,5 +1,5 @@
 import { invalidArgument, type RedisExpertError } from '../errors.js'
-import { parseTtl } from '../keyspace/ttl.js'
+import { parseTtl } from './ttl.js'
 
 /** A duration option: milliseconds or `'10s'`-style text (as TTLs are declared). */
 export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd' | 'w'}`

@@ -1,4 +1,4 @@
-import { MAX_TTL_MS } from '../keyspace/ttl.js'
+import { MAX_TTL_MS } from '../common/ttl.js'
 import { int, text, token } from './args.js'
 import type { GuardCommand } from './types.js'
 

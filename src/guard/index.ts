@@ -1,4 +1,4 @@
-export { crc16, keySlot } from '../keyspace/slot.js'
+export { crc16, keySlot } from '../common/slot.js'
 export {
   classify,
   type KeyLocation,

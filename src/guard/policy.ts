@@ -1,7 +1,7 @@
+import { keySlot } from '../common/slot.js'
+import { MAX_TTL_MS } from '../common/ttl.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import { keySlot } from '../keyspace/slot.js'
-import { MAX_TTL_MS } from '../keyspace/ttl.js'
 import { assertCommand, text } from './args.js'
 import {
   classify,

@@ -1,8 +1,8 @@
-import { type LuaArg, luaCalls } from '../atomic/lua-calls.js'
-import { isDeclaredScript } from '../atomic/script-sources.js'
-import { keySlot } from '../keyspace/slot.js'
+import { keySlot } from '../common/slot.js'
 import { text } from './args.js'
+import { type LuaArg, luaCalls } from './lua-calls.js'
 import { checkBatch } from './policy.js'
+import { isDeclaredScript } from './script-sources.js'
 import type { GuardArg, GuardCommand, GuardContext, Violation } from './types.js'
 
 /**

@@ -1,8 +1,13 @@
-import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../client/types.js'
+import { formatTtl } from '../common/ttl.js'
 import type { EntryPolicy } from './declaration.js'
-import { EMBSTR_MAX_BYTES, predictEncoding, type ServerTraits } from './encoding.js'
+import {
+  DEFAULT_LISTPACK_LIMITS,
+  EMBSTR_MAX_BYTES,
+  type ListpackLimits,
+  predictEncoding,
+  type ServerTraits,
+} from './encoding.js'
 import { type OperationPlan, operationsFor } from './operations.js'
-import { formatTtl } from './ttl.js'
 
 /**
  * The decision log: for each entry, the architect's five questions (DESIGN.md) answered from

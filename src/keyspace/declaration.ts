@@ -1,8 +1,8 @@
 import { type Codec, type CodecName, decimal, isCodec, resolveCodec } from '../codec/index.js'
+import { parseTtl, type TtlSpec } from '../common/ttl.js'
 import { unknownOption } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { type ParsedPattern, parsePattern } from './pattern.js'
-import { parseTtl, type TtlSpec } from './ttl.js'
 import { CODEC_KINDS, COLLECTION_KINDS, isTypeDescriptor, type TypeKind, type TypeSpec } from './types.js'
 
 export type Role =

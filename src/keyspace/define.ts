@@ -1,3 +1,4 @@
+import { keySlot } from '../common/slot.js'
 import { RedisExpertError } from '../errors.js'
 import { type DecisionRecord, decideEntry } from './decisions.js'
 import { type EntryDeclaration, type EntryPolicy, resolveEntry } from './declaration.js'
@@ -6,7 +7,6 @@ import type { ServerTraits } from './encoding.js'
 import type { ParamValue } from './escape.js'
 import { overlapWitness } from './overlap.js'
 import { buildKey, matchKey, validateNamespace } from './pattern.js'
-import { keySlot } from './slot.js'
 
 /** `'id' | 'sku'` for `'cart:{<id>}:<sku>'`. */
 export type ParamNames<P extends string> = P extends `${string}<${infer Name}>${infer Rest}`

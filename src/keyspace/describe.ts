@@ -1,7 +1,7 @@
+import { formatTtl } from '../common/ttl.js'
 import { strictOptions } from '../common/validate.js'
 import type { EntryPolicy } from './declaration.js'
 import { predictEncoding, type ServerTraits } from './encoding.js'
-import { formatTtl } from './ttl.js'
 
 /** One row of the Key Schema table (also the JSON `schema --format json` prints). */
 export interface SchemaRow {

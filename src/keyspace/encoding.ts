@@ -1,6 +1,42 @@
-import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../client/types.js'
 import { strictOptions } from '../common/validate.js'
 import type { TypeKind } from './types.js'
+
+/** The encodings thresholds Redis uses to keep small collections compact (listpack / intset). */
+export interface ListpackLimits {
+  /** hash-max-listpack-entries (default 512) */
+  readonly hashEntries: number
+  /** hash-max-listpack-value, bytes (default 64) */
+  readonly hashValue: number
+  /** zset-max-listpack-entries (default 128) */
+  readonly zsetEntries: number
+  /** zset-max-listpack-value, bytes (default 64) */
+  readonly zsetValue: number
+  /** set-max-intset-entries (default 512) */
+  readonly setIntsetEntries: number
+  /** set-max-listpack-entries (7.2+, default 128); null before 7.2, where sets are intset or hashtable only */
+  readonly setEntries: number | null
+  /** set-max-listpack-value (7.2+, default 64) */
+  readonly setValue: number | null
+  /** list-max-listpack-size (default -2: 8 KiB per node) */
+  readonly listSize: number
+}
+
+/**
+ * The servers' own defaults, used offline (no --url): what CONFIG GET answers on a bare
+ * redis-server 7.0.15 and valkey-server 8.0.1 (test/client/listpack-defaults.test.ts starts both
+ * and compares). set-max-listpack-* exist from Redis 7.2 and in Valkey; a 7.0 server has no
+ * listpack sets (the probe then reports null).
+ */
+export const DEFAULT_LISTPACK_LIMITS: ListpackLimits = {
+  hashEntries: 512,
+  hashValue: 64,
+  zsetEntries: 128,
+  zsetValue: 64,
+  setIntsetEntries: 512,
+  setEntries: 128,
+  setValue: 64,
+  listSize: -2,
+}
 
 /** What the prediction needs to know about the server; both default to an offline Redis 7.2+. */
 export interface ServerTraits {

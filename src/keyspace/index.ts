@@ -22,27 +22,19 @@ export {
 } from './define.js'
 export { describeEntry, type SchemaRow } from './describe.js'
 export {
+  DEFAULT_LISTPACK_LIMITS,
   EMBSTR_MAX_BYTES,
   type EncodingInput,
   type EncodingPrediction,
+  type ListpackLimits,
   listpackBytes,
   predictEncoding,
   type ServerTraits,
 } from './encoding.js'
 export { decodeParam, EMPTY_SENTINEL, encodeParam, type ParamValue } from './escape.js'
 export { type OperationPlan, operationsFor } from './operations.js'
-export {
-  type BindOptions,
-  type BoundEntry,
-  type BoundKeyspace,
-  bindKeyspace,
-  type OpsFor,
-} from './ops/bind.js'
-export type * from './ops/types.js'
 export { DELIMITERS } from './pattern.js'
 export { type ReportFormat, renderDecisions, renderSchema } from './render.js'
-export { crc16, keySlot } from './slot.js'
-export { formatTtl, jitteredTtl, MAX_TTL_MS, parseTtl, type TtlSpec, type TtlUnit } from './ttl.js'
 export {
   type BitmapType,
   type CounterType,

@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Command, Reply } from '../client/types.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
+import { keySlot } from '../common/slot.js'
+import { jitteredTtl } from '../common/ttl.js'
+import type { Command, Reply } from '../common/types.js'
 import { durationMs, namespaceName, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Entry, Keyspace } from '../keyspace/define.js'
 import { encodeParam, paramText } from '../keyspace/escape.js'
-import { keySlot } from '../keyspace/slot.js'
-import { jitteredTtl } from '../keyspace/ttl.js'
 import { t } from '../keyspace/types.js'
+import { declareOn, structureKeyspace } from '../kit/keyspace.js'
 
 export interface KeyvStoreOptions {
   /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
+import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
-import { durationMs, positiveInt, strictOptions } from './validate.js'
 
 /**
  * What every worker of the toolkit shares — the job queue's, the stream consumer's, Celery's and

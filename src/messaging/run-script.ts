@@ -1,5 +1,5 @@
 import { isNoScript, type Script, scriptError } from '../atomic/script.js'
-import type { Executor, RedisArg, Reply } from '../client/types.js'
+import type { Executor, RedisArg, Reply } from '../common/types.js'
 
 /**
  * `script.run` with the reply's bulk strings as Buffers when a binary codec needs them

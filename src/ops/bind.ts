@@ -1,9 +1,15 @@
-import type { Executor } from '../../client/types.js'
-import { strictOptions } from '../../common/validate.js'
-import { RedisExpertError } from '../../errors.js'
-import type { EntryDeclaration } from '../declaration.js'
-import { type Entry, type EntryDeclarations, isKeyspace, type KeyArgs, type Keyspace } from '../define.js'
-import type { Fields, TypeDescriptor, TypeKind } from '../types.js'
+import type { Executor } from '../common/types.js'
+import { strictOptions } from '../common/validate.js'
+import { RedisExpertError } from '../errors.js'
+import type { EntryDeclaration } from '../keyspace/declaration.js'
+import {
+  type Entry,
+  type EntryDeclarations,
+  isKeyspace,
+  type KeyArgs,
+  type Keyspace,
+} from '../keyspace/define.js'
+import type { Fields, TypeDescriptor, TypeKind } from '../keyspace/types.js'
 import { BitmapHandle } from './bitmap.js'
 import type { KeyContext } from './context.js'
 import { CounterHandle } from './counter.js'

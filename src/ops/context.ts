@@ -1,9 +1,9 @@
-import { defineScript, isNoScript } from '../../atomic/script.js'
-import type { CallOptions, Command, Executor, RedisArg, Reply } from '../../client/types.js'
-import type { Codec } from '../../codec/types.js'
-import { RedisExpertError } from '../../errors.js'
-import type { EntryPolicy } from '../declaration.js'
-import { jitteredTtl } from '../ttl.js'
+import { defineScript, isNoScript } from '../atomic/script.js'
+import type { Codec } from '../codec/types.js'
+import { jitteredTtl } from '../common/ttl.js'
+import type { CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
+import { RedisExpertError } from '../errors.js'
+import type { EntryPolicy } from '../keyspace/declaration.js'
 
 /** Everything an operation on one key needs. One per handle; handles are cheap. */
 export interface KeyContext {

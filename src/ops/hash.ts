@@ -1,4 +1,4 @@
-import { strictOptions } from '../../common/validate.js'
+import { strictOptions } from '../common/validate.js'
 import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asText } from './replies.js'

@@ -1,5 +1,5 @@
-import { RedisExpertError } from '../../errors.js'
-import { keySlot } from '../slot.js'
+import { keySlot } from '../common/slot.js'
+import { RedisExpertError } from '../errors.js'
 import { read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asInteger } from './replies.js'

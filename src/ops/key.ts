@@ -1,4 +1,4 @@
-import { RedisExpertError } from '../../errors.js'
+import { RedisExpertError } from '../errors.js'
 import { type KeyContext, writeOne } from './context.js'
 import { asInteger } from './replies.js'
 import type { TtlReply } from './types.js'

@@ -1,5 +1,5 @@
-import type { Command } from '../../client/types.js'
-import { RedisExpertError } from '../../errors.js'
+import type { Command } from '../common/types.js'
+import { RedisExpertError } from '../errors.js'
 import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'

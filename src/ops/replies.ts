@@ -1,5 +1,5 @@
-import type { Reply } from '../../client/types.js'
-import { RedisExpertError } from '../../errors.js'
+import type { Reply } from '../common/types.js'
+import { RedisExpertError } from '../errors.js'
 
 /** Reply shape checks: a reply of the wrong shape is a protocol surprise, reported, never guessed at. */
 

@@ -1,4 +1,4 @@
-import type { Command, Reply } from '../../client/types.js'
+import type { Command, Reply } from '../common/types.js'
 import { buffers, type KeyContext } from './context.js'
 import { asArray, asText } from './replies.js'
 

@@ -1,4 +1,4 @@
-import { strictOptions } from '../../common/validate.js'
+import { strictOptions } from '../common/validate.js'
 import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'

@@ -1,4 +1,4 @@
-import type { Fields } from '../types.js'
+import type { Fields } from '../keyspace/types.js'
 
 /** The typed operations of a bound entry, per type. See operations.ts for the commands each sends. */
 

@@ -1,4 +1,4 @@
-import { RedisExpertError } from '../../errors.js'
+import { RedisExpertError } from '../errors.js'
 
 /** Argument checks for typed operations: the caller's mistakes become INVALID_ARGUMENT before any I/O. */
 

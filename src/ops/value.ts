@@ -1,4 +1,4 @@
-import { strictOptions } from '../../common/validate.js'
+import { strictOptions } from '../common/validate.js'
 import { decodeOrNull, encode, type KeyContext, pxArgs, read, writeOne } from './context.js'
 import { KeyHandle } from './key.js'
 import type { SetOptions, ValueOps } from './types.js'

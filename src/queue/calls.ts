@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
-import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
+import type { Command, RedisArg, Reply } from '../common/types.js'
 import { invalidArgument } from '../errors.js'
 import type { Finished, Taken } from './attempt.js'
 import type { QueueKeys } from './keyspace.js'

@@ -1,5 +1,5 @@
-import { structureKeyspace } from '../common/keyspace.js'
 import { t } from '../keyspace/types.js'
+import { structureKeyspace } from '../kit/keyspace.js'
 
 /**
  * Every key of one queue carries the hash tag `{<queue>}`: each check-then-act is one script

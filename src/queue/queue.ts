@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Command, RedisArg, Reply } from '../client/types.js'
 import { json } from '../codec/index.js'
-import { declareOn } from '../common/keyspace.js'
+import type { Command, RedisArg, Reply } from '../common/types.js'
 import { identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
+import { declareOn } from '../kit/keyspace.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
 import {
   type JobOptions,

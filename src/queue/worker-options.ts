@@ -1,5 +1,5 @@
 import { optionNames } from '../common/validate.js'
-import type { WorkerCoreOptions } from '../common/worker-core.js'
+import type { WorkerCoreOptions } from '../kit/worker-core.js'
 
 export interface WorkerOptions extends WorkerCoreOptions<{ id: string; name: string }> {
   readonly namespace?: string

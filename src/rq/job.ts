@@ -1,5 +1,5 @@
 import type { RedisExpertClient } from '../client/client.js'
-import type { Reply } from '../client/types.js'
+import type { Reply } from '../common/types.js'
 import { durationMs, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import {

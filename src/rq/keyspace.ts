@@ -1,7 +1,7 @@
 import type { RedisExpertClient } from '../client/client.js'
-import { declareOn, structureKeyspace } from '../common/keyspace.js'
 import { RedisExpertError } from '../errors.js'
 import { t } from '../keyspace/types.js'
+import { declareOn, structureKeyspace } from '../kit/keyspace.js'
 
 /**
  * Python RQ's keys, declared so that the guard, the Key Schema table and the audit know them.

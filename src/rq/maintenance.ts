@@ -1,4 +1,4 @@
-import type { Executor } from '../client/types.js'
+import type { Executor } from '../common/types.js'
 import { compressText, DEFAULT_FAILURE_TTL_S, timestampS, utcformat } from './format.js'
 import type { RqKeys } from './keyspace.js'
 import { CLEANUP, PROMOTE, runScript } from './scripts.js'

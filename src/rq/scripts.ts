@@ -1,5 +1,5 @@
 import { defineScript, isNoScript, type Script, scriptError } from '../atomic/script.js'
-import type { Executor, RedisArg, Reply } from '../client/types.js'
+import type { Executor, RedisArg, Reply } from '../common/types.js'
 
 const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 

@@ -1,6 +1,6 @@
 import type { RedisExpertClient } from '../client/client.js'
 import { optionNames } from '../common/validate.js'
-import type { WorkerCoreOptions } from '../common/worker-core.js'
+import type { WorkerCoreOptions } from '../kit/worker-core.js'
 import type { JsonValue } from './format.js'
 
 /** What a handler gets: the call as Python enqueued it, and the job's context. */

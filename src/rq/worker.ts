@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RedisExpertClient } from '../client/client.js'
-import type { Reply } from '../client/types.js'
+import type { Reply } from '../common/types.js'
 import { durationMs, strictOptions } from '../common/validate.js'
-import { WorkerCore } from '../common/worker-core.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
+import { WorkerCore } from '../kit/worker-core.js'
 import { openSibling } from '../messaging/connection.js'
 import {
   DEFAULT_FAILURE_TTL_S,

@@ -11,7 +11,8 @@ import {
 import { RULES, type RuleContext } from '../../src/audit/rules/index.js'
 import { DEFAULT_THRESHOLDS } from '../../src/audit/thresholds.js'
 import type { Finding, KeyRecord, RuleId } from '../../src/audit/types.js'
-import { DEFAULT_LISTPACK_LIMITS, type NodeProbe } from '../../src/client/types.js'
+import type { NodeProbe } from '../../src/client/probe-types.js'
+import { DEFAULT_LISTPACK_LIMITS } from '../../src/keyspace/encoding.js'
 
 /**
  * The server-level rules are pure functions of what the server said: these tests hand them

@@ -16,8 +16,8 @@ import { estimateHashSaving, listpackEntryBytes } from '../../src/audit/rules/ha
 import { LogSketch, TopKeys } from '../../src/audit/sketch.js'
 import { DEFAULT_THRESHOLDS, parseThresholdArgs, resolveThresholds } from '../../src/audit/thresholds.js'
 import { TokenBucket } from '../../src/audit/token-bucket.js'
-import { DEFAULT_LISTPACK_LIMITS } from '../../src/client/types.js'
 import { RedisExpertError } from '../../src/errors.js'
+import { DEFAULT_LISTPACK_LIMITS } from '../../src/keyspace/encoding.js'
 
 function invalid(run: () => unknown, option: string): void {
   let error: unknown

@@ -387,7 +387,7 @@ describe('eviction policy', () => {
 
 describe('declaration', () => {
   it('declares its internal keys in the value slot, in a keyspace of their own', async () => {
-    const { keySlot } = await import('../../src/keyspace/slot.js')
+    const { keySlot } = await import('../../src/common/slot.js')
     for (const id of ['1', '42', 'a:b', 'ünï']) {
       const key = products.key({ id })
       expect(keySlot(products.keys.lease(key))).toBe(keySlot(key))

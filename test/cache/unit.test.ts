@@ -8,7 +8,7 @@ import { normalizeTags, resolveCacheOptions } from '../../src/cache/options.js'
 import { shouldRefreshEarly } from '../../src/cache/refresh.js'
 import { tagOfSlot } from '../../src/cache/slot-tag.js'
 import { json, msgpack } from '../../src/codec/index.js'
-import { keySlot } from '../../src/keyspace/index.js'
+import { keySlot } from '../../src/common/index.js'
 import { shop } from './fixtures/shop.js'
 
 /* Pure logic of the cache, no server. */

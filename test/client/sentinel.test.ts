@@ -4,7 +4,7 @@ import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Connection } from '../../src/client/connection.js'
 import { resolveEndpoint } from '../../src/client/endpoint.js'
-import type { CallOptions } from '../../src/client/types.js'
+import type { CallOptions } from '../../src/common/types.js'
 import { connect, defineKeyspace, type RedisExpertClient, t } from '../../src/index.js'
 import { fieldsOf, sendCommand } from '../../src/testing/command.js'
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { Slots } from '../../src/common/worker-core.js'
+import { Slots } from '../../src/kit/worker-core.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf } from '../support/errors.js'

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { luaCalls } from '../../src/atomic/lua-calls.js'
+import { luaCalls } from '../../src/guard/lua-calls.js'
 
 /** Static reading of the commands a Lua source calls: literals seen, comments and strings skipped, the rest reported. */
 
@@ -63,7 +63,7 @@ describe('luaCalls', () => {
   })
 
   it('reads the toolkit’s own typed-write script as dynamic (its commands come from ARGV)', () => {
-    const source = readFileSync(new URL('../../src/keyspace/ops/write.lua', import.meta.url), 'utf8')
+    const source = readFileSync(new URL('../../src/ops/write.lua', import.meta.url), 'utf8')
     const { calls, dynamic } = luaCalls(source)
     expect(calls.map((c) => c.command)).toEqual(['PFMERGE', 'PEXPIRE'])
     expect(dynamic.length).toBeGreaterThan(0)

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { MAX_TTL_MS } from '../../src/common/index.js'
 import { checkBatch, checkCommand, type GuardCommand, type KeyPolicy } from '../../src/guard/index.js'
-import { defineKeyspace, MAX_TTL_MS, t } from '../../src/keyspace/index.js'
+import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { testContext } from './keys.js'
 

@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { bindKeyspace, defineKeyspace, keySlot, t } from '../../src/keyspace/index.js'
+import { keySlot } from '../../src/common/index.js'
+import { defineKeyspace, t } from '../../src/keyspace/index.js'
+import { bindKeyspace } from '../../src/ops/index.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'
 
 /** Entries that share the hash tag {<uid>}: every key of one user lands in one slot. */

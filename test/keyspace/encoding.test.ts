@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
 import {
-  bindKeyspace,
   defineKeyspace,
   type Entry,
   predictEncoding,
   type ServerTraits,
   t,
 } from '../../src/keyspace/index.js'
+import { bindKeyspace } from '../../src/ops/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 
 /*

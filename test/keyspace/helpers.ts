@@ -1,4 +1,4 @@
-import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/client/types.js'
+import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/common/types.js'
 import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
 
 export { callsBetween, commandCalls } from '../support/commandstats.js'

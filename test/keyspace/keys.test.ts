@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { shop } from '../../examples/shop/keys.js'
+import { keySlot } from '../../src/common/index.js'
 import { RedisExpertError } from '../../src/errors.js'
-import { defineKeyspace, type Keyspace, keySlot, t } from '../../src/keyspace/index.js'
+import { defineKeyspace, type Keyspace, t } from '../../src/keyspace/index.js'
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

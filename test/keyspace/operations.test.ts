@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { bindKeyspace, defineKeyspace, t } from '../../src/keyspace/index.js'
+import { defineKeyspace, t } from '../../src/keyspace/index.js'
+import { bindKeyspace } from '../../src/ops/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf } from './helpers.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { shop } from '../../examples/shop/keys.js'
-import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../../src/client/types.js'
+import { DEFAULT_LISTPACK_LIMITS, type ListpackLimits } from '../../src/keyspace/encoding.js'
 import {
   defineKeyspace,
   listpackBytes,

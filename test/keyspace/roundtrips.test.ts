@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
 import {
-  bindKeyspace,
   defineKeyspace,
   type EntryDeclaration,
   type Keyspace,
@@ -9,6 +8,7 @@ import {
   type TypeKind,
   t,
 } from '../../src/keyspace/index.js'
+import { bindKeyspace } from '../../src/ops/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { CountingExecutor, callsBetween, codeOf, commandCalls, countCommands } from './helpers.js'
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { crc16, formatTtl, jitteredTtl, keySlot, parseTtl } from '../../src/keyspace/index.js'
+import { crc16, formatTtl, jitteredTtl, keySlot, parseTtl } from '../../src/common/index.js'
 
 describe('keySlot', () => {
   it('matches the CRC16 of the Redis Cluster specification', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { shop } from '../../examples/shop/keys.js'
-import type { Executor } from '../../src/client/types.js'
-import { bindKeyspace, defineKeyspace, t } from '../../src/keyspace/index.js'
+import type { Executor } from '../../src/common/types.js'
+import { defineKeyspace, t } from '../../src/keyspace/index.js'
+import { bindKeyspace } from '../../src/ops/index.js'
 
 /*
  * Type-level checks. `tsc --noEmit` (npm run check) compiles them, `@ts-expect-error` lines

@@ -4,7 +4,7 @@ import Keyv from 'keyv'
 import * as test from 'vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { keySlot } from '../../src/keyspace/slot.js'
+import { keySlot } from '../../src/common/slot.js'
 import { createKeyvStore } from '../../src/keyv/index.js'
 import {
   type RedisCluster,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { RedisExpertClient } from '../../src/client/index.js'
-import type { Executor } from '../../src/client/types.js'
+import type { Executor } from '../../src/common/types.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 
 export { commandsOf } from '../support/commandstats.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Slots } from '../../src/common/worker-core.js'
+import { Slots } from '../../src/kit/worker-core.js'
 import { Inbox } from '../../src/messaging/pubsub/inbox.js'
 import { AckBatcher } from '../../src/messaging/streams/acks.js'
 import { parseReadGroup } from '../../src/messaging/streams/entry.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { keySlot } from '../../src/keyspace/slot.js'
+import { keySlot } from '../../src/common/slot.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import {
   type RedisCluster,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/client/index.js'
-import { keyOf } from '../../src/common/keyspace.js'
+import { keyOf } from '../../src/kit/keyspace.js'
 import { createSessionStore } from '../../src/structures/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf, commandsOf, sleep } from './helpers.js'

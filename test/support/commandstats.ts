@@ -1,4 +1,4 @@
-import type { Executor } from '../../src/client/types.js'
+import type { Executor } from '../../src/common/types.js'
 
 /**
  * `cmdstat_<name>:calls=N` → name → N, as INFO commandstats prints them (lower-case; the

@@ -1,4 +1,4 @@
-import type { ListpackLimits } from '../../client/types.js'
+import type { ListpackLimits } from '../../keyspace/encoding.js'
 import type { Finding, KeyRecord } from '../types.js'
 import { bytes, count, plural } from './helpers.js'
 import type { Rule } from './rule.js'

@@ -1,4 +1,4 @@
-import type { ListpackLimits } from '../../client/types.js'
+import type { ListpackLimits } from '../../keyspace/encoding.js'
 import type { FlagGroup } from '../accumulate.js'
 import type { Finding } from '../types.js'
 import { bytes, count, literalPrefix } from './helpers.js'

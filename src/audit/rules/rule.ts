@@ -1,4 +1,4 @@
-import type { ListpackLimits } from '../../client/types.js'
+import type { ListpackLimits } from '../../keyspace/encoding.js'
 import type { PatternSummary } from '../accumulate.js'
 import type { NodeFacts } from '../facts.js'
 import type { EntryDrift, SchemaMatch } from '../schema.js'

@@ -1,5 +1,5 @@
-import type { Reply } from '../../client/types.js'
 import type { Codec } from '../../codec/index.js'
+import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
 import { DATA_FIELD } from './keyspace.js'
 

@@ -1,6 +1,6 @@
 import type { CodecName } from '../../codec/index.js'
-import { structureKeyspace } from '../../common/keyspace.js'
 import { t } from '../../keyspace/types.js'
+import { structureKeyspace } from '../../kit/keyspace.js'
 
 /**
  * The keys of one family of streams. The stream and its dead-letter stream share the hash tag

@@ -1,5 +1,5 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import type { Reply } from '../../client/types.js'
+import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
 import { runScript } from '../run-script.js'
 import { parseEntries, type RawEntry, text } from './entry.js'

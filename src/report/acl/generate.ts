@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { luaCalls } from '../../atomic/lua-calls.js'
 import type { Script } from '../../atomic/script.js'
 import { RedisExpertError } from '../../errors.js'
+import { luaCalls } from '../../guard/lua-calls.js'
 import type { Entry, Keyspace } from '../../keyspace/index.js'
 import {
   type AccessDeclaration,

@@ -1,5 +1,5 @@
+import { formatTtl } from '../../common/index.js'
 import type { DecisionRecord } from '../../keyspace/index.js'
-import { formatTtl } from '../../keyspace/index.js'
 import { type MethodSpec, methodsFor } from './methods.js'
 import type { PyEntry, PyKeyspace, PyScript } from './model.js'
 import { py, pyDocstring, pyString, renderTypedDict } from './py-types.js'

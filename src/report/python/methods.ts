@@ -4,7 +4,7 @@ import { annotation, optional, type PyType, pyString, union } from './py-types.j
 
 /**
  * The typed operations of each entry type, as Python method specs: the same operations as
- * TypeScript's bound handles (src/keyspace/ops), in snake_case, each building a plan of the
+ * TypeScript's bound handles (src/ops), in snake_case, each building a plan of the
  * runtime (runtime/plans.py) that the sync, asyncio and pipeline handles send their own way.
  */
 export interface MethodSpec {

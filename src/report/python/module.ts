@@ -49,7 +49,7 @@ export async function generatePython(source: PythonSource): Promise<GeneratedPyt
   const scripts = (source.scripts ?? []).map((script) => scriptModel(script, taken))
   const hash = declarationHash(keyspaces, scripts, types)
   const version = packageVersion()
-  const writeLua = readFileSync(new URL('../../keyspace/ops/write.lua', import.meta.url), 'utf8')
+  const writeLua = readFileSync(new URL('../../ops/write.lua', import.meta.url), 'utf8')
   const { imports, bodies } = splitRuntime(runtime)
 
   const sections = [
@@ -59,7 +59,7 @@ export async function generatePython(source: PythonSource): Promise<GeneratedPyt
       '# `redis-expert codegen python <module> --check <this file>` exits non-zero when it is stale.\n' +
       types.warnings.map((w) => `# typed Any: ${w}\n`).join(''),
     `from __future__ import annotations\n\n${imports}`,
-    '# The typed-write script: the same src/keyspace/ops/write.lua TypeScript runs.\n' +
+    '# The typed-write script: the same src/ops/write.lua TypeScript runs.\n' +
       `WRITE_LUA: Final = (\n${pyLines(writeLua)}\n)\n`,
     ...bodies,
     section('Value types (from the TypeScript declaration)'),

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
-import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -14,6 +13,7 @@ import {
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
+import { declareOn, keyOf, structureKeyspace } from '../../kit/keyspace.js'
 import { unboundedError } from '../common/errors.js'
 import { dayId, periodBounds, toDate } from '../common/periods.js'
 import { int } from '../common/round-trip.js'

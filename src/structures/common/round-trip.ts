@@ -1,5 +1,5 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import type { Command, Reply } from '../../client/types.js'
+import type { Command, Reply } from '../../common/types.js'
 
 /**
  * Independent commands on keys that may live in different slots, in one round trip: one

@@ -1,7 +1,7 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import type { Command, Reply } from '../../client/types.js'
 import { type Codec, type CodecName, resolveCodec } from '../../codec/index.js'
-import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
+import { keySlot } from '../../common/slot.js'
+import type { Command, Reply } from '../../common/types.js'
 import {
   type Duration,
   durationMs,
@@ -13,8 +13,8 @@ import {
 } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
-import { keySlot } from '../../keyspace/slot.js'
 import { t } from '../../keyspace/types.js'
+import { declareOn, keyOf, structureKeyspace } from '../../kit/keyspace.js'
 import { int } from '../common/round-trip.js'
 import { integerLayout, type Layout, stringLayout } from './layout.js'
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisExpertClient } from '../../client/client.js'
-import { declareOn, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -12,6 +11,7 @@ import {
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
+import { declareOn, structureKeyspace } from '../../kit/keyspace.js'
 import { structureError } from '../common/errors.js'
 import { int } from '../common/round-trip.js'
 import {

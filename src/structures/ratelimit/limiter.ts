@@ -1,5 +1,4 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import { declareOn, structureKeyspace } from '../../common/keyspace.js'
 import {
   type Duration,
   durationMs,
@@ -13,6 +12,7 @@ import {
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
+import { declareOn, structureKeyspace } from '../../kit/keyspace.js'
 import { ALGORITHMS, type Algorithm, SCRIPTS } from './scripts.js'
 
 export type { Algorithm } from './scripts.js'

@@ -1,9 +1,9 @@
-import { structureKeyspace } from '../../common/keyspace.js'
 import { identifier } from '../../common/validate.js'
 import type { EntryDeclaration } from '../../keyspace/declaration.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { encodeParam } from '../../keyspace/escape.js'
 import { t } from '../../keyspace/types.js'
+import { structureKeyspace } from '../../kit/keyspace.js'
 import { isPlainSid, type Layout, plainSid, prefixNamespace } from './options.js'
 
 /** The keys of one session. `legacy`: where connect-redis kept it, while migrating from it. */

@@ -1,6 +1,5 @@
 import type { RedisExpertClient } from '../../client/client.js'
-import type { Command } from '../../client/types.js'
-import { declareOn, keyOf, structureKeyspace } from '../../common/keyspace.js'
+import type { Command } from '../../common/types.js'
 import {
   type Duration,
   durationMs,
@@ -12,6 +11,7 @@ import {
 import { invalidArgument } from '../../errors.js'
 import type { Keyspace } from '../../keyspace/define.js'
 import { t } from '../../keyspace/types.js'
+import { declareOn, keyOf, structureKeyspace } from '../../kit/keyspace.js'
 import { dayId, daysOf, PERIODS, type Period, periodBounds, periodId, toDate } from '../common/periods.js'
 import { int } from '../common/round-trip.js'
 

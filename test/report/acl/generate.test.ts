@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from '../../../src/client/index.js'
 import { RedisExpertError } from '../../../src/errors.js'
-import { bindKeyspace, defineKeyspace, t } from '../../../src/keyspace/index.js'
+import { defineKeyspace, t } from '../../../src/keyspace/index.js'
 import { parsePattern } from '../../../src/keyspace/pattern.js'
+import { bindKeyspace } from '../../../src/ops/index.js'
 import {
   type AclPlan,
   generateAcl,

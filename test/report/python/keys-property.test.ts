@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { keySlot } from '../../../src/common/index.js'
 import { RedisExpertError } from '../../../src/errors.js'
-import { type Entry, encodeParam, keySlot } from '../../../src/keyspace/index.js'
+import { type Entry, encodeParam } from '../../../src/keyspace/index.js'
 import { every } from './fixtures/every.js'
 import { ask, type Generated, generateFixture } from './helpers.js'
 

@@ -9,7 +9,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 # --- end of imports ---
 
-# Stream ids as XADD and XRANGE take them (src/keyspace/ops/stream.ts).
+# Stream ids as XADD and XRANGE take them (src/ops/stream.ts).
 _ADD_ID = re.compile(r"[*]|[0-9]+(-([0-9]+|[*]))?")
 _RANGE_ID = re.compile(r"-|[+]|[(]?[0-9]+(-[0-9]+)?")
 
