@@ -28,14 +28,8 @@ export type ErrorCode =
   | 'ENCODE_FAILED'
   | 'UNBOUNDED_READ'
   | 'CROSS_SLOT'
-  // guard/: the hard stops
-  | 'GUARD_KEYS'
-  | 'GUARD_UNBOUNDED'
-  | 'GUARD_TTL_REQUIRED'
-  | 'GUARD_DURABILITY'
-  | 'GUARD_BLOCKING'
-  | 'GUARD_CROSSSLOT'
-  | 'GUARD_SCRIPT'
+  // guard/: the hard stops (GUARD_CODES below)
+  | GuardCode
   // atomic/
   | 'SCRIPT_ERROR'
   | 'SCRIPT_INVALID'
@@ -57,6 +51,22 @@ export type ErrorCode =
   | 'LOCK_NOT_HELD'
   | 'LOCK_LOST'
   | 'SESSION_DESTROYED'
+
+/**
+ * The guard's codes, one per hard-stop rule (`GuardError.code`, `Violation.code`, `allow: [...]`).
+ * The one list: guard/types.ts re-exports it and maps each rule to its code.
+ */
+export const GUARD_CODES = [
+  'GUARD_KEYS',
+  'GUARD_UNBOUNDED',
+  'GUARD_TTL_REQUIRED',
+  'GUARD_DURABILITY',
+  'GUARD_BLOCKING',
+  'GUARD_CROSSSLOT',
+  'GUARD_SCRIPT',
+] as const
+
+export type GuardCode = (typeof GUARD_CODES)[number]
 
 export interface ErrorDetails {
   readonly [name: string]: unknown

@@ -1,11 +1,5 @@
-import { type ErrorCode, RedisExpertError } from '../errors.js'
-import type { GuardCode, GuardRule, Violation } from './types.js'
-
-/**
- * `GuardCode` once `ErrorCode` (src/errors.ts) lists the guard's codes; `ErrorCode` until then, so
- * this file compiles either way and narrows by itself when the codes are added.
- */
-type GuardErrorCode = [GuardCode] extends [ErrorCode] ? GuardCode : ErrorCode
+import { type GuardCode, RedisExpertError } from '../errors.js'
+import type { GuardRule, Violation } from './types.js'
 
 const ESCAPE_HATCH = '(escape hatch: db.unsafe({ reason }, ...))'
 
@@ -16,13 +10,13 @@ export function formatViolation(violation: Violation): string {
 
 /** A command refused by one of the hard stops (strict mode). `violations` has every rule it broke. */
 export class GuardError extends RedisExpertError {
-  override readonly code: GuardErrorCode
+  override readonly code: GuardCode
   readonly rule: GuardRule
   readonly violation: Violation
   readonly violations: readonly Violation[]
 
   constructor(violation: Violation, violations: readonly Violation[] = [violation]) {
-    super(violation.code as string as ErrorCode, formatViolation(violation), {
+    super(violation.code, formatViolation(violation), {
       details: {
         rule: violation.rule,
         command: violation.command,
@@ -32,7 +26,7 @@ export class GuardError extends RedisExpertError {
       },
     })
     this.name = 'GuardError'
-    this.code = violation.code as string as GuardErrorCode
+    this.code = violation.code
     this.rule = violation.rule
     this.violation = violation
     this.violations = violations

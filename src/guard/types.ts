@@ -3,6 +3,8 @@
  * and a few facts the client supplies (key positions, declarations, durability), never from I/O.
  */
 
+import type { GuardCode } from '../errors.js'
+
 /** One argument as the client sends it. A `Buffer` is a `Uint8Array`. */
 export type GuardArg = string | number | Uint8Array
 
@@ -20,25 +22,8 @@ export type GuardRule =
   | 'crossslot'
   | 'script'
 
-/** Stable error codes, one per rule (`GuardError.code`). */
-export type GuardCode =
-  | 'GUARD_KEYS'
-  | 'GUARD_UNBOUNDED'
-  | 'GUARD_TTL_REQUIRED'
-  | 'GUARD_DURABILITY'
-  | 'GUARD_BLOCKING'
-  | 'GUARD_CROSSSLOT'
-  | 'GUARD_SCRIPT'
-
-export const GUARD_CODES: readonly GuardCode[] = [
-  'GUARD_KEYS',
-  'GUARD_UNBOUNDED',
-  'GUARD_TTL_REQUIRED',
-  'GUARD_DURABILITY',
-  'GUARD_BLOCKING',
-  'GUARD_CROSSSLOT',
-  'GUARD_SCRIPT',
-]
+/** Stable error codes, one per rule (`GuardError.code`): listed once, with every other code, in src/errors.ts. */
+export { GUARD_CODES, type GuardCode } from '../errors.js'
 
 export const CODE_OF_RULE: Readonly<Record<GuardRule, GuardCode>> = {
   keys: 'GUARD_KEYS',
