@@ -1,16 +1,6 @@
 export { crc16, keySlot } from '../common/slot.js'
-export {
-  classify,
-  type KeyLocation,
-  type KeySel,
-  type KeyWrite,
-  knownCommands,
-  type Profile,
-  type ReadRule,
-  type Refusal,
-  type TtlEffect,
-  windowItems,
-} from './classify.js'
+export { windowItems } from './args.js'
+export { classify, knownCommands } from './classify.js'
 export { formatViolation, GuardError, isGuardError } from './errors.js'
 export {
   assertMode,
@@ -25,6 +15,7 @@ export {
   type UnsafeOptions,
 } from './modes.js'
 export { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from './policy.js'
+export type { KeyLocation, KeySel, KeyWrite, Profile, ReadRule, Refusal, TtlEffect } from './profile.js'
 export {
   CODE_OF_RULE,
   type DurabilityGap,

@@ -3,14 +3,8 @@ import { MAX_TTL_MS } from '../common/ttl.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { assertCommand, text } from './args.js'
-import {
-  classify,
-  type KeySel,
-  type KeyWrite,
-  type Profile,
-  type ReadRule,
-  type TtlEffect,
-} from './classify.js'
+import { classify } from './classify.js'
+import { type KeySel, type Profile, type ReadRule, type TtlEffect, UNKNOWN_WRITES } from './profile.js'
 import type {
   DurabilityGap,
   GuardBatchOptions,
@@ -21,7 +15,7 @@ import type {
 } from './types.js'
 
 /**
- * The policy: a command's profile (classify.ts) plus the caller's facts (key positions,
+ * The policy: a command's profile (classify.ts, profile.ts) plus the caller's facts (key positions,
  * declarations, durability) → the list of hard-stop violations. Pure: no I/O, no clock, no state
  * between calls. An allowed command returns the same frozen empty array, so the common case
  * allocates nothing.
@@ -198,8 +192,6 @@ function add(
   const shown = redact(profile, command, ctx)
   out.push(index === undefined ? { ...v, command: shown } : { ...v, command: shown, index })
 }
-
-const UNKNOWN_WRITES: readonly KeyWrite[] = Object.freeze([Object.freeze({ key: 'all', ttl: 'creates' })])
 
 // -- unbounded reads -------------------------------------------------------------------------
 
