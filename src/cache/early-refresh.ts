@@ -3,8 +3,7 @@ import type { CacheCore } from './core.js'
 import { type Stored, stampOf } from './envelope.js'
 import type { L1Entry } from './l1.js'
 import type { LoadRunner } from './load-runner.js'
-import type { EarlyRefreshPolicy } from './refresh.js'
-import { shouldRefreshEarly } from './refresh.js'
+import { type EarlyRefreshPolicy, shouldRefreshEarly } from './refresh.js'
 
 /** Past this many keys remembered as busy elsewhere, the memory resets. */
 const BUSY_CAP = 10_000
