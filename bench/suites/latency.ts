@@ -35,7 +35,7 @@ type BeeConstructor = new (name: string, settings: Record<string, unknown>) => B
 async function rig(library: Library, url: string, queue: string): Promise<Rig> {
   const onStart = (n: number) => started(n)
   if (library === 'redis-expert') {
-    const { connect } = await import('../../src/client/index.js')
+    const { connect } = await import('../../src/connect.js')
     const { Queue, Worker } = await import('../../src/queue/index.js')
     const producer = await connect({ url })
     const consumer = await connect({ url })

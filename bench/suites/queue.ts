@@ -212,7 +212,7 @@ async function runChild(library: Library, role: string, url: string, queue: stri
     Array.from({ length: Math.min(CHUNK, jobs - c * CHUNK) }, (_, i) => ({ n: c * CHUNK + i })),
   )
   if (library === 'redis-expert') {
-    const { connect } = await import('../../src/client/index.js')
+    const { connect } = await import('../../src/connect.js')
     const { Queue, Worker } = await import('../../src/queue/index.js')
     const db = await connect({ url })
     if (role === 'producer') {

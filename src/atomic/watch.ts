@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { IsolatedConnection } from '../client/topology.js'
+import type { Client, HeldConnection } from '../client/client.js'
 import type { Command, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
@@ -23,17 +23,6 @@ export interface Transaction {
   readonly attempt: number
 }
 
-export interface WatchEdge {
-  isolated<T>(firstKey: string | undefined, fn: (connection: IsolatedConnection) => Promise<T>): Promise<T>
-  /** The guard on a single command (may rewrite it); throws in strict mode. */
-  checkCommand(command: Command): Command
-  /** The guard on the EXEC batch, WATCH keys included, as one atomic unit. */
-  checkTransaction(commands: readonly Command[]): Command[]
-  /** Driver error → typed error. */
-  translate(error: unknown, command: Command): unknown
-  wire(command: Command): (string | Buffer)[]
-}
-
 /**
  * Optimistic transaction: WATCH the keys, run `fn` (reads see the current values), then
  * MULTI/EXEC what it queued. If another client wrote a watched key in between, EXEC is
@@ -42,7 +31,7 @@ export interface WatchEdge {
  * reads, and MULTI…EXEC in one.
  */
 export async function runWatch<T>(
-  edge: WatchEdge,
+  db: Pick<Client, 'isolated'>,
   keys: readonly string[],
   fn: (tx: Transaction) => Promise<T>,
   options: WatchOptions = {},
@@ -58,7 +47,7 @@ export async function runWatch<T>(
   const cap = options.maxDelayMs ?? 100
 
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const outcome = await edge.isolated(keys[0], (connection) => once(edge, connection, keys, fn, attempt))
+    const outcome = await db.isolated(keys[0], (connection) => once(connection, keys, fn, attempt))
     if (outcome.committed) return outcome.value
     if (attempt < attempts)
       await sleep(Math.round(Math.min(cap, base * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2)))
@@ -73,19 +62,16 @@ export async function runWatch<T>(
 }
 
 async function once<T>(
-  edge: WatchEdge,
-  connection: IsolatedConnection,
+  connection: HeldConnection,
   keys: readonly string[],
   fn: (tx: Transaction) => Promise<T>,
   attempt: number,
 ): Promise<{ committed: true; value: T } | { committed: false }> {
-  const watch: Command = ['WATCH', ...keys]
-  await send(edge, connection, watch)
+  await connection.watch(keys)
   const queued: Command[] = []
   const tx: Transaction = {
     attempt,
-    call: <R extends Reply = Reply>(command: Command) =>
-      send(edge, connection, edge.checkCommand(command)) as Promise<R>,
+    call: <R extends Reply = Reply>(command: Command) => connection.call<R>(command),
     queue(command) {
       if (!Array.isArray(command) || command.length === 0)
         throw invalidArgument('queue() takes a command array')
@@ -94,20 +80,6 @@ async function once<T>(
   }
   const value = await fn(tx)
   if (queued.length === 0) return { committed: true, value }
-  const [, ...checked] = edge.checkTransaction([watch, ...queued])
-  let replies: Reply[] | null
-  try {
-    replies = await connection.exec(checked.map((c) => edge.wire(c)))
-  } catch (error) {
-    throw edge.translate(error, ['EXEC'])
-  }
+  const replies = await connection.exec(queued)
   return replies === null ? { committed: false } : { committed: true, value }
-}
-
-async function send(edge: WatchEdge, connection: IsolatedConnection, command: Command): Promise<Reply> {
-  try {
-    return await connection.send(edge.wire(command))
-  } catch (error) {
-    throw edge.translate(error, command)
-  }
 }

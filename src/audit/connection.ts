@@ -2,7 +2,7 @@ import { Connection } from '../client/connection.js'
 import type { Endpoint } from '../client/endpoint.js'
 import type { ParsedReply } from '../client/resp.js'
 import { RedisExpertError } from '../errors.js'
-import { INSPECT_SCRIPT, INSPECT_SOURCE } from './scan.js'
+import { INSPECT_SCRIPT, INSPECT_SOURCE } from './inspect-script.js'
 
 /**
  * The audit's own connection to one master: a mode of the client's Connection (one codec, one

@@ -1,4 +1,3 @@
-import { defineScript } from '../atomic/script.js'
 import { type ParsedReply, ReplyError } from '../client/resp.js'
 import type { Command, Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
@@ -18,6 +17,7 @@ import {
   sizeCommand,
   TYPE_OF_ENCODING,
 } from './inspect.js'
+import { INSPECT_SCRIPT, INSPECT_SOURCE } from './inspect-script.js'
 import type { TokenBucket } from './token-bucket.js'
 import type { KeyRecord } from './types.js'
 
@@ -87,18 +87,6 @@ export interface Inspected {
   /** Commands the server ran, the script's own included. */
   readonly commands: number
 }
-
-/** The script behind ScanPort.inspect: see inspect.lua. */
-export const INSPECT_SCRIPT = defineScript({
-  name: 'audit-inspect',
-  file: new URL('./inspect.lua', import.meta.url),
-  keys: [],
-  args: ['samples', 'memory', 'encoding'],
-  readonly: true,
-})
-
-/** The script's source as the audit connection sends it: its UTF-8 bytes, one char per byte. */
-export const INSPECT_SOURCE = Buffer.from(INSPECT_SCRIPT.source, 'utf8').toString('latin1')
 
 /**
  * Keys per script call. The server runs nothing else while a script runs: 4–8 µs a key, so a

@@ -1,4 +1,4 @@
-import { RedisExpertClient } from '../client/client.js'
+import { Client } from '../client/client.js'
 import { formatTtl } from '../common/ttl.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
@@ -21,11 +21,11 @@ import type { CacheOptions } from './types.js'
  * Redis is unreachable: the cache starts degraded (no L1, waiters time out) and recovers.
  */
 export async function createCache<D extends EntryDeclaration>(
-  db: RedisExpertClient,
+  db: Client,
   entry: Entry<D>,
   options?: CacheOptions,
 ): Promise<Cache<D>> {
-  if (!(db instanceof RedisExpertClient))
+  if (!(db instanceof Client))
     throw invalidArgument('createCache: db must be a client from connect()')
   checkEntry(entry)
   const resolved = resolveCacheOptions(entry.policy, options)
@@ -58,9 +58,9 @@ export async function createCache<D extends EntryDeclaration>(
 }
 
 /** Namespaces already declared per client: a second cache over the same entry reuses them. */
-const declared = new WeakMap<RedisExpertClient, Set<string>>()
+const declared = new WeakMap<Client, Set<string>>()
 
-function declareOnce(db: RedisExpertClient, keyspace: Keyspace): void {
+function declareOnce(db: Client, keyspace: Keyspace): void {
   let namespaces = declared.get(db)
   if (!namespaces) {
     namespaces = new Set()
@@ -87,7 +87,7 @@ function checkEntry(entry: unknown): asserts entry is Entry {
 }
 
 /** TIME, SCRIPT LOAD on each master, and the eviction-policy checks, in parallel. */
-async function prepare(db: RedisExpertClient, clock: ServerClock, timeoutMs: number): Promise<string[]> {
+async function prepare(db: Client, clock: ServerClock, timeoutMs: number): Promise<string[]> {
   const warnings: string[] = []
   const sentAt = Date.now()
   const time = db

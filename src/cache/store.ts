@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Codec } from '../codec/types.js'
 import { keySlot } from '../common/slot.js'
 import type { CallOptions, Command, Executor, Reply } from '../common/types.js'
@@ -51,7 +51,7 @@ export class RedisTier<V> {
   readonly #origin: string
 
   constructor(
-    db: RedisExpertClient,
+    db: Client,
     keys: CacheKeys,
     codec: Codec<V>,
     timeoutMs: number,

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import {
   celeryBatch,
   celeryCall,
@@ -13,7 +13,7 @@ import { FINISH } from './scripts.js'
 
 /** Stores the outcome and acks, in one script (FINISH): the result lands if and only if the ack does. */
 export async function finishTask(
-  db: RedisExpertClient,
+  db: Client,
   task: IncomingTask,
   meta: string,
   ttlSeconds: number,
@@ -28,7 +28,7 @@ export async function finishTask(
 }
 
 /** An undecodable message leaves `unacked` for the queue's dead-letter list, atomically. */
-export async function deadLetterMessage(db: RedisExpertClient, raw: string, queue: string): Promise<void> {
+export async function deadLetterMessage(db: Client, raw: string, queue: string): Promise<void> {
   const tag = deliveryTagOf(raw) ?? ''
   await celeryBatch(
     db,
@@ -48,7 +48,7 @@ export async function deadLetterMessage(db: RedisExpertClient, raw: string, queu
  * message acked or restored meanwhile is not added back. One round trip for all held messages.
  * The score is this process's clock, as kombu's (Python reads and writes the same index).
  */
-export async function touchTags(db: RedisExpertClient, tags: Iterable<string>): Promise<void> {
+export async function touchTags(db: Client, tags: Iterable<string>): Promise<void> {
   const now = Date.now() / 1000
   const command: (string | number)[] = ['ZADD', UNACKED_INDEX, 'XX']
   for (const tag of tags) command.push(now, tag)

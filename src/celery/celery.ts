@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Command } from '../common/types.js'
 import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
@@ -51,13 +51,13 @@ const SEND_OPTIONS = optionNames<SendTaskOptions>({
  * Python Celery workers and read their results, or work tasks sent from Python.
  */
 export class Celery {
-  readonly db: RedisExpertClient
+  readonly db: Client
   readonly options: ResolvedCeleryOptions
   readonly #backend: ResultBackend
   /** Queues whose kombu binding this instance has written (Python's producer declares each once too). */
   readonly #bound = new Set<string>()
 
-  constructor(db: RedisExpertClient, options?: CeleryOptions) {
+  constructor(db: Client, options?: CeleryOptions) {
     this.options = resolveCeleryOptions(db, options)
     this.db = db
     this.#backend = new ResultBackend(db)

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { BatchOptions, CallOptions, Command, Reply } from '../common/types.js'
 
 /**
@@ -49,7 +49,7 @@ export function resultKey(taskId: string): string {
 
 /** One command on Celery's keys, with the guard's hard stops lifted for the reason above. */
 export function celeryCall<T extends Reply = Reply>(
-  db: RedisExpertClient,
+  db: Client,
   command: Command,
   options?: CallOptions,
 ): Promise<T> {
@@ -57,7 +57,7 @@ export function celeryCall<T extends Reply = Reply>(
 }
 
 export function celeryBatch(
-  db: RedisExpertClient,
+  db: Client,
   commands: readonly Command[],
   options?: BatchOptions,
 ): Promise<Reply[]> {
@@ -66,8 +66,8 @@ export function celeryBatch(
 
 /** Runs `fn` (a script run, typically) with the hard stops lifted for the reason above. */
 export function celeryUnsafe<T>(
-  db: RedisExpertClient,
-  fn: (db: RedisExpertClient) => Promise<T>,
+  db: Client,
+  fn: (db: Client) => Promise<T>,
 ): Promise<T> {
   return db.unsafe({ reason: GUARD_REASON }, fn)
 }

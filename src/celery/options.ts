@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
@@ -35,7 +35,7 @@ export interface ResolvedCeleryOptions {
   readonly origin: string
 }
 
-export function resolveCeleryOptions(db: RedisExpertClient, options: unknown): ResolvedCeleryOptions {
+export function resolveCeleryOptions(db: Client, options: unknown): ResolvedCeleryOptions {
   if (typeof db?.call !== 'function' || typeof db.unsafe !== 'function')
     throw invalidArgument('new Celery(db): db must be a client from connect()')
   const o = strictOptions('Celery options', options, CELERY_OPTIONS)
@@ -90,4 +90,10 @@ export function timeOf(what: string, value: unknown): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
     throw invalidArgument(`${what} must be a valid Date (or ms since the epoch)`, { [what]: String(value) })
   return ms
+}
+
+/** What a worker needs of its Celery app: the client and the resolved options (not the app itself, which makes workers). */
+export interface CeleryApp {
+  readonly db: Client
+  readonly options: ResolvedCeleryOptions
 }

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import {
   BINDING_PREFIX,
   celeryCall,
@@ -18,7 +18,7 @@ const BATCH = 100
  * Delivery tags taken longer ago than the visibility timeout: kombu's QoS.restore_visible reads
  * `ZREVRANGEBYSCORE unacked_index <now - visibility_timeout> 0`, bounded the same way. One round trip.
  */
-export async function visibleTags(db: RedisExpertClient, visibilityMs: number): Promise<string[]> {
+export async function visibleTags(db: Client, visibilityMs: number): Promise<string[]> {
   const ceiling = (Date.now() - visibilityMs) / 1000
   const tags = await celeryCall<string[]>(db, [
     'ZREVRANGEBYSCORE',
@@ -42,7 +42,7 @@ export async function visibleTags(db: RedisExpertClient, visibilityMs: number): 
  * read goes to the dead-letter list rather than being dropped. Round trips: one HMGET, then one
  * script per message. Resolves to how many were restored.
  */
-export async function restoreTags(db: RedisExpertClient, tags: readonly string[]): Promise<number> {
+export async function restoreTags(db: Client, tags: readonly string[]): Promise<number> {
   if (tags.length === 0) return 0
   const values = await celeryCall<(string | null)[]>(db, ['HMGET', UNACKED, ...tags])
   let restored = 0
@@ -66,7 +66,7 @@ export async function restoreTags(db: RedisExpertClient, tags: readonly string[]
 }
 
 async function targetOf(
-  db: RedisExpertClient,
+  db: Client,
   value: string,
 ): Promise<{ queue: string; message: string } | null> {
   let parsed: unknown

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { SubscriberPort } from '../client/subscriptions.js'
 import { type Duration, durationMs, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
@@ -25,11 +25,11 @@ export interface GetOptions {
  * waiter GETs again; a final GET runs before RESULT_TIMEOUT.
  */
 export class ResultBackend {
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   #port: Promise<SubscriberPort> | null = null
   readonly #rechecks = new Set<() => void>()
 
-  constructor(db: RedisExpertClient) {
+  constructor(db: Client) {
     this.#db = db
   }
 

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { optionNames } from '../common/validate.js'
 import type { WorkerCoreOptions } from '../kit/worker-core.js'
 import type { JsonValue } from './json.js'
@@ -43,7 +43,7 @@ export interface CeleryWorkerOptions
   /** How often to look for messages whose visibility timeout passed, default min(10 s, visibility timeout / 2). */
   readonly restoreEveryMs?: number
   /** The connection for blocking reads; default: a second connection opened by `start()`. */
-  readonly reader?: RedisExpertClient
+  readonly reader?: Client
 }
 
 export interface CeleryWorkerStats {

@@ -1,16 +1,14 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
-import { openSibling } from '../messaging/connection.js'
 import { deadLetterMessage, finishTask, touchTags } from './ack.js'
-import type { Celery } from './celery.js'
 import { assertJson } from './json.js'
 import { celeryCall, celeryUnsafe, DEAD_LETTER_PREFIX, queueLists, UNACKED, UNACKED_INDEX } from './keys.js'
 import { decodeTask, type IncomingTask, invalidMessage } from './message.js'
 import { failureMeta, notRegisteredMeta, revokedMeta, successMeta } from './meta.js'
-import { queueName, taskName } from './options.js'
+import { type CeleryApp, queueName, taskName } from './options.js'
 import { restoreTags, visibleTags } from './restore.js'
 import { TAKE } from './scripts.js'
 import {
@@ -50,7 +48,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * `unacked`, and after the visibility timeout it runs again, here or on a Python worker).
  */
 export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly name: string }> {
-  readonly celery: Celery
+  readonly celery: CeleryApp
   readonly queues: readonly string[]
   readonly prefetch: number
   readonly #tasks = new Map<string, TaskHandler>()
@@ -58,7 +56,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
   readonly #restoreEveryMs: number
   readonly #visibilityMs: number
   readonly #ownsReader: boolean
-  #reader: RedisExpertClient | undefined
+  #reader: Client | undefined
   #loop: Promise<void> | null = null
   readonly #held = new Map<string, Held>()
   readonly #ready: Held[] = []
@@ -66,7 +64,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
   #wakeLoop: (() => void) | null = null
   #stats = { succeeded: 0, failed: 0, expired: 0, invalid: 0, restored: 0 }
 
-  constructor(celery: Celery, options: CeleryWorkerOptions = {}) {
+  constructor(celery: CeleryApp, options: CeleryWorkerOptions = {}) {
     const o = strictOptions('CeleryWorker options', options, CELERY_WORKER_OPTIONS)
     super(o as CeleryWorkerOptions)
     this.celery = celery
@@ -83,9 +81,9 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
       o.restoreEveryMs,
       Math.max(50, Math.min(10_000, Math.floor(this.#visibilityMs / 2))),
     )
-    if (o.reader !== undefined && typeof (o.reader as RedisExpertClient)?.call !== 'function')
+    if (o.reader !== undefined && typeof (o.reader as Client)?.call !== 'function')
       throw invalidArgument('reader must be a client from connect()')
-    this.#reader = o.reader as RedisExpertClient | undefined
+    this.#reader = o.reader as Client | undefined
     this.#ownsReader = o.reader === undefined
     if (o.tasks !== undefined) {
       if (typeof o.tasks !== 'object' || o.tasks === null)
@@ -104,7 +102,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
   }
 
   protected override async open(): Promise<void> {
-    this.#reader ??= await openSibling(this.celery.db, 'celery-worker-reader')
+    this.#reader ??= await this.celery.db.sibling('celery-worker-reader')
   }
 
   protected begin(): void {

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import type { Script } from '../atomic/script.js'
-import { connect } from '../client/index.js'
+import { connect } from '../connect.js'
 import { RedisExpertError } from '../errors.js'
 import { type AclFormat, generateAcl, renderAcl, renderNotes, setUserCommands } from '../report/acl/index.js'
 import { isScript } from '../report/python/index.js'

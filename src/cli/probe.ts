@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { connect } from '../client/index.js'
+import { connect } from '../connect.js'
 import {
   type ConnectionCliOptions,
   connectOptions,

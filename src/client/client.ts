@@ -1,7 +1,5 @@
 import { EventEmitter } from 'node:events'
 import { inspect } from 'node:util'
-import { Pipeline } from '../atomic/pipeline.js'
-import { runWatch, type Transaction, type WatchOptions } from '../atomic/watch.js'
 import {
   BATCH_OPTIONS,
   type BatchOptions,
@@ -15,7 +13,6 @@ import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import type { Guard, GuardEvent, GuardStats, UnsafeOptions, Violation } from '../guard/index.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
-import { type BindOptions, type BoundKeyspace, bindKeyspace } from '../ops/bind.js'
 import { argText, type CommandTable, firstKey, isReadonly } from './command-info.js'
 import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
@@ -32,6 +29,19 @@ import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import { openSubscriber, type SubscriberPort } from './subscriptions.js'
 import type { Topology } from './topology.js'
 import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
+
+/** How a client was opened, so that it can open a sibling: connect()'s own opener. */
+export type OpenClient = (options: ResolvedOptions) => Promise<Client>
+
+/** What `isolated()` lends: one dedicated connection whose commands the guard still checks. */
+export interface HeldConnection {
+  /** WATCH `keys` on this connection (the keys join the EXEC batch's guard check). */
+  watch(keys: readonly string[]): Promise<void>
+  /** One command, now, on this connection. */
+  call<T extends Reply = Reply>(command: Command): Promise<T>
+  /** MULTI … EXEC of `commands`; null when EXEC was aborted because a watched key changed. */
+  exec(commands: readonly Command[]): Promise<Reply[] | null>
+}
 
 export interface ClientEvents {
   ready: []
@@ -53,7 +63,7 @@ export interface ClientStats {
  * goes through `call` or `batch`: the one edge where the guard, the shared-connection rule,
  * timeouts and typed errors apply.
  */
-export class RedisExpertClient extends EventEmitter<ClientEvents> implements Executor {
+export class Client extends EventEmitter<ClientEvents> implements Executor {
   readonly mode: 'standalone' | 'cluster' | 'sentinel'
   readonly options: ResolvedOptions
   readonly #topology: Topology
@@ -63,11 +73,13 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   readonly #commands: CommandTable
   readonly #declarations = new Declarations()
   readonly #gate: GuardGate
+  readonly #open: OpenClient
   #closed = false
 
   /** Use `connect()`. */
-  constructor(topology: Topology, options: ResolvedOptions, commands: CommandTable) {
+  constructor(topology: Topology, options: ResolvedOptions, commands: CommandTable, open: OpenClient) {
     super()
+    this.#open = open
     this.#topology = topology
     this.options = options
     this.#commands = commands
@@ -288,57 +300,56 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
     return pipelineReplies(sends, commands, (error, command) => translateError(error, command, false))
   }
 
-  /** Commands sent together in one round trip (one per master on a Cluster); see Pipeline. */
-  pipeline(): Pipeline {
-    return new Pipeline(this, false)
-  }
-
   /**
-   * An optimistic transaction: WATCH `keys`, run `fn` (its reads see current values; its
-   * `tx.queue(...)` writes go into one MULTI/EXEC), retried with jittered backoff when a
-   * watched key changes, TX_CONFLICT after the last attempt. Keys share one slot on a Cluster.
-   * Runs on a dedicated connection (WATCH is per connection), returned to a pool after UNWATCH.
+   * Lends `fn` one dedicated connection, for state that lives on a connection (WATCH, then
+   * MULTI/EXEC): the guard checks every command sent on it, the WATCHed keys included with
+   * the EXEC batch as one atomic unit. The connection goes back to a pool after UNWATCH.
+   * `db.watch()` (atomic/watch.ts) is built on it.
    */
-  watch<T>(keys: readonly string[], fn: (tx: Transaction) => Promise<T>, options?: WatchOptions): Promise<T> {
-    return runWatch(
-      {
-        isolated: (firstKey, run) =>
-          this.#topology.dedicated(
-            firstKey,
-            (connection) =>
-              run({
-                send: (args: readonly (string | Buffer)[]) => connection.send(args),
-                exec: (commands: readonly (readonly (string | Buffer)[])[]) =>
-                  connection.transaction(commands),
-              }),
-            ['UNWATCH'],
-          ),
-        checkCommand: (command) => (this.#gate.active ? this.#gate.command(command) : command),
-        checkTransaction: (commands) =>
-          this.#gate.active ? this.#gate.batch(commands, true) : [...commands],
-        translate: (error, command) => translateError(error, command, false),
-        wire: wireArgs,
+  isolated<T>(firstKey: string | undefined, fn: (connection: HeldConnection) => Promise<T>): Promise<T> {
+    return this.#topology.dedicated(
+      firstKey,
+      (connection) => {
+        let watch: Command | undefined
+        const send = async (command: Command): Promise<Reply> => {
+          try {
+            return await connection.send(wireArgs(command))
+          } catch (error) {
+            throw translateError(error, command, false)
+          }
+        }
+        return fn({
+          watch: async (keys) => {
+            watch = ['WATCH', ...keys]
+            await send(watch)
+          },
+          call: <R extends Reply = Reply>(command: Command) =>
+            send(this.#gate.active ? this.#gate.command(command) : command) as Promise<R>,
+          exec: async (commands) => {
+            const unit = watch === undefined ? [...commands] : [watch, ...commands]
+            const checked = this.#gate.active ? this.#gate.batch(unit, true) : unit
+            if (watch !== undefined) checked.shift()
+            try {
+              return await connection.transaction(checked.map(wireArgs))
+            } catch (error) {
+              throw translateError(error, ['EXEC'], false)
+            }
+          },
+        })
       },
-      keys,
-      fn,
-      options,
+      ['UNWATCH'],
     )
   }
 
-  /** A MULTI/EXEC transaction: all or nothing, one round trip, every key in one slot. */
-  multi(): Pipeline {
-    return new Pipeline(this, true)
-  }
-
   /**
-   * The typed operations of a keyspace on this connection: `db.keyspace(shop).user({ id }).hget('name')`.
-   * Every write carries the entry's TTL in the same round trip.
+   * A second client to the same deployment with the same options (credentials, guard,
+   * keyspaces) under another client name: for loops that should not share this client's
+   * connections and pools (a worker's blocking reads, a stream consumer).
    */
-  keyspace<E extends EntryDeclarations>(
-    keyspace: Keyspace<string, E>,
-    options?: BindOptions,
-  ): BoundKeyspace<E> {
-    return bindKeyspace(this, keyspace, options)
+  sibling(clientName: string): Promise<this> {
+    if (typeof clientName !== 'string' || clientName === '')
+      return Promise.reject(invalidArgument('sibling: clientName must be a non-empty string'))
+    return this.#open({ ...this.options, clientName }) as Promise<this>
   }
 
   /** Makes a keyspace's declarations known to the guard (db.keyspace() does this itself). */
@@ -400,7 +411,7 @@ export class RedisExpertClient extends EventEmitter<ClientEvents> implements Exe
   scan(): AsyncGenerator<string>
   scan(options: ScanOptions = {}): AsyncGenerator<string | Buffer> {
     checkScanOptions(options)
-    return (async function* (db: RedisExpertClient) {
+    return (async function* (db: Client) {
       yield* scanNodes(await db.masters(), options)
     })(this)
   }

@@ -1,15 +1,16 @@
 import { RedisExpertError } from '../errors.js'
-import { RedisExpertClient } from './client.js'
+import type { Client, OpenClient } from './client.js'
 import { ClusterTopology } from './cluster.js'
-import { parseCommandTable } from './command-info.js'
-import { type ConnectOptions, describeTarget, type ResolvedOptions, resolveOptions } from './options.js'
+import { type CommandTable, parseCommandTable } from './command-info.js'
+import { describeTarget, type ResolvedOptions } from './options.js'
 import { SentinelTopology } from './sentinel.js'
 import { SingleServer } from './standalone.js'
 import type { Topology } from './topology.js'
 
 /**
  * Connecting: the topology the options describe, its first connection, the server's command
- * table and the first durability check — then a RedisExpertClient on it (client.ts).
+ * table and the first durability check — then a client on it, of the class the caller makes
+ * (the package's `connect()` in src/connect.ts makes a Client).
  */
 
 /** The deployment `options` describe, not yet connected. */
@@ -33,17 +34,19 @@ export function createTopology(options: ResolvedOptions): Topology {
   return new SentinelTopology(target, common)
 }
 
-/**
- * Connects to a standalone server (`url`), a Cluster (`cluster.rootNodes`) or a
- * Sentinel-managed master (`sentinel`). Resolves once connected; fails within
- * `connectTimeoutMs` with CONNECTION_FAILED (password redacted) otherwise.
- */
-export async function connect(options: ConnectOptions = {}): Promise<RedisExpertClient> {
-  return connectResolved(resolveOptions(options))
-}
+/** Makes the client once its topology is connected; `open` opens another one the same way (siblings). */
+export type ClientFactory<C extends Client> = (
+  topology: Topology,
+  options: ResolvedOptions,
+  commands: CommandTable,
+  open: OpenClient,
+) => C
 
-/** `connect()` with options already resolved (a sibling connection of an existing client). */
-export async function connectResolved(resolved: ResolvedOptions): Promise<RedisExpertClient> {
+/**
+ * Connects the deployment `resolved` describes and makes a client on it. Fails within
+ * `connectTimeoutMs` with CONNECTION_FAILED (password redacted) when it cannot.
+ */
+export async function openClient<C extends Client>(resolved: ResolvedOptions, make: ClientFactory<C>): Promise<C> {
   const topology = createTopology(resolved)
   try {
     await topology.connect()
@@ -59,7 +62,7 @@ export async function connectResolved(resolved: ResolvedOptions): Promise<RedisE
     const commands = parseCommandTable(
       master ? await master.send(['COMMAND'], false, resolved.commandTimeoutMs).catch(() => null) : null,
     )
-    const client = new RedisExpertClient(topology, resolved, commands)
+    const client = make(topology, resolved, commands, (options) => openClient(options, make))
     await client.checkDurability()
     return client
   } catch (error) {

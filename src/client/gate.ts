@@ -101,16 +101,29 @@ export class GuardGate implements GuardContext {
   }
 }
 
-/** EVAL, EVAL_RO, SCRIPT LOAD, FUNCTION LOAD: commands that carry a script's source (cheap test first). */
+/**
+ * EVAL, EVAL_RO, SCRIPT LOAD, FUNCTION LOAD: commands that carry a script's source; EVALSHA and
+ * EVALSHA_RO, whose SHA1 may name a defineScript script's (cheap test first).
+ */
 function carriesScript(command: GuardCommand): boolean {
   const name = command[0]
   if (
     typeof name !== 'string' ||
-    (name.length !== 4 && name.length !== 6 && name.length !== 7 && name.length !== 8)
+    name.length < 4 ||
+    name.length > 10 ||
+    name.length === 5 ||
+    name.length === 9
   )
     return false
   const upper = name.toUpperCase()
-  return upper === 'EVAL' || upper === 'EVAL_RO' || upper === 'SCRIPT' || upper === 'FUNCTION'
+  return (
+    upper === 'EVAL' ||
+    upper === 'EVAL_RO' ||
+    upper === 'EVALSHA' ||
+    upper === 'EVALSHA_RO' ||
+    upper === 'SCRIPT' ||
+    upper === 'FUNCTION'
+  )
 }
 
 /** The deployment a master belongs to, as far as durability cares. */

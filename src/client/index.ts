@@ -1,6 +1,5 @@
-export { type ClientEvents, RedisExpertClient } from './client.js'
+export { Client, type ClientEvents, type ClientStats, type HeldConnection } from './client.js'
 export { type CommandSpec, type CommandTable, commandKeys, parseCommandTable } from './command-info.js'
-export { connect } from './connect.js'
 export { NodeExecutor } from './node.js'
 export type { ConnectOptions, NodeAddress, ReconnectOptions } from './options.js'
 export { redactUrl } from './options.js'

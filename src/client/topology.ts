@@ -68,10 +68,3 @@ export interface NodeSender {
     timeoutMs: number,
   ): Promise<Reply[]>
 }
-
-/** A connection held by one WATCH transaction. */
-export interface IsolatedConnection {
-  send(args: readonly (string | Buffer)[]): Promise<Reply>
-  /** MULTI … EXEC; null when EXEC was aborted because a watched key changed. */
-  exec(commands: readonly (readonly (string | Buffer)[])[]): Promise<Reply[] | null>
-}

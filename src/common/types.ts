@@ -1,5 +1,4 @@
-import type { GuardCode, Violation } from '../guard/types.js'
-import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
+import type { GuardCode } from '../guard/types.js'
 
 /** An argument as sent on the wire. Numbers are formatted in decimal. */
 export type RedisArg = string | Buffer | number
@@ -65,11 +64,4 @@ export interface Executor {
    * On a Cluster every command of one batch must address the same slot.
    */
   batch(commands: readonly Command[], options?: BatchOptions): Promise<Reply[]>
-  /** Makes a keyspace's declarations known to the executor's guard (bounds, TTL policy, durability). */
-  declare?<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void
-  /**
-   * A whole read returned more items than the key's declared `maxItems`: the guard's mode decides
-   * (strict throws GUARD_UNBOUNDED, warn emits a `violation` event); counted in stats().guard.exceeded.
-   */
-  boundExceeded?(violation: Violation): void
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { keySlot } from '../common/slot.js'
 import { jitteredTtl } from '../common/ttl.js'
 import type { Command, Reply } from '../common/types.js'
@@ -51,7 +51,7 @@ export class KeyvStore extends EventEmitter {
   /** What Keyv reads: `dialect: 'redis'` enables its `iterator()`. */
   readonly opts: { dialect: 'redis'; url: string; [name: string]: unknown }
   readonly keyspace: Keyspace | null
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #entry: Entry
   readonly #ttlMs: number | null
   readonly #jitter: number
@@ -60,7 +60,7 @@ export class KeyvStore extends EventEmitter {
   #prefixFor: string | undefined | null = null
   #prefix = ''
 
-  constructor(db: RedisExpertClient, options?: KeyvStoreOptions) {
+  constructor(db: Client, options?: KeyvStoreOptions) {
     super()
     const o = strictOptions('createKeyvStore options', options, OPTIONS)
     this.#count = positiveInt('scanCount', o.scanCount, 500, 1000)
@@ -321,6 +321,6 @@ function checkEntry(entry: unknown): Entry {
   return entry as Entry
 }
 
-export function createKeyvStore(db: RedisExpertClient, options?: KeyvStoreOptions): KeyvStore {
+export function createKeyvStore(db: Client, options?: KeyvStoreOptions): KeyvStore {
   return new KeyvStore(db, options)
 }

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { defineKeyspace, type EntryDeclarations, type Keyspace } from '../keyspace/define.js'
 
@@ -26,7 +26,7 @@ export function structureKeyspace<const N extends string, const E extends EntryD
 }
 
 /** Makes the keyspace known to the client's guard; the client must be this toolkit's. */
-export function declareOn(db: RedisExpertClient, keyspace: Keyspace): void {
+export function declareOn(db: Client, keyspace: Keyspace): void {
   if (typeof db?.call !== 'function' || typeof db.declare !== 'function')
     throw invalidArgument('the first argument must be a client from connect()')
   try {

@@ -1,7 +1,4 @@
-import type { Codec } from '../../codec/index.js'
-import type { Reply } from '../../common/types.js'
-import { RedisExpertError } from '../../errors.js'
-import { DATA_FIELD } from './keyspace.js'
+import type { Reply } from '../common/types.js'
 
 /** One stream entry as Redis returns it: its id and its fields as a flat [field, value, ...] list. */
 export interface RawEntry {
@@ -33,21 +30,4 @@ export function parseReadGroup(reply: Reply): RawEntry[] {
 export function fieldOf(fields: readonly (string | Buffer)[], name: string): string | Buffer | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (text(fields[i]) === name) return fields[i + 1]
   return undefined
-}
-
-/** Decodes the message of an entry; DECODE_FAILED names the stream and the entry. */
-export function decodeEntry<T>(codec: Codec<T>, key: string, entry: RawEntry): T {
-  const data = fieldOf(entry.fields, DATA_FIELD)
-  if (data === undefined)
-    throw new RedisExpertError('DECODE_FAILED', `${key} entry ${entry.id} has no '${DATA_FIELD}' field`, {
-      details: { key, id: entry.id },
-    })
-  try {
-    return codec.decode(data)
-  } catch (error) {
-    throw new RedisExpertError('DECODE_FAILED', `${key} entry ${entry.id}: ${(error as Error).message}`, {
-      cause: error,
-      details: { key, id: entry.id, codec: codec.name },
-    })
-  }
 }

@@ -1,4 +1,3 @@
-import type { Executor } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
@@ -11,7 +10,7 @@ import {
 } from '../keyspace/define.js'
 import type { Fields, TypeDescriptor, TypeKind } from '../keyspace/types.js'
 import { BitmapHandle } from './bitmap.js'
-import type { KeyContext } from './context.js'
+import type { KeyContext, TypedExecutor } from './context.js'
 import { CounterHandle } from './counter.js'
 import { HashHandle } from './hash.js'
 import { HllHandle } from './hll.js'
@@ -93,7 +92,7 @@ const HANDLES: Readonly<Record<TypeKind, new (ctx: KeyContext) => KeyHandle>> = 
  * one per use.
  */
 export function bindKeyspace<E extends EntryDeclarations>(
-  executor: Executor,
+  executor: TypedExecutor,
   keyspace: Keyspace<string, E>,
   options: BindOptions = {},
 ): BoundKeyspace<E> {

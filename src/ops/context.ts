@@ -3,11 +3,27 @@ import type { Codec } from '../codec/types.js'
 import { jitteredTtl } from '../common/ttl.js'
 import type { CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
+import type { Violation } from '../guard/types.js'
 import type { EntryPolicy } from '../keyspace/declaration.js'
+import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
+
+/**
+ * What typed operations run on: any executor; a connected client also takes the keyspace's
+ * declarations for its guard and hears of whole reads beyond `maxItems`.
+ */
+export interface TypedExecutor extends Executor {
+  /** Makes a keyspace's declarations known to the executor's guard (bounds, TTL policy, durability). */
+  declare?<E extends EntryDeclarations>(keyspace: Keyspace<string, E>): void
+  /**
+   * A whole read returned more items than the key's declared `maxItems`: the guard's mode decides
+   * (strict throws GUARD_UNBOUNDED, warn emits a `violation` event); counted in stats().guard.exceeded.
+   */
+  boundExceeded?(violation: Violation): void
+}
 
 /** Everything an operation on one key needs. One per handle; handles are cheap. */
 export interface KeyContext {
-  readonly executor: Executor
+  readonly executor: TypedExecutor
   readonly policy: EntryPolicy
   readonly key: string
   /** Source of jitter; Math.random unless a test injects one. */

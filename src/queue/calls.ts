@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { json } from '../codec/index.js'
 import type { Command, RedisArg, Reply } from '../common/types.js'
 import { invalidArgument } from '../errors.js'
@@ -106,7 +106,7 @@ export function extendLines(keys: QueueKeys, leaseMs: number, held: readonly Tak
 
 /** job.updateProgress: one script, for the lease holder only; false when the lease is gone. */
 export async function recordProgress(
-  db: RedisExpertClient,
+  db: Client,
   keys: QueueKeys,
   taken: Taken,
   progress: unknown,

@@ -1,11 +1,10 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { json } from '../codec/index.js'
 import type { Reply } from '../common/types.js'
 import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { declareOn } from '../kit/keyspace.js'
-import { openSibling } from '../messaging/connection.js'
-import { parseReadGroup } from '../messaging/streams/entry.js'
+import { parseReadGroup } from '../kit/stream-entries.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 
@@ -75,7 +74,7 @@ const BLOCK_MARGIN_MS = 2000
 export class QueueEvents {
   readonly name: string
   readonly keys: QueueKeys
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #listener: (event: QueueEvent) => void | Promise<void>
   readonly #blockMs: number
   readonly #count: number
@@ -83,11 +82,11 @@ export class QueueEvents {
   readonly #keyspace: ReturnType<typeof openQueue>['keyspace']
   #lastId: string
   #state: 'new' | 'running' | 'closed' = 'new'
-  #reader: RedisExpertClient | null = null
+  #reader: Client | null = null
   #loop: Promise<void> = Promise.resolve()
 
   constructor(
-    db: RedisExpertClient,
+    db: Client,
     name: string,
     listener: (event: QueueEvent) => void | Promise<void>,
     options?: QueueEventsOptions,
@@ -122,7 +121,7 @@ export class QueueEvents {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw invalidArgument('start(): these events were already started')
     this.#state = 'running'
-    this.#reader = await openSibling(this.#db, 'queue-events')
+    this.#reader = await this.#db.sibling('queue-events')
     declareOn(this.#reader, this.#keyspace)
     if (this.#lastId === '$') {
       // Pin '$' to an id now, so that events between start() and the first read are not skipped.

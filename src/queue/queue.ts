@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { json } from '../codec/index.js'
 import type { Command, RedisArg, Reply } from '../common/types.js'
 import { identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
@@ -88,7 +88,7 @@ export interface QueueCounts {
 }
 
 /** Names the queue and its keys; shared by Queue and Worker. */
-export function openQueue(db: RedisExpertClient, name: string, namespace: unknown) {
+export function openQueue(db: Client, name: string, namespace: unknown) {
   const queue = identifier('queue', name)
   const keyspace = queueKeyspace(namespaceName('namespace', namespace, 'queue'))
   declareOn(db, keyspace)
@@ -99,7 +99,7 @@ export class Queue<T = unknown> {
   readonly name: string
   readonly keyspace: QueueKeyspace
   readonly keys: QueueKeys
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #defaults: JobOptions
   /** `defaultJobOptions` resolved once: the options of every add that passes none. */
   readonly #resolved: ResolvedJobOptions
@@ -108,7 +108,7 @@ export class Queue<T = unknown> {
   readonly #idPrefix = randomBytes(12).toString('base64url')
   #idSeq = 0
 
-  constructor(db: RedisExpertClient, name: string, options?: QueueOptions) {
+  constructor(db: Client, name: string, options?: QueueOptions) {
     if (typeof db?.call !== 'function') throw invalidArgument('new Queue: db must be a client from connect()')
     const o = strictOptions('Queue options', options, QUEUE_OPTIONS) as QueueOptions
     const opened = openQueue(db, name, o.namespace)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { CronExpressionParser } from 'cron-parser'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { type Duration, durationMs, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Taken } from './attempt.js'
@@ -102,14 +102,14 @@ export function occurrenceId(key: string, slot: number): string {
 }
 
 /** The server's clock, ms (slots are computed from it, never from this process's clock). */
-export async function serverNow(db: RedisExpertClient): Promise<number> {
+export async function serverNow(db: Client): Promise<number> {
   const [s, us] = (await db.call(['TIME'])) as [string, string]
   return Number(s) * 1000 + Math.floor(Number(us) / 1000)
 }
 
 /** The repeat script: 1 added, 0 already there, -1 schedule gone or replaced ('next'). */
 export async function scheduleOccurrence(
-  db: RedisExpertClient,
+  db: Client,
   keys: QueueKeys,
   key: string,
   spec: string,
@@ -137,7 +137,7 @@ export async function scheduleOccurrence(
   return Number(reply)
 }
 
-export async function unschedule(db: RedisExpertClient, keys: QueueKeys, key: string): Promise<boolean> {
+export async function unschedule(db: Client, keys: QueueKeys, key: string): Promise<boolean> {
   const reply = await UNREPEAT.run(
     db,
     { repeats: keys.repeats, delayed: keys.delayed, wait: keys.wait },
@@ -147,7 +147,7 @@ export async function unschedule(db: RedisExpertClient, keys: QueueKeys, key: st
 }
 
 /** Every schedule of the queue: HSCAN of the schedules hash (one round trip per 100 fields). */
-export async function listSchedules(db: RedisExpertClient, keys: QueueKeys): Promise<RepeatInfo[]> {
+export async function listSchedules(db: Client, keys: QueueKeys): Promise<RepeatInfo[]> {
   const specs = new Map<string, Spec>()
   const pending = new Map<string, string>()
   let cursor = '0'
@@ -185,7 +185,7 @@ export async function listSchedules(db: RedisExpertClient, keys: QueueKeys): Pro
  * retried, since a chain that misses its next link stops until the next queue.repeat() call.
  */
 export async function scheduleNext(
-  db: RedisExpertClient,
+  db: Client,
   keys: QueueKeys,
   taken: Taken,
   now: number,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
@@ -30,7 +30,7 @@ const BLOCK_MARGIN_MS = 2000
 export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; name: string }> {
   readonly name: string
   readonly keys: QueueKeys
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #handler: JobHandler<T, R>
   readonly #leaseMs: number
   readonly #pollMs: number
@@ -64,7 +64,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #revoke: string[] = []
   #confirm: string[] = []
 
-  constructor(db: RedisExpertClient, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
+  constructor(db: Client, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
     if (typeof db?.call !== 'function')
       throw invalidArgument('new Worker: db must be a client from connect()')
     if (typeof handler !== 'function') throw invalidArgument('new Worker: handler must be a function')

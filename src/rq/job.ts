@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { durationMs, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
@@ -61,11 +61,11 @@ const asText = (r: Reply | undefined): string | null => (r === null || r === und
  */
 export class RqJob<R = JsonValue> {
   readonly id: string
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #keys: RqKeys
 
   /** @internal */
-  constructor(db: RedisExpertClient, keys: RqKeys, id: string) {
+  constructor(db: Client, keys: RqKeys, id: string) {
     this.#db = db
     this.#keys = keys
     this.id = id

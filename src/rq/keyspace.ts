@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { RedisExpertError } from '../errors.js'
 import { t } from '../keyspace/types.js'
 import { declareOn, structureKeyspace } from '../kit/keyspace.js'
@@ -125,7 +125,7 @@ export type RqKeys = ReturnType<typeof rqKeys>
  * Declares RQ's keys on the client. Refuses a Cluster: RQ's keys of one job and queue hash to
  * different slots, and RQ itself only speaks to one server (standalone or behind Sentinel).
  */
-export function openRq(db: RedisExpertClient, what: string): RqKeyspace {
+export function openRq(db: Client, what: string): RqKeyspace {
   if (db?.mode === 'cluster')
     throw new RedisExpertError(
       'NOT_SUPPORTED',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import {
@@ -79,10 +79,10 @@ const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>({
 export class RqQueue {
   readonly name: string
   readonly keys: RqKeys
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #defaultTimeout: number
 
-  constructor(db: RedisExpertClient, name = 'default', options?: RqQueueOptions) {
+  constructor(db: Client, name = 'default', options?: RqQueueOptions) {
     if (typeof db?.call !== 'function')
       throw invalidArgument('new RqQueue: db must be a client from connect()')
     const o = strictOptions('RqQueue options', options, ['defaultTimeout']) as RqQueueOptions

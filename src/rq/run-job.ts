@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import {
   DEFAULT_FAILURE_TTL_S,
   failureEntry,
@@ -47,7 +47,7 @@ export async function withTimeout(
 
 /** The FINISH script: result in the results stream, FinishedJobRegistry, status finished. */
 export async function finishJob(
-  db: RedisExpertClient,
+  db: Client,
   job: Started,
   value: JsonValue | undefined,
   resultTtl: number,
@@ -74,7 +74,7 @@ export async function finishJob(
 
 /** The FAIL script: 'failed' (FailedJobRegistry), 'gone', or the retry it scheduled. */
 export async function failJob(
-  db: RedisExpertClient,
+  db: Client,
   job: Started,
   exc: string,
   failureTtl: number,
@@ -110,7 +110,7 @@ export async function failJob(
  * cannot name `rq:job:user:42`, so the job is failed through db.unsafe with RQ's raw key names.
  */
 export async function failOddJob(
-  db: RedisExpertClient,
+  db: Client,
   id: string,
   keys: RqKeys,
   message: string,

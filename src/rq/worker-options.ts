@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { optionNames } from '../common/validate.js'
 import type { WorkerCoreOptions } from '../kit/worker-core.js'
 import type { JsonValue } from './format.js'
@@ -44,7 +44,7 @@ export interface RqWorkerOptions extends WorkerCoreOptions<{ readonly id: string
    */
   readonly withScheduler?: boolean
   /** A connection for BLPOP; default: a second connection opened by start(), closed by close(). */
-  readonly blocking?: RedisExpertClient
+  readonly blocking?: Client
 }
 
 export interface RqWorkerStats {

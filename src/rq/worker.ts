@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { RedisExpertClient } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { durationMs, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
-import { openSibling } from '../messaging/connection.js'
 import {
   DEFAULT_FAILURE_TTL_S,
   DEFAULT_RESULT_TTL_S,
@@ -48,7 +47,7 @@ const SCHEDULER_INTERVAL_S = 1
 export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: string }> {
   readonly name: string
   readonly queues: readonly string[]
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #handlers: ReadonlyMap<string, RqHandler>
   readonly #keys: ReadonlyMap<string, RqKeys>
   readonly #byQueueKey: ReadonlyMap<string, string>
@@ -56,18 +55,18 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
   readonly #heartbeatMs: number
   readonly #resultTtl: number
   readonly #cleanupMs: number
-  readonly #givenBlocking: RedisExpertClient | undefined
+  readonly #givenBlocking: Client | undefined
   readonly #withScheduler: boolean
   readonly #token = `${hostname()}.${process.pid}.${randomBytes(6).toString('hex')}`
   readonly #running = new Map<string, Started>()
-  #blocking: RedisExpertClient | null = null
+  #blocking: Client | null = null
   #loop: Promise<void> = Promise.resolve()
   #stats = { finished: 0, failed: 0, retried: 0 }
   /** Scheduler passes run one after another, so that close() can release the locks last. */
   #scheduling: Promise<void> = Promise.resolve()
 
   constructor(
-    db: RedisExpertClient,
+    db: Client,
     queues: readonly string[],
     handlers: Readonly<Record<string, RqHandler>>,
     options?: RqWorkerOptions,
@@ -112,7 +111,7 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
 
   /** Opens the blocking connection, cleans the registries once (and runs a scheduler pass). */
   protected override async open(): Promise<void> {
-    this.#blocking = this.#givenBlocking ?? (await openSibling(this.#db, `rq-worker-${this.name}`))
+    this.#blocking = this.#givenBlocking ?? (await this.#db.sibling(`rq-worker-${this.name}`))
     openRq(this.#blocking, 'RqWorker')
     if (this.#cleanupMs > 0) await this.cleanup().catch((error: unknown) => this.reportError(error))
     if (this.#withScheduler) await this.#schedulePass()

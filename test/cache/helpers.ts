@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../src/client/index.js'
+import type { RedisExpertClient } from '../../src/connect.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 
 export { callsBetween, commandCalls } from '../support/commandstats.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from '../../src/cache/index.js'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { product, type ShopProduct, shop } from './fixtures/shop.js'
 import { measured } from './helpers.js'

@@ -1,6 +1,6 @@
 import { Celery, type CeleryWorker, TaskError } from 'redis-expert/celery'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { runPython } from '../support/python.js'
 import { fixtures } from './helpers.js'

@@ -1,7 +1,7 @@
 import { Celery, type CeleryWorker, DEAD_LETTER_PREFIX, encodeTask, SEP } from 'redis-expert/celery'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreTags, visibleTags } from '../../src/celery/restore.js'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import type { Command } from '../../src/common/types.js'
 import type { RedisExpertError } from '../../src/errors.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'

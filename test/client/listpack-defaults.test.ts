@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connect } from '../../src/client/index.js'
+import { connect } from '../../src/connect.js'
 import { DEFAULT_LISTPACK_LIMITS } from '../../src/keyspace/encoding.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { startRedis } from '../../src/testing/index.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineScript } from '../../src/atomic/script.js'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { GuardError } from '../../src/guard/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'

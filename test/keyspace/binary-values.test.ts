@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'

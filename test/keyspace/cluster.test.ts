@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keySlot } from '../../src/common/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'

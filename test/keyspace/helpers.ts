@@ -1,4 +1,5 @@
-import type { BatchOptions, CallOptions, Command, Executor, Reply } from '../../src/common/types.js'
+import type { BatchOptions, CallOptions, Command, Reply } from '../../src/common/types.js'
+import type { TypedExecutor } from '../../src/ops/context.js'
 import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
 
 export { callsBetween, commandCalls } from '../support/commandstats.js'
@@ -12,9 +13,9 @@ export function countCommands(commands: readonly string[]): Record<string, numbe
 }
 
 /** An executor that counts round trips: one per call(), one per batch(). */
-export class CountingExecutor implements Executor {
+export class CountingExecutor implements TypedExecutor {
   roundTrips = 0
-  constructor(private readonly inner: Executor) {}
+  constructor(private readonly inner: TypedExecutor) {}
   call<T extends Reply = Reply>(command: Command, options?: CallOptions): Promise<T> {
     this.roundTrips++
     return this.inner.call<T>(command, options)

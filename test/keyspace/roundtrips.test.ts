@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import {
   defineKeyspace,
   type EntryDeclaration,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { RedisExpertClient } from '../../src/client/index.js'
+import type { RedisExpertClient } from '../../src/connect.js'
 import type { Executor } from '../../src/common/types.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 

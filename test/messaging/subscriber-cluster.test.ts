@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseSlots } from '../../src/client/cluster-map.js'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import type { RawListener, SubscriberPort } from '../../src/client/subscriptions.js'
 import { keySlot } from '../../src/common/slot.js'
 import type { Reply } from '../../src/common/types.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import type { RawListener, SubscriberPort } from '../../src/client/subscriptions.js'
 import { createPubSub, defineChannels, message } from '../../src/messaging/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'

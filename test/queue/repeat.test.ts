@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { type ConnectOptions, connect, type RedisExpertClient } from '../../src/client/index.js'
+import { type ConnectOptions } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { nextSlot, occurrenceId } from '../../src/queue/repeat.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { RqQueue } from '../../src/rq/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { createActivity, createUniqueCounter, HLL_STANDARD_ERROR } from '../../src/structures/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf, commandsOf } from './helpers.js'

@@ -3,7 +3,7 @@ import { Cookie } from 'express-session'
 import { createClient } from 'redis'
 import ts from 'typescript'
 import { afterAll, expect, test } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { createSessionStore } from '../../src/structures/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import express from 'express'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import {
   createRateLimiter,
   type RateLimiter,

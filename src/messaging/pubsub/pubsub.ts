@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import { optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { KeyArgs, ParsedParams } from '../../keyspace/define.js'
@@ -71,7 +71,7 @@ const PUBSUB_OPTIONS = optionNames<PubSubOptions>({
 })
 
 export function createPubSub<const D extends ChannelDeclarations>(
-  db: RedisExpertClient,
+  db: Client,
   channels: Channels<string, D>,
   options?: PubSubOptions,
 ): PubSub<D> {

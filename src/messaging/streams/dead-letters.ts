@@ -1,7 +1,8 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import { declareOn } from '../../kit/keyspace.js'
 import { identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
-import { decodeEntry, fieldOf, parseEntries, text } from './entry.js'
+import { decodeEntry } from './decode.js'
+import { fieldOf, parseEntries, text } from '../../kit/stream-entries.js'
 import { streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'
 
@@ -35,7 +36,7 @@ const READ_DEAD_LETTERS_OPTIONS = optionNames<ReadDeadLettersOptions<unknown>>({
 
 /** The oldest dead letters (XRANGE .. COUNT, one round trip); `after` pages on from an id. */
 export async function readDeadLetters<T = unknown>(
-  db: RedisExpertClient,
+  db: Client,
   stream: string,
   options?: ReadDeadLettersOptions<T>,
 ): Promise<DeadLetter<T>[]> {

@@ -1,9 +1,9 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Command, RedisArg } from '../../common/types.js'
 import { durationMs, identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import { declareOn } from '../../kit/keyspace.js'
-import { text } from './entry.js'
+import { text } from '../../kit/stream-entries.js'
 import { DATA_FIELD, type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'
 
@@ -42,7 +42,7 @@ const PRODUCER_OPTIONS = optionNames<StreamProducerOptions<unknown>>({
 })
 
 export function createStreamProducer<T = unknown>(
-  db: RedisExpertClient,
+  db: Client,
   stream: string,
   options?: StreamProducerOptions<T>,
 ): StreamProducer<T> {

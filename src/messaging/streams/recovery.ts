@@ -1,8 +1,8 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
 import { runScript } from '../run-script.js'
-import { parseEntries, type RawEntry, text } from './entry.js'
+import { parseEntries, type RawEntry, text } from '../../kit/stream-entries.js'
 import { DEAD_LETTER, FAIL, PRUNE, RECLAIM } from './scripts.js'
 
 /** A failed entry's failure count lives this long after its last failure. */
@@ -10,7 +10,7 @@ const FAILURES_TTL_MS = 7 * 86_400_000
 
 /** The keys and names one consumer's recovery works on. */
 export interface RecoveryTarget {
-  readonly db: RedisExpertClient
+  readonly db: Client
   readonly key: string
   readonly deadKey: string
   readonly failuresKey: string

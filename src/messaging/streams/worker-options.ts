@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import { durationMs, identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
 import type { WorkerCoreOptions, WorkerState } from '../../kit/worker-core.js'
@@ -53,7 +53,7 @@ export interface StreamWorkerOptions<T> extends StreamCommonOptions<T>, WorkerCo
   /** Where a new group starts: `'0'` (default: the whole stream, nothing added before is skipped) or `'$'`. */
   readonly startId?: string
   /** The connection for blocking reads; default: a second connection opened by `start()`. */
-  readonly reader?: RedisExpertClient
+  readonly reader?: Client
 }
 
 export interface StreamWorkerStats {
@@ -123,7 +123,7 @@ export interface StreamSettings<T> extends ReturnType<typeof resolveCommon<T>> {
   readonly deadMaxLen: number
   readonly consumerIdleMs: number
   readonly startId: string
-  readonly reader: RedisExpertClient | undefined
+  readonly reader: Client | undefined
 }
 
 /** The worker's options checked (unknown keys refused) and resolved; the core's options apart. */

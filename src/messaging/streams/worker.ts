@@ -1,12 +1,12 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Reply } from '../../common/types.js'
 import { identifier } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { declareOn } from '../../kit/keyspace.js'
 import { WorkerCore, type WorkerCoreOptions } from '../../kit/worker-core.js'
-import { openSibling } from '../connection.js'
 import { AckBatcher } from './acks.js'
-import { decodeEntry, parseReadGroup, type RawEntry } from './entry.js'
+import { decodeEntry } from './decode.js'
+import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import {
   createGroup,
@@ -49,7 +49,7 @@ const RETRY_PASS_MARGIN_MS = 5
  * times or stalled more than maxStalls times. Starts on construction unless `autorun: false`.
  */
 export function createStreamWorker<T = unknown>(
-  db: RedisExpertClient,
+  db: Client,
   stream: string,
   handler: StreamHandler<T>,
   options: StreamWorkerOptions<T>,
@@ -67,13 +67,13 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   readonly group: string
   readonly consumer: string
   readonly keyspace: StreamKeyspace
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #s: StreamSettings<T>
   readonly #t: RecoveryTarget
   /** Ids being handled now: renewed so that no other consumer reclaims them while they run. */
   readonly #inFlight = new Set<string>()
   readonly #backlog: { entry: RawEntry; info: StreamEntryInfo }[] = []
-  #reader: RedisExpertClient | null = null
+  #reader: Client | null = null
   #ownReader = false
   #loop: Promise<void> = Promise.resolve()
   /** A recovery pass due sooner than the periodic one, for entries waiting out retryDelayMs. */
@@ -84,7 +84,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   readonly #acks = new AckBatcher((ids) => this.#db.call(['XACK', this.key, this.group, ...ids]))
 
   constructor(
-    db: RedisExpertClient,
+    db: Client,
     keyspace: StreamKeyspace,
     name: string,
     settings: StreamSettings<T>,
@@ -115,7 +115,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
     await createGroup(this.#t, this.#s.startId)
     if (this.#s.reader) this.#reader = this.#s.reader
     else {
-      this.#reader = await openSibling(this.#db, 'stream-reader')
+      this.#reader = await this.#db.sibling('stream-reader')
       this.#ownReader = true
     }
     declareOn(this.#reader, this.keyspace)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import {
   type Duration,
   durationMs,
@@ -78,7 +78,7 @@ const ACTIVITY_OPTIONS = optionNames<ActivityOptions>({
   clock: true,
 })
 
-export function createActivity(db: RedisExpertClient, options: ActivityOptions): Activity {
+export function createActivity(db: Client, options: ActivityOptions): Activity {
   const o = strictOptions('createActivity options', options, ACTIVITY_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })

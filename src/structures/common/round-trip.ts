@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Command, Reply } from '../../common/types.js'
 
 /**
@@ -6,7 +6,7 @@ import type { Command, Reply } from '../../common/types.js'
  * pipeline on a standalone server; on a Cluster, where one batch must stay in one slot, the
  * commands go out at once and are awaited together (same latency, one command each).
  */
-export async function together(db: RedisExpertClient, commands: readonly Command[]): Promise<Reply[]> {
+export async function together(db: Client, commands: readonly Command[]): Promise<Reply[]> {
   if (commands.length === 0) return []
   if (commands.length === 1) return [await db.call(commands[0]!)]
   if (db.mode === 'standalone') return db.batch(commands)

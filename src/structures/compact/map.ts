@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import { type Codec, type CodecName, resolveCodec } from '../../codec/index.js'
 import { keySlot } from '../../common/slot.js'
 import type { Command, Reply } from '../../common/types.js'
@@ -80,7 +80,7 @@ const COMPACT_MAP_OPTIONS = optionNames<CompactMapOptions>({
 })
 
 export function createCompactMap<V = string>(
-  db: RedisExpertClient,
+  db: Client,
   options: CompactMapOptions,
 ): CompactMap<V> {
   const o = strictOptions('createCompactMap options', options, COMPACT_MAP_OPTIONS)

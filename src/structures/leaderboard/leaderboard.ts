@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Command, Reply } from '../../common/types.js'
 import { namespaceName, oneOf, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
@@ -92,7 +92,7 @@ const LEADERBOARD_OPTIONS = optionNames<LeaderboardOptions>({
   clock: true,
 })
 
-export function createLeaderboard(db: RedisExpertClient, options: LeaderboardOptions): Leaderboard {
+export function createLeaderboard(db: Client, options: LeaderboardOptions): Leaderboard {
   const o = strictOptions('createLeaderboard options', options, LEADERBOARD_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import {
   type Duration,
   durationMs,
@@ -63,7 +63,7 @@ export interface Lock {
 /** Every option of LockOptions: anything else is refused, naming the closest. */
 const LOCK_OPTIONS = optionNames<LockOptions>({ namespace: true, leaseMs: true, retryDelayMs: true })
 
-export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
+export function createLock(db: Client, options?: LockOptions): Lock {
   const o = strictOptions('createLock options', options, LOCK_OPTIONS)
   const namespace = namespaceName('namespace', o.namespace, 'lock')
   const defaultLeaseMs = durationMs('leaseMs', o.leaseMs, 10_000)
@@ -157,7 +157,7 @@ export function createLock(db: RedisExpertClient, options?: LockOptions): Lock {
 
 /** `withLock(db, 'nightly-report', async (lease) => ...)` on the default `lock` namespace. */
 export function withLock<T>(
-  db: RedisExpertClient,
+  db: Client,
   name: string,
   fn: (lease: LockLease) => Promise<T> | T,
   options?: WithLeaseOptions,

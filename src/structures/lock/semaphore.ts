@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import {
   type Duration,
   durationMs,
@@ -60,7 +60,7 @@ const SEMAPHORE_OPTIONS = optionNames<SemaphoreOptions>({
   clock: true,
 })
 
-export function createSemaphore(db: RedisExpertClient, options: SemaphoreOptions): Semaphore {
+export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphore {
   const o = strictOptions('createSemaphore options', options, SEMAPHORE_OPTIONS)
   const limit = positiveInt('limit', o.limit, undefined, 1000)
   const namespace = namespaceName('namespace', o.namespace, 'sem')

@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import {
   type Duration,
   durationMs,
@@ -65,7 +65,7 @@ const LIMITER_OPTIONS = optionNames<RateLimiterOptions>({
   clock: true,
 })
 
-export function createRateLimiter(db: RedisExpertClient, options: RateLimiterOptions): RateLimiter {
+export function createRateLimiter(db: Client, options: RateLimiterOptions): RateLimiter {
   const o = strictOptions('createRateLimiter options', options, LIMITER_OPTIONS)
   const algorithm = oneOf('algorithm', o.algorithm ?? '', ALGORITHMS, 'fixed-window')
   const limit = positiveInt('limit', o.limit, undefined, 1_000_000_000)

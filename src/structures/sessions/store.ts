@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import { json } from '../../codec/index.js'
 import type { Command, Reply } from '../../common/types.js'
 import { identifier, strictOptions } from '../../common/validate.js'
@@ -50,11 +50,11 @@ export class RedisSessionStore extends EventEmitter {
   /** The keyspace the sessions live in; `keyspaces` has every keyspace the store declares. */
   readonly keyspace: Keyspace
   readonly keyspaces: readonly Keyspace[]
-  readonly #db: RedisExpertClient
+  readonly #db: Client
   readonly #o: ResolvedSessionOptions
   readonly #layout: SessionLayout
 
-  constructor(db: RedisExpertClient, options?: SessionStoreOptions) {
+  constructor(db: Client, options?: SessionStoreOptions) {
     super()
     this.#o = resolveSessionOptions(options)
     this.#layout = new SessionLayout(this.#o.layout, this.#o.ttlMs, this.#o.graceMs, this.#o.maxPerUser)
@@ -517,6 +517,6 @@ function checkSession(session: unknown): asserts session is SessionData {
     throw invalidArgument('a session must be an object')
 }
 
-export function createSessionStore(db: RedisExpertClient, options?: SessionStoreOptions): RedisSessionStore {
+export function createSessionStore(db: Client, options?: SessionStoreOptions): RedisSessionStore {
   return new RedisSessionStore(db, options)
 }

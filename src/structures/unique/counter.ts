@@ -1,4 +1,4 @@
-import type { RedisExpertClient } from '../../client/client.js'
+import type { Client } from '../../client/client.js'
 import type { Command } from '../../common/types.js'
 import {
   type Duration,
@@ -66,7 +66,7 @@ const UNIQUE_OPTIONS = optionNames<UniqueCounterOptions>({
   clock: true,
 })
 
-export function createUniqueCounter(db: RedisExpertClient, options: UniqueCounterOptions): UniqueCounter {
+export function createUniqueCounter(db: Client, options: UniqueCounterOptions): UniqueCounter {
   const o = strictOptions('createUniqueCounter options', options, UNIQUE_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect } from '../../../src/client/index.js'
+import { connect } from '../../../src/connect.js'
 import { RedisExpertError } from '../../../src/errors.js'
 import { defineKeyspace, t } from '../../../src/keyspace/index.js'
 import { parsePattern } from '../../../src/keyspace/pattern.js'

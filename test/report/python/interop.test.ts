@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../../src/connect.js'
 import { bindKeyspace } from '../../../src/ops/index.js'
 import { type RedisServer, startRedis } from '../../../src/testing/index.js'
 import { every } from './fixtures/every.js'
