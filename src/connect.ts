@@ -36,7 +36,10 @@ export class RedisExpertClient extends Client {
    * The typed operations of a keyspace on this connection: `db.keyspace(shop).user({ id }).hget('name')`.
    * Every write carries the entry's TTL in the same round trip.
    */
-  keyspace<E extends EntryDeclarations>(keyspace: Keyspace<string, E>, options?: BindOptions): BoundKeyspace<E> {
+  keyspace<E extends EntryDeclarations>(
+    keyspace: Keyspace<string, E>,
+    options?: BindOptions,
+  ): BoundKeyspace<E> {
     return bindKeyspace(this, keyspace, options)
   }
 }
@@ -46,7 +49,7 @@ export class RedisExpertClient extends Client {
  * Sentinel-managed master (`sentinel`). Resolves once connected; fails within
  * `connectTimeoutMs` with CONNECTION_FAILED (password redacted) otherwise.
  */
-export function connect(options: ConnectOptions = {}): Promise<RedisExpertClient> {
+export async function connect(options: ConnectOptions = {}): Promise<RedisExpertClient> {
   return openClient(
     resolveOptions(options),
     (topology, resolved, commands, open) => new RedisExpertClient(topology, resolved, commands, open),

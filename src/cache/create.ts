@@ -25,8 +25,7 @@ export async function createCache<D extends EntryDeclaration>(
   entry: Entry<D>,
   options?: CacheOptions,
 ): Promise<Cache<D>> {
-  if (!(db instanceof Client))
-    throw invalidArgument('createCache: db must be a client from connect()')
+  if (!(db instanceof Client)) throw invalidArgument('createCache: db must be a client from connect()')
   checkEntry(entry)
   const resolved = resolveCacheOptions(entry.policy, options)
   const keys = cacheKeys(entry, {

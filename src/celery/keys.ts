@@ -65,9 +65,6 @@ export function celeryBatch(
 }
 
 /** Runs `fn` (a script run, typically) with the hard stops lifted for the reason above. */
-export function celeryUnsafe<T>(
-  db: Client,
-  fn: (db: Client) => Promise<T>,
-): Promise<T> {
+export function celeryUnsafe<T>(db: Client, fn: (db: Client) => Promise<T>): Promise<T> {
   return db.unsafe({ reason: GUARD_REASON }, fn)
 }

@@ -65,10 +65,7 @@ export async function restoreTags(db: Client, tags: readonly string[]): Promise<
   return restored
 }
 
-async function targetOf(
-  db: Client,
-  value: string,
-): Promise<{ queue: string; message: string } | null> {
+async function targetOf(db: Client, value: string): Promise<{ queue: string; message: string } | null> {
   let parsed: unknown
   try {
     parsed = JSON.parse(value)

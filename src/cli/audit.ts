@@ -17,7 +17,7 @@ import {
   type ReportFormat,
   renderReport,
 } from '../audit/index.js'
-import { type ConnectOptions } from '../client/index.js'
+import type { ConnectOptions } from '../client/index.js'
 import { connect } from '../connect.js'
 import { RedisExpertError } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'

@@ -46,7 +46,10 @@ export type ClientFactory<C extends Client> = (
  * Connects the deployment `resolved` describes and makes a client on it. Fails within
  * `connectTimeoutMs` with CONNECTION_FAILED (password redacted) when it cannot.
  */
-export async function openClient<C extends Client>(resolved: ResolvedOptions, make: ClientFactory<C>): Promise<C> {
+export async function openClient<C extends Client>(
+  resolved: ResolvedOptions,
+  make: ClientFactory<C>,
+): Promise<C> {
   const topology = createTopology(resolved)
   try {
     await topology.connect()

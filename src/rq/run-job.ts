@@ -109,12 +109,7 @@ export async function failJob(
  * Python may enqueue ids with characters a key parameter escapes (`user:42`): the keyspace
  * cannot name `rq:job:user:42`, so the job is failed through db.unsafe with RQ's raw key names.
  */
-export async function failOddJob(
-  db: Client,
-  id: string,
-  keys: RqKeys,
-  message: string,
-): Promise<void> {
+export async function failOddJob(db: Client, id: string, keys: RqKeys, message: string): Promise<void> {
   const rawJob = `${keys.jobPrefix}${id}`
   await db.unsafe({ reason: 'fail an RQ job whose id the rq keyspace cannot express' }, (raw) =>
     runScript(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, type CacheStatus, createCache } from '../../src/cache/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keySlot } from '../../src/common/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 import { CacheProcess } from './fixtures/processes.js'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Celery } from '../../src/celery/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { closestName, strictOptions } from '../../src/common/validate.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { createStreamProducer, createStreamWorker } from '../../src/messaging/index.js'
 import { Queue, QueueEvents, Worker } from '../../src/queue/index.js'

@@ -73,6 +73,7 @@ const CASES: Readonly<Record<keyof typeof ENTRY_POINTS, Readonly<Record<string, 
       () => root.connect({ url: server.url, commandTimeout: 5 } as never),
     ],
     RedisExpertClient: INTERNAL,
+    Client: INTERNAL,
     NodeExecutor: INTERNAL,
     Pipeline: INTERNAL,
     Guard: [

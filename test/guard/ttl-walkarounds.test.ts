@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { MAX_TTL_MS } from '../../src/common/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { checkBatch, checkCommand, type GuardCommand, type KeyPolicy } from '../../src/guard/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'

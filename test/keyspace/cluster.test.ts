@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keySlot } from '../../src/common/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
 import { type RedisCluster, startCluster } from '../../src/testing/index.js'

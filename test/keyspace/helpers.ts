@@ -1,6 +1,6 @@
 import type { BatchOptions, CallOptions, Command, Reply } from '../../src/common/types.js'
-import type { TypedExecutor } from '../../src/ops/context.js'
 import type { EntryDeclarations, Keyspace } from '../../src/keyspace/define.js'
+import type { TypedExecutor } from '../../src/ops/context.js'
 
 export { callsBetween, commandCalls } from '../support/commandstats.js'
 export { codeOf } from '../support/errors.js'

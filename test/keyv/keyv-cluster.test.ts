@@ -3,8 +3,8 @@ import { createCache } from 'cache-manager'
 import Keyv from 'keyv'
 import * as test from 'vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keySlot } from '../../src/common/slot.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { createKeyvStore } from '../../src/keyv/index.js'
 import {
   type RedisCluster,

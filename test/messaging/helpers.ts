@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { RedisExpertClient } from '../../src/connect.js'
 import type { Executor } from '../../src/common/types.js'
+import type { RedisExpertClient } from '../../src/connect.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 
 export { commandsOf } from '../support/commandstats.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import type { RawListener, SubscriberPort } from '../../src/client/subscriptions.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { createPubSub, defineChannels, message } from '../../src/messaging/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf, sleep, waitFor } from './helpers.js'

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { parseReadGroup } from '../../src/kit/stream-entries.js'
 import { Slots } from '../../src/kit/worker-core.js'
 import { Inbox } from '../../src/messaging/pubsub/inbox.js'
 import { AckBatcher } from '../../src/messaging/streams/acks.js'
-import { parseReadGroup } from '../../src/kit/stream-entries.js'
 
 describe('Inbox (pure)', () => {
   it('drop-oldest keeps the newest `limit` waiting, in order, and counts drops', async () => {

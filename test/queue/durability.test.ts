@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keySlot } from '../../src/common/slot.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import {
   type RedisCluster,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ConnectOptions } from '../../src/client/index.js'
+import type { ConnectOptions } from '../../src/client/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { type Job, Queue, type QueueEvent, QueueEvents, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { type ConnectOptions } from '../../src/client/index.js'
+import type { ConnectOptions } from '../../src/client/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { nextSlot, occurrenceId } from '../../src/queue/repeat.js'

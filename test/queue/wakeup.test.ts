@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { type ConnectOptions } from '../../src/client/index.js'
+import type { ConnectOptions } from '../../src/client/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'

@@ -1,8 +1,8 @@
 import type { Client } from '../../client/client.js'
-import { declareOn } from '../../kit/keyspace.js'
 import { identifier, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
-import { decodeEntry } from './decode.js'
+import { declareOn } from '../../kit/keyspace.js'
 import { fieldOf, parseEntries, text } from '../../kit/stream-entries.js'
+import { decodeEntry } from './decode.js'
 import { streamKeyspace } from './keyspace.js'
 import { resolveCommon, type StreamCommonOptions } from './options.js'
 

@@ -1,8 +1,8 @@
 import type { Client } from '../../client/client.js'
 import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
-import { runScript } from '../run-script.js'
 import { parseEntries, type RawEntry, text } from '../../kit/stream-entries.js'
+import { runScript } from '../run-script.js'
 import { DEAD_LETTER, FAIL, PRUNE, RECLAIM } from './scripts.js'
 
 /** A failed entry's failure count lives this long after its last failure. */

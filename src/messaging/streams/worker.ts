@@ -3,10 +3,10 @@ import type { Reply } from '../../common/types.js'
 import { identifier } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { declareOn } from '../../kit/keyspace.js'
+import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { WorkerCore, type WorkerCoreOptions } from '../../kit/worker-core.js'
 import { AckBatcher } from './acks.js'
 import { decodeEntry } from './decode.js'
-import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import {
   createGroup,

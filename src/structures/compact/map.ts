@@ -79,10 +79,7 @@ const COMPACT_MAP_OPTIONS = optionNames<CompactMapOptions>({
   codec: true,
 })
 
-export function createCompactMap<V = string>(
-  db: Client,
-  options: CompactMapOptions,
-): CompactMap<V> {
+export function createCompactMap<V = string>(db: Client, options: CompactMapOptions): CompactMap<V> {
   const o = strictOptions('createCompactMap options', options, COMPACT_MAP_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))
     throw invalidArgument('name must be 1–100 letters, digits, - . _ ~', { name: o.name })
