@@ -23,6 +23,13 @@ export interface ScriptSpec<K extends string, A extends string> {
   readonly args: readonly A[]
   /** Runs with EVALSHA_RO (Redis 7+): allowed on replicas and in read-only ACLs. */
   readonly readonly?: boolean
+  /**
+   * Why the script's computed command names are safe (`redis.call(name, ...)` where `name` comes
+   * from a fixed list in the script, say). The strict guard reads every script's source and
+   * refuses (GUARD_SCRIPT) one whose command names it cannot read, unless it says this; the
+   * commands it does name literally are held to the hard stops either way (KEYS, FLUSHALL, ...).
+   */
+  readonly reviewed?: string
 }
 
 export interface Script<K extends string = string, A extends string = string> {
@@ -31,6 +38,8 @@ export interface Script<K extends string = string, A extends string = string> {
   readonly source: string
   readonly keys: readonly K[]
   readonly args: readonly A[]
+  /** The reason given with `reviewed`, or null. */
+  readonly reviewed: string | null
   /** The EVALSHA command line for these keys and arguments (for pipelines and MULTI). */
   command(keys: Readonly<Record<K, string>>, args: Readonly<Record<A, RedisArg>>): Command
   /**
@@ -49,14 +58,17 @@ export function defineScript<const K extends string, const A extends string>(
   spec: ScriptSpec<K, A>,
 ): Script<K, A> {
   const name = checkName(spec?.name)
-  strictOptions(`defineScript '${name}'`, spec, ['name', 'file', 'keys', 'args', 'readonly'])
+  strictOptions(`defineScript '${name}'`, spec, ['name', 'file', 'keys', 'args', 'readonly', 'reviewed'])
+  if (spec.reviewed !== undefined && (typeof spec.reviewed !== 'string' || spec.reviewed.trim() === ''))
+    throw invalid(name, 'reviewed is the reason its computed command names are safe, a non-empty string')
+  const reviewed = spec.reviewed?.trim() ?? null
   const keys = checkNames(spec.keys, 'keys', name)
   const args = checkNames(spec.args, 'args', name)
   const source = readSource(spec.file, name)
   checkHeader(source, name, keys.length, args.length)
-  // Declared, so reviewed: the guard does not read it again when it travels as EVAL (guard/scripts.ts).
-  registerScriptSource(source)
   const sha = createHash('sha1').update(source).digest('hex')
+  // The guard reads it whether it travels as EVALSHA or EVAL (guard/scripts.ts).
+  registerScriptSource(source, { name, sha, reviewed })
   const evalsha = spec.readonly ? 'EVALSHA_RO' : 'EVALSHA'
   const evalSource = spec.readonly ? 'EVAL_RO' : 'EVAL'
 
@@ -78,6 +90,7 @@ export function defineScript<const K extends string, const A extends string>(
     source,
     keys,
     args,
+    reviewed,
     command: (k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => line(evalsha, sha, k, a),
     async run<T extends Reply = Reply>(
       db: Executor,

@@ -7,6 +7,7 @@ export const INSPECT_SCRIPT = defineScript({
   keys: [],
   args: ['samples', 'memory', 'encoding'],
   readonly: true,
+  reviewed: 'its computed names come from its SIZE table only: STRLEN, HLEN, LLEN, SCARD, ZCARD, XLEN (O(1))',
 })
 
 /** The script's source as the audit connection sends it: its UTF-8 bytes, one char per byte. */

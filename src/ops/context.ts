@@ -102,6 +102,8 @@ const typedWrite = defineScript({
   file: new URL('./write.lua', import.meta.url),
   keys: ['key'],
   args: ['ttlMs', 'count'],
+  reviewed:
+    'runs only the typed write commands of its SUM/LAST/ANY/SINGLE tables (HSET, RPUSH, ZADD, PFADD, ...), checked before the first one runs',
 })
 
 /** EVALSHA/EVAL of write.lua: each command as its argument count, its name and its arguments. */

@@ -33,6 +33,8 @@ export const TAKE = defineScript({
     'confirm',
     'finished',
   ],
+  reviewed:
+    'inSlices(command, ...) is called with literal names only (ZREM, HDEL, ZADD, RPUSH, ...), never a name from ARGV',
 })
 /** Per finished attempt after the named arguments: id, token, outcome, value, jitter (0–1). */
 export const FINISH_GROUP = 5
