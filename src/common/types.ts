@@ -1,4 +1,4 @@
-import type { GuardCode } from '../guard/types.js'
+import type { GuardCode } from '../errors.js'
 
 /** An argument as sent on the wire. Numbers are formatted in decimal. */
 export type RedisArg = string | Buffer | number
