@@ -486,7 +486,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
   async probe(): Promise<ServerProbe> {
     const masters = await Promise.all(
       (await this.masters()).map(async (node) => {
-        const [info, config] = await Promise.all([
+        const [info, config, modules] = await Promise.all([
           // INFO too may be forbidden or renamed: the probe then says so (infoReadable: false)
           // instead of failing connect() and everything built on it (the audit).
           node.call(['INFO']).then(String, (error: unknown) => {
@@ -495,8 +495,10 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
           }),
           // CONFIG may be forbidden by ACL (NOPERM) or renamed away (unknown command): fall back to INFO.
           node.call(['CONFIG', 'GET', '*']).catch(() => null),
+          // MODULE LIST likewise (MODULE is @admin): INFO's modules section then names them.
+          node.call(['MODULE', 'LIST']).catch(() => null),
         ])
-        return buildNodeProbe(node.address, { info, config })
+        return buildNodeProbe(node.address, { info, config, modules })
       }),
     )
     const [first] = masters

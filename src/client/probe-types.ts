@@ -15,7 +15,11 @@ export interface NodeProbe {
   readonly server: 'redis' | 'valkey'
   /** The server's own version: `redis_version`, or on Valkey `valkey_version` (its `redis_version` stays 7.2.4). */
   readonly version: string
-  readonly modules: readonly { readonly name: string; readonly version: number }[]
+  /**
+   * Loaded modules (`ft` for RediSearch 1.x, `search` for 2.x): from MODULE LIST, with the file
+   * each was loaded from; from INFO's modules section, without it, where MODULE LIST is refused.
+   */
+  readonly modules: readonly { readonly name: string; readonly version: number; readonly path?: string }[]
   readonly persistence: PersistenceInfo
   /** Bytes; 0 means no limit. */
   readonly maxmemory: number

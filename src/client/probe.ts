@@ -41,6 +41,29 @@ export function parseModules(info: Map<string, string>): { name: string; version
   return modules
 }
 
+/**
+ * A `MODULE LIST` reply (RESP2: one flat `name, ft, ver, 10200, path, /…/redisearch.so, args, […]`
+ * array per module) → name, version and the file it was loaded from; null for anything else.
+ */
+export function parseModuleList(reply: Reply): { name: string; version: number; path?: string }[] | null {
+  if (!Array.isArray(reply)) return null
+  const modules: { name: string; version: number; path?: string }[] = []
+  for (const entry of reply) {
+    if (!Array.isArray(entry)) return null
+    const fields = new Map<string, Reply>()
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1] as Reply)
+    const name = fields.get('name')
+    if (name === undefined || name === null) return null
+    const path = fields.get('path')
+    modules.push({
+      name: String(name),
+      version: Number(fields.get('ver') ?? 0),
+      ...(typeof path === 'string' || Buffer.isBuffer(path) ? { path: String(path) } : {}),
+    })
+  }
+  return modules
+}
+
 /** Reads a limit under its Redis 7 name, falling back to the Redis 6 (ziplist) name. */
 function limit(config: Map<string, string>, name: string, legacy: string | null, fallback: number): number {
   const value = config.get(name) ?? (legacy ? config.get(legacy) : undefined)
@@ -68,6 +91,11 @@ export interface ProbeReplies {
   readonly info: string | null
   /** The CONFIG GET reply, or null when CONFIG was refused or renamed. */
   readonly config: Reply | null
+  /**
+   * The MODULE LIST reply, or null (or absent) when it was refused (ACL: MODULE is `@admin`) or
+   * renamed: the modules then come from INFO's modules section, without their paths.
+   */
+  readonly modules?: Reply | null
 }
 
 /**
@@ -95,7 +123,7 @@ export function buildNodeProbe(address: string, replies: ProbeReplies): NodeProb
   return {
     address,
     ...serverIdentity(info),
-    modules: parseModules(info),
+    modules: parseModuleList(replies.modules ?? null) ?? parseModules(info),
     persistence,
     maxmemory: Number(config?.get('maxmemory') ?? info.get('maxmemory') ?? 0),
     maxmemoryPolicy: config?.get('maxmemory-policy') ?? info.get('maxmemory_policy') ?? 'unknown',

@@ -267,10 +267,24 @@ function userPlan(
     grant(command.toLowerCase(), 'named in the access declaration')
     if (useSelectors)
       for (const selector of selectors) onEntry(selector, command, 'named in the access declaration')
-    if (command.includes('.'))
+    if (command.includes('.')) {
       notes.push(
         `${command}: a module command has no ACL category on Redis 7.0, so it is named; its keys still go through the key patterns`,
       )
+      // Measured on 7.0 with RediSearch 1.2: a module command declared with the legacy first/last/step
+      // key positions gets the key flags "RW access update" (COMMAND INFO), so %R~ refuses it (NOPERM)
+      // even for FT.SEARCH. Its entries' patterns become ~; the commands granted still decide what runs.
+      const narrowed = selectors.filter((s) => s.permission !== '~').map((s) => s.entry)
+      for (const selector of selectors) selector.permission = '~'
+      for (const k of keys.values()) {
+        k.read = true
+        k.write = true
+      }
+      if (narrowed.length > 0)
+        notes.push(
+          `${command}: Redis 7.0 flags a module command's keys read-write (RW in COMMAND INFO), which %R~/%W~ refuse: ${narrowed.join(', ')} get ~ (only the commands granted run there)`,
+        )
+    }
   }
 
   if (!useSelectors) notes.push(...spillNotes(granted))
