@@ -1,4 +1,17 @@
+import type { ResolvedSessionOptions } from './options.js'
 import type { SessionData } from './types.js'
+
+/**
+ * The TTL in ms a save or touch gives the session. connect-redis's `ttl` function, when given,
+ * decides (it overrides the cookie there too); otherwise the cookie does. ≤ 0: already expired,
+ * and the caller destroys the session instead of writing it.
+ */
+export function ttlFor(
+  options: Pick<ResolvedSessionOptions, 'ttlOf' | 'ttlMs'>,
+  session: SessionData,
+): number {
+  return options.ttlOf ? options.ttlOf(session) : sessionTtl(session, options.ttlMs)
+}
 
 /**
  * The session's TTL in ms: until the cookie expires (sliding: every save and touch moves it),

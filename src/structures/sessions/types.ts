@@ -1,3 +1,5 @@
+import { invalidArgument } from '../../errors.js'
+
 /** The cookie part of a session, as express-session and @fastify/session store it. */
 export interface SessionCookie {
   readonly expires?: Date | string | null
@@ -13,3 +15,9 @@ export interface SessionData {
 }
 
 export type Callback<T> = (error: unknown, value?: T) => void
+
+/** Any object a framework hands over (its own Session class) is a session; anything else is a bug. */
+export function checkSession(session: unknown): asserts session is SessionData {
+  if (typeof session !== 'object' || session === null || Array.isArray(session))
+    throw invalidArgument('a session must be an object')
+}
