@@ -36,12 +36,13 @@ export class Declarations {
       const found = keyspace.parse(key)
       if (!found) continue
       const entry = keyspace.entries.find((e) => e.name === found.entry)
-      if (entry) return this.#policyFor(entry.policy)
+      if (entry) return this.policyFor(entry.policy)
     }
     return undefined
   }
 
-  #policyFor(entry: EntryPolicy): KeyPolicy {
+  /** The guard's view of one entry's policy (one object per entry, reused). */
+  policyFor(entry: EntryPolicy): KeyPolicy {
     let policy = this.#policies.get(entry)
     if (!policy) {
       policy = {

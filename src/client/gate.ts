@@ -1,3 +1,4 @@
+import type { Command } from '../common/types.js'
 import { invalidArgument } from '../errors.js'
 import {
   type DurabilityGap,
@@ -10,6 +11,7 @@ import {
 import { checkBatch, checkCommand, DEFAULT_MAX_RANGE } from '../guard/policy.js'
 import { scriptViolations } from '../guard/scripts.js'
 import type { GuardCommand } from '../guard/types.js'
+import { type DeclaredKey, declaredKeyOf } from '../keyspace/declared-commands.js'
 import { argText, type CommandTable, commandKeys, specFor } from './command-info.js'
 import type { Declarations } from './declarations.js'
 import type { NodeProbe } from './probe-types.js'
@@ -33,6 +35,8 @@ export class GuardGate implements GuardContext {
   durabilityGaps: readonly DurabilityGap[] = []
   readonly #commands: CommandTable
   readonly #declarations: Declarations
+  /** While one check runs (synchronously): the key a typed operation built, with its entry. */
+  #declared: DeclaredKey | undefined
 
   constructor(options: GateOptions, commands: CommandTable, declarations: Declarations) {
     this.guard = new Guard(options.mode)
@@ -59,6 +63,8 @@ export class GuardGate implements GuardContext {
   }
 
   declarationOf(key: string) {
+    const declared = this.#declared
+    if (declared !== undefined && declared.key === key) return this.#declarations.policyFor(declared.policy)
     return this.#declarations.policyOf(key)
   }
 
@@ -68,9 +74,15 @@ export class GuardGate implements GuardContext {
 
   /** The command to send: the original, or its rewrite; throws a GuardError in strict mode. */
   command<C extends GuardCommand>(command: C, allow?: readonly GuardCode[]): C {
-    const own = checkCommand(command, this)
-    // A script built at the call site is read: the hard stops apply to the commands it calls.
-    const violations = carriesScript(command) ? [...own, ...scriptViolations(command, this)] : own
+    this.#declared = declaredKeyOf(command as Command)
+    let violations: readonly Violation[]
+    try {
+      const own = checkCommand(command, this)
+      // A script built at the call site is read: the hard stops apply to the commands it calls.
+      violations = carriesScript(command) ? [...own, ...scriptViolations(command, this)] : own
+    } finally {
+      this.#declared = undefined
+    }
     if (violations.length === 0) return command
     const only = violations.length === 1 ? violations[0] : undefined
     if (only?.rewrite) {
@@ -82,11 +94,19 @@ export class GuardGate implements GuardContext {
   }
 
   batch<C extends GuardCommand>(commands: readonly C[], atomic: boolean, allow?: readonly GuardCode[]): C[] {
-    let violations = checkBatch(commands, { atomic }, this)
-    commands.forEach((command, index) => {
-      if (carriesScript(command))
-        violations = [...violations, ...scriptViolations(command, this).map((v) => ({ ...v, index }))]
-    })
+    // A typed operation's batch (a read and its sliding PEXPIRE, RPUSH and LTRIM) addresses one key.
+    const first = commands[0]
+    this.#declared = first === undefined ? undefined : declaredKeyOf(first as Command)
+    let violations: readonly Violation[]
+    try {
+      violations = checkBatch(commands, { atomic }, this)
+      commands.forEach((command, index) => {
+        if (carriesScript(command))
+          violations = [...violations, ...scriptViolations(command, this).map((v) => ({ ...v, index }))]
+      })
+    } finally {
+      this.#declared = undefined
+    }
     if (violations.length === 0) return commands as C[]
     const rewritten = [...commands]
     const remaining: Violation[] = []

@@ -5,6 +5,7 @@ import type { CallOptions, Command, Executor, RedisArg, Reply } from '../common/
 import { RedisExpertError } from '../errors.js'
 import type { Violation } from '../guard/types.js'
 import type { EntryPolicy } from '../keyspace/declaration.js'
+import { markDeclared } from '../keyspace/declared-commands.js'
 import type { EntryDeclarations, Keyspace } from '../keyspace/define.js'
 
 /**
@@ -21,7 +22,11 @@ export interface TypedExecutor extends Executor {
   boundExceeded?(violation: Violation): void
 }
 
-/** Everything an operation on one key needs. One per handle; handles are cheap. */
+/**
+ * Everything an operation on one key needs. One per handle; handles are cheap. The commands it
+ * sends are marked with it (markDeclared): the guard reads the entry's policy from the handle
+ * instead of parsing the key back.
+ */
 export interface KeyContext {
   readonly executor: TypedExecutor
   readonly policy: EntryPolicy
@@ -63,7 +68,7 @@ export function writeOptions(ctx: KeyContext): CallOptions {
 
 /** One write command sent on its own (it carries its TTL itself, or the entry has none). */
 export function writeOne(ctx: KeyContext, command: Command): Promise<Reply> {
-  return ctx.executor.call(command, writeOptions(ctx))
+  return ctx.executor.call(markDeclared(command, ctx), writeOptions(ctx))
 }
 
 /**
@@ -79,16 +84,23 @@ export async function write(ctx: KeyContext, commands: readonly Command[]): Prom
   const expire = expireCommand(ctx)
   const options = writeOptions(ctx)
   if (expire === null) {
-    if (commands.length === 1) return [await ctx.executor.call(commands[0]!, options)]
+    if (commands.length === 1) return [await ctx.executor.call(markDeclared(commands[0]!, ctx), options)]
+    markDeclared(commands[0]!, ctx)
     return ctx.executor.batch(commands, { ...options, atomic: true })
   }
   const ttl = expire[2]!
   let reply: Reply
   try {
-    reply = await ctx.executor.call(writeLine('EVALSHA', typedWrite.sha, ctx, commands, ttl), options)
+    reply = await ctx.executor.call(
+      markDeclared(writeLine('EVALSHA', typedWrite.sha, ctx, commands, ttl), ctx),
+      options,
+    )
   } catch (error) {
     if (!isNoScript(error)) throw error
-    reply = await ctx.executor.call(writeLine('EVAL', typedWrite.source, ctx, commands, ttl), options)
+    reply = await ctx.executor.call(
+      markDeclared(writeLine('EVAL', typedWrite.source, ctx, commands, ttl), ctx),
+      options,
+    )
   }
   if (!Array.isArray(reply) || reply.length !== commands.length)
     throw new RedisExpertError('COMMAND_ERROR', `${ctx.key}: unexpected reply from the typed-write script`, {
@@ -136,6 +148,7 @@ function writeLine(
  */
 export async function read(ctx: KeyContext, command: Command, forceText = false): Promise<Reply> {
   const options = { buffers: !forceText && buffers(ctx) }
+  markDeclared(command, ctx)
   if (!ctx.policy.sliding) return ctx.executor.call(command, options)
   const [reply] = await ctx.executor.batch([command, expireCommand(ctx)!], options)
   return reply as Reply

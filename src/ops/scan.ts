@@ -1,4 +1,5 @@
 import type { Command, Reply } from '../common/types.js'
+import { markDeclared } from '../keyspace/declared-commands.js'
 import { buffers, type KeyContext } from './context.js'
 import { asArray, asText } from './replies.js'
 
@@ -21,7 +22,10 @@ export async function* scanPages(
       'COUNT',
       options.count,
     ]
-    const reply = asArray(await ctx.executor.call(args, { buffers: buffers(ctx) }), command)
+    const reply = asArray(
+      await ctx.executor.call(markDeclared(args, ctx), { buffers: buffers(ctx) }),
+      command,
+    )
     cursor = asText(reply[0] ?? null, command)
     yield asArray(reply[1] ?? null, command)
   } while (cursor !== '0')
