@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { audit } from '../../src/audit/index.js'
-import { connect, type RedisExpertClient } from '../../src/index.js'
 import { createActivity, createSessionStore, createUniqueCounter } from '../../src/structures/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 16 (npm start's own audit): the structures' declared TTLs must be the TTLs their scripts
@@ -11,17 +10,7 @@ import { type RedisServer, startRedis } from '../../src/testing/index.js'
  * a session's tombstone lives as long as the session had left (at least the tombstone time).
  */
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 describe("the structures' declarations match what they write", () => {
   it('audit against db.keyspaces() finds no TTL drift in activity, unique counters and sessions', async () => {

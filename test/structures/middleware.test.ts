@@ -2,7 +2,6 @@ import type { Server } from 'node:http'
 import express from 'express'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import {
   createRateLimiter,
   type RateLimiter,
@@ -10,21 +9,11 @@ import {
   rateLimitFastify,
   rateLimitHeaders,
 } from '../../src/structures/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf } from './helpers.js'
 import { Browser, baseUrl } from './http.js'
 
-let redis: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  redis = await startRedis()
-  db = await connect({ url: redis.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await redis?.stop()
-})
+const { db } = await startRedisForFile()
 
 const failing = (limiter: RateLimiter): RateLimiter => ({
   ...limiter,

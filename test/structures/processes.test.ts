@@ -1,22 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import { type Algorithm, createLock } from '../../src/structures/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { runChild, spawnChild } from './helpers.js'
 
 /* Guarantees that only hold across processes: each child is `node --import tsx` on a fixture. */
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile()
 
 describe('rate limits across 4 processes', () => {
   it('4 × 250 concurrent requests against a limit of 100 allow exactly 100, with every algorithm', async () => {

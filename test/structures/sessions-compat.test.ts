@@ -5,10 +5,9 @@ import session from 'express-session'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { keySlot } from '../../src/common/slot.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { keyOf } from '../../src/kit/keyspace.js'
 import { createSessionStore, type RedisSessionStore } from '../../src/structures/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, commandsOf } from './helpers.js'
 import { Browser, baseUrl } from './http.js'
 
@@ -17,20 +16,15 @@ import { Browser, baseUrl } from './http.js'
  * migration from it — against sessions the real connect-redis 9 package writes and reads.
  */
 
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile()
 let node: ReturnType<typeof createClient>
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   node = createClient({ url: server.url })
   await node.connect()
 })
 afterAll(async () => {
   await node?.destroy()
-  await db?.close()
-  await server?.stop()
 })
 
 const inSeconds = (s: number) => ({ originalMaxAge: s * 1000, expires: new Date(Date.now() + s * 1000) })

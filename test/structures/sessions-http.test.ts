@@ -5,9 +5,8 @@ import express from 'express'
 import session from 'express-session'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { createSessionStore, type RedisSessionStore } from '../../src/structures/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { sleep } from './helpers.js'
 import { Browser, baseUrl } from './http.js'
 
@@ -24,17 +23,7 @@ declare module 'fastify' {
   }
 }
 
-let redis: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  redis = await startRedis()
-  db = await connect({ url: redis.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await redis?.stop()
-})
+const { db } = await startRedisForFile()
 
 describe('express-session with the store, over real HTTP', () => {
   let http: Server
