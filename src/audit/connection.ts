@@ -1,6 +1,6 @@
 import { Connection } from '../client/connection.js'
 import type { Endpoint } from '../client/endpoint.js'
-import type { ParsedReply } from '../client/resp.js'
+import type { ParsedReply } from '../client/resp-parser.js'
 import { RedisExpertError } from '../errors.js'
 import { INSPECT_SCRIPT, INSPECT_SOURCE } from './inspect-script.js'
 

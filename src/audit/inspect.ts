@@ -190,7 +190,7 @@ export function scannedKey(key: Buffer): ScannedKey {
 }
 
 /**
- * A key as the audit connection reads it: its bytes as a latin1 string (see resp.ts), which is
+ * A key as the audit connection reads it: its bytes as a latin1 string (resp-parser.ts), which is
  * also what that connection sends back. Printable ASCII keys are their own text.
  */
 export function scannedLatin1(bytes: string): ScannedKey {

@@ -1,4 +1,4 @@
-import { type ParsedReply, ReplyError } from '../client/resp.js'
+import { type ParsedReply, ReplyError } from '../client/resp-parser.js'
 import type { Command, Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import type { AuditConnection } from './connection.js'

@@ -1,6 +1,6 @@
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
-import type { ParsedReply } from './resp.js'
+import type { ParsedReply } from './resp-parser.js'
 
 /**
  * What a Connection (connection.ts) says about replies and failures: which replies are pub/sub

@@ -1,27 +1,26 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
+import type { Socket } from 'node:net'
 import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
-import {
-  closedError,
-  isPush,
-  isRedirection,
-  lost,
-  named,
-  reasonCode,
-  timedOut,
-} from './connection-failures.js'
+import { closedError, isPush, isRedirection, lost } from './connection-failures.js'
+import { type ConnectionSettings, handshakeCommands, openSocket, runOpening } from './connection-open.js'
 import type { Endpoint } from './endpoint.js'
 import { commandError } from './errors.js'
 import {
-  CommandWriter,
-  type ParsedReply,
-  ReplyError,
-  ReplyMode,
-  ReplyParser,
-  type ReplySink,
-} from './resp.js'
+  ABANDONED,
+  BUFFERS,
+  capture,
+  captured,
+  ERROR_VALUE,
+  InFlight,
+  LATIN1,
+  NO_REDIRECT,
+  noop,
+  type Reject,
+  type Resolve,
+} from './in-flight.js'
+import { type ParsedReply, ReplyError, ReplyMode, ReplyParser, type ReplySink } from './resp-parser.js'
+import { CommandWriter } from './resp-writer.js'
 
 /**
  * One socket to one server, and the commands in flight on it. Everything the toolkit sends
@@ -33,12 +32,12 @@ import {
  *   CLIENT SETNAME, SELECT, setup commands, and a PING so that "ready" means the server
  *   answered) with one deadline: a server that accepts and stays silent fails the open.
  * - **Replies are ordered**, so the commands in flight are a FIFO ring of slots (resolve,
- *   reject, name, deadline, flags): no object per command beyond its promise. Commands of one
- *   tick leave in one write.
- * - **Every command has its own deadline**, checked by one sweep per tick, not a timer per
- *   command. When the oldest command is past its deadline nothing behind it can be answered:
- *   the connection is stuck (server paused, half-open socket) and is dropped; overdue commands
- *   fail with COMMAND_TIMEOUT, the rest with CONNECTION_LOST. A command whose deadline is
+ *   reject, name, deadline, flags; in-flight.ts): no object per command beyond its promise.
+ *   Commands of one tick leave in one write.
+ * - **Every command has its own deadline**, checked by one sweep per tick (in-flight.ts), not a
+ *   timer per command. When the oldest command is past its deadline nothing behind it can be
+ *   answered: the connection is stuck (server paused, half-open socket) and is dropped; overdue
+ *   commands fail with COMMAND_TIMEOUT, the rest with CONNECTION_LOST. A command whose deadline is
  *   earlier than that of a command ahead of it (a short timeout behind a long one) fails alone
  *   at its own deadline; its reply, when it comes, is read and discarded. A long timeout on one
  *   call therefore never delays another call's COMMAND_TIMEOUT.
@@ -48,96 +47,14 @@ import {
  * - **close() is bounded**: commands in flight get up to `closeTimeoutMs` to be answered, then
  *   the socket is destroyed and they fail.
  */
-export interface ConnectionSettings {
-  readonly endpoint: Endpoint
-  readonly clientName?: string | undefined
-  /** TCP + TLS + handshake. */
-  readonly connectTimeoutMs: number
-  /** The default deadline of a command; also sets the sweep's tick. */
-  readonly commandTimeoutMs: number
-  /** Commands run after login, before the connection counts as open (e.g. READONLY on a replica). */
-  readonly setup?: readonly (readonly string[])[]
-  /**
-   * Pub/sub: replies that answer no command (messages, subscription confirmations) go here
-   * instead of being a protocol error.
-   */
-  readonly onPush?: (reply: ParsedReply) => void
-  /** Pub/sub: replies that arrive with no command in flight keep their bulk strings as Buffers. */
-  readonly pushBuffers?: boolean
-  /** The socket never keeps the process alive on its own (pub/sub, background work). */
-  readonly unref?: boolean
-  /**
-   * Cluster: called for a MOVED, ASK, TRYAGAIN, CLUSTERDOWN or LOADING reply to a command sent
-   * outside a transaction. It takes over settling the caller's promise (by sending the command
-   * elsewhere, or later) — no extra promise per command on the hot path.
-   */
-  readonly redirect?: Redirect
-}
-
-export type Redirect = (
-  reply: string,
-  args: readonly (string | Buffer)[],
-  buffers: boolean,
-  timeoutMs: number,
-  resolve: (reply: Reply) => void,
-  reject: (error: unknown) => void,
-  from: Connection,
-) => void
-
-type Resolve = (reply: Reply) => void
-type Reject = (error: unknown) => void
-
-/** Slot flags. */
-const BUFFERS = 1
-/** The caller was already told (COMMAND_TIMEOUT): the reply is read and dropped. */
-const ABANDONED = 2
-/** Inside MULTI: a redirection fails the transaction instead of moving the command. */
-const NO_REDIRECT = 4
-/** Strings as bytes, one char per byte, both ways (the codec's latin1 mode). */
-const LATIN1 = 8
-/** An error reply resolves as a ReplyError value instead of rejecting (a batch's commands). */
-const ERROR_VALUE = 16
-
-const noop = () => {}
-
-/** A promise's resolving functions, taken by one shared executor: no closure per command. */
-const captured: { resolve: Resolve; reject: Reject } = { resolve: noop, reject: noop }
-function capture(resolve: Resolve, reject: Reject): void {
-  captured.resolve = resolve
-  captured.reject = reject
-}
-
-/** A sweep tick fine enough for the timeouts' precision, coarse enough to cost nothing. */
-export function tickFor(timeoutMs: number): number {
-  return Math.min(100, Math.max(5, Math.round(timeoutMs / 20)))
-}
-
-export class Connection implements ReplySink {
+export class Connection extends InFlight implements ReplySink {
   readonly endpoint: Endpoint
   readonly #settings: ConnectionSettings
   readonly #socket: Socket
   readonly #parser: ReplyParser
-  // The ring of commands in flight: slot = seq & mask.
-  #resolves: (Resolve | undefined)[] = new Array(1024)
-  #rejects: (Reject | undefined)[] = new Array(1024)
-  #commands: (readonly (string | Buffer)[] | undefined)[] = new Array(1024)
-  #deadlines = new Float64Array(1024)
-  #flags = new Uint8Array(1024)
-  #mask = 1023
-  #head = 0
-  #tail = 0
-  /** The latest deadline of any command issued; a command due earlier is "out of order". */
-  #frontier = 0
-  /** Commands up to this seq may be due before the head: the sweep looks at each of them. */
-  #unorderedUntil = -1
   readonly #writer = new CommandWriter()
   #scheduled = false
   readonly #flush = () => this.#write()
-  // Time as commands experience it: a stretch in which the event loop did not turn counts as
-  // two ticks at most, so a busy process does not blame the server for replies it has not read.
-  readonly #tickMs: number
-  #now = Date.now()
-  #lastWall = this.#now
   readonly #sweeper: NodeJS.Timeout
   #open = false
   #dead = false
@@ -145,12 +62,12 @@ export class Connection implements ReplySink {
   readonly #closeListeners: ((error: RedisExpertError) => void)[] = []
 
   private constructor(settings: ConnectionSettings, socket: Socket) {
+    super(settings.commandTimeoutMs)
     this.endpoint = settings.endpoint
     this.#settings = settings
     this.#socket = socket
     this.#parser = new ReplyParser(this)
-    this.#tickMs = tickFor(settings.commandTimeoutMs)
-    this.#sweeper = setInterval(() => this.#sweep(), this.#tickMs)
+    this.#sweeper = setInterval(() => this.#sweep(), this.tickMs)
     this.#sweeper.unref()
   }
 
@@ -160,88 +77,21 @@ export class Connection implements ReplySink {
    * password) — the caller decides whether to try again.
    */
   static open(settings: ConnectionSettings): Promise<Connection> {
-    const { endpoint } = settings
-    const socket = endpoint.tls
-      ? tlsConnect({
-          host: endpoint.host,
-          port: endpoint.port,
-          // SNI names a host, never an IP address (RFC 6066); the options may set their own.
-          ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }),
-          ...endpoint.tls,
-        })
-      : netConnect({ host: endpoint.host, port: endpoint.port })
-    socket.setNoDelay(true)
-    socket.setKeepAlive(true, 5000)
-    if (settings.unref) socket.unref()
-    const connection = new Connection(settings, socket)
-    return connection.#start()
+    const connection = new Connection(settings, openSocket(settings))
+    return runOpening(connection.#socket, settings, {
+      receive: (chunk) => connection.#receive(chunk),
+      handshake: () => connection.#handshake(),
+      opened: () => {
+        connection.#open = true
+      },
+      destroy: (error) => connection.#destroy(error),
+    }).then(() => connection)
   }
 
-  #start(): Promise<Connection> {
-    const socket = this.#socket
-    const { endpoint, connectTimeoutMs } = this.#settings
-    return new Promise((resolve, reject) => {
-      let settled = false
-      const fail = (reason: string, cause?: unknown) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        const hint =
-          reasonCode(reason) === 'refused' ? ` — is a redis-server running at ${endpoint.address}?` : ''
-        const failure = new RedisExpertError(
-          'CONNECTION_FAILED',
-          endpoint.redact(`could not connect to ${endpoint.url}: ${reason}${hint}`),
-          { details: { address: endpoint.address, reason: reasonCode(reason) }, cause },
-        )
-        this.#destroy(failure)
-        reject(failure)
-      }
-      const timer = setTimeout(
-        () => fail(`no answer within connectTimeoutMs (${connectTimeoutMs} ms)`),
-        connectTimeoutMs,
-      )
-      socket.on('data', (chunk: Buffer) => this.#receive(chunk))
-      socket.on('error', (error: Error) => {
-        // The close that follows fails the commands; before the handshake, say why.
-        if (!settled) fail(endpoint.redact(error.message))
-      })
-      socket.on('close', () => {
-        if (!settled) fail('the server closed the connection during the handshake')
-        this.#destroy(lost('the connection closed'))
-      })
-      socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
-        this.#handshake().then(
-          () => {
-            if (settled) return
-            settled = true
-            clearTimeout(timer)
-            this.#open = true
-            resolve(this)
-          },
-          (error: unknown) =>
-            fail(
-              error instanceof RedisExpertError
-                ? String(error.details.reply ?? error.message)
-                : String(error),
-            ),
-        )
-      })
-    })
-  }
-
-  /** AUTH, CLIENT SETNAME, SELECT, setup and PING, pipelined in one write. */
+  /** The handshake (connection-open.ts), pipelined in one write. */
   async #handshake(): Promise<void> {
-    const { endpoint, clientName, setup, connectTimeoutMs } = this.#settings
-    const commands: (readonly string[])[] = []
-    if (endpoint.password !== undefined)
-      commands.push(
-        endpoint.username ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password],
-      )
-    if (clientName) commands.push(['CLIENT', 'SETNAME', clientName])
-    if (endpoint.database !== 0) commands.push(['SELECT', String(endpoint.database)])
-    for (const command of setup ?? []) commands.push(command)
-    commands.push(['PING'])
-    const replies = commands.map((args) => this.#enqueue(args, 0, connectTimeoutMs))
+    const { connectTimeoutMs } = this.#settings
+    const replies = handshakeCommands(this.#settings).map((args) => this.#enqueue(args, 0, connectTimeoutMs))
     await Promise.all(replies)
   }
 
@@ -252,10 +102,6 @@ export class Connection implements ReplySink {
   /** Open, handshake done, not closing: commands may be sent. */
   get ready(): boolean {
     return this.#open && !this.#dead && this.#closing === null
-  }
-
-  get pending(): number {
-    return this.#tail - this.#head
   }
 
   /** Called once when the connection is gone, with why (CONNECTION_LOST, COMMAND_TIMEOUT, CONNECTION_CLOSED). */
@@ -374,9 +220,9 @@ export class Connection implements ReplySink {
   // ---- ReplySink: the parser delivers replies here, in order ----
 
   replyMode(): ReplyMode {
-    if (this.#head === this.#tail)
+    if (this.head === this.tail)
       return this.#settings.pushBuffers === true ? ReplyMode.buffers : ReplyMode.text
-    const flags = this.#flags[this.#head & this.#mask] as number
+    const flags = this.flags[this.head & this.mask] as number
     return (flags & BUFFERS) !== 0
       ? ReplyMode.buffers
       : (flags & LATIN1) !== 0
@@ -385,45 +231,45 @@ export class Connection implements ReplySink {
   }
 
   reply(value: ParsedReply): void {
-    if (this.#head === this.#tail || (this.#settings.onPush && isPush(value))) {
+    if (this.head === this.tail || (this.#settings.onPush && isPush(value))) {
       this.#push(value)
       return
     }
-    const slot = this.#head++ & this.#mask
-    const resolve = this.#resolves[slot] as Resolve
-    const flags = this.#flags[slot] as number
-    this.#clear(slot)
+    const slot = this.head++ & this.mask
+    const resolve = this.resolves[slot] as Resolve
+    const flags = this.flags[slot] as number
+    this.clear(slot)
     if ((flags & ABANDONED) === 0) resolve(value as Reply)
-    if (this.#closing && this.#head === this.#tail) this.#end()
+    if (this.#closing && this.head === this.tail) this.#end()
   }
 
   error(error: ReplyError): void {
-    if (this.#head === this.#tail) {
+    if (this.head === this.tail) {
       this.#push(error)
       return
     }
-    const slot = this.#head++ & this.#mask
-    const reject = this.#rejects[slot] as Reject
-    const args = this.#commands[slot] as readonly (string | Buffer)[]
-    const flags = this.#flags[slot] as number
+    const slot = this.head++ & this.mask
+    const reject = this.rejects[slot] as Reject
+    const args = this.commands[slot] as readonly (string | Buffer)[]
+    const flags = this.flags[slot] as number
     const redirect = this.#settings.redirect
     if ((flags & ABANDONED) === 0) {
-      if ((flags & ERROR_VALUE) !== 0) (this.#resolves[slot] as Resolve)(error as unknown as Reply)
+      if ((flags & ERROR_VALUE) !== 0) (this.resolves[slot] as Resolve)(error as unknown as Reply)
       else if (redirect !== undefined && (flags & NO_REDIRECT) === 0 && isRedirection(error.message)) {
-        const left = Math.max(1, (this.#deadlines[slot] as number) - this.#now - this.#tickMs)
+        const left = Math.max(1, (this.deadlines[slot] as number) - this.now - this.tickMs)
         redirect(
           error.message,
           args,
           (flags & BUFFERS) !== 0,
           left,
-          this.#resolves[slot] as Resolve,
+          this.resolves[slot] as Resolve,
           reject,
           this,
         )
       } else reject(commandError(error.message, args, error))
     }
-    this.#clear(slot)
-    if (this.#closing && this.#head === this.#tail) this.#end()
+    this.clear(slot)
+    if (this.#closing && this.head === this.tail) this.#end()
   }
 
   #push(value: ParsedReply): void {
@@ -487,17 +333,7 @@ export class Connection implements ReplySink {
       reject(new RedisExpertError('INVALID_ARGUMENT', error instanceof Error ? error.message : String(error)))
       return
     }
-    if (this.#tail - this.#head > this.#mask) this.#grow()
-    const seq = this.#tail++
-    const slot = seq & this.#mask
-    const deadline = this.#now + this.#tickMs + timeoutMs
-    this.#resolves[slot] = resolve
-    this.#rejects[slot] = reject
-    this.#commands[slot] = args
-    this.#deadlines[slot] = deadline
-    this.#flags[slot] = flags
-    if (deadline >= this.#frontier) this.#frontier = deadline
-    else this.#unorderedUntil = seq
+    this.track(args, flags, timeoutMs, resolve, reject)
     if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(this.#flush)
@@ -520,25 +356,8 @@ export class Connection implements ReplySink {
   }
 
   #sweep(): void {
-    const wall = Date.now()
-    this.#now += Math.min(Math.max(0, wall - this.#lastWall), 2 * this.#tickMs)
-    this.#lastWall = wall
-    if (this.#head === this.#tail) return
-    const now = this.#now
-    const mask = this.#mask
-    if ((this.#deadlines[this.#head & mask] as number) <= now) {
-      // The oldest command is overdue: nothing behind it can be answered.
+    if (this.sweep())
       this.#destroy(lost('the connection is stuck: a command got no reply within its timeout', 'stuck'))
-      return
-    }
-    if (this.#unorderedUntil < this.#head) return
-    for (let seq = this.#head + 1; seq <= this.#unorderedUntil; seq++) {
-      const slot = seq & mask
-      const flags = this.#flags[slot] as number
-      if ((flags & ABANDONED) !== 0 || (this.#deadlines[slot] as number) > now) continue
-      this.#flags[slot] = flags | ABANDONED
-      ;(this.#rejects[slot] as Reject)(timedOut(this.#commands[slot]?.[0]))
-    }
   }
 
   #notReady(args: readonly (string | Buffer)[]): RedisExpertError {
@@ -560,48 +379,9 @@ export class Connection implements ReplySink {
     clearInterval(this.#sweeper)
     this.#writer.clear()
     this.#socket.destroy()
-    const now = this.#now
-    while (this.#head !== this.#tail) {
-      const slot = this.#head++ & this.#mask
-      const reject = this.#rejects[slot] as Reject
-      const flags = this.#flags[slot] as number
-      const overdue = (this.#deadlines[slot] as number) <= now
-      const name = this.#commands[slot]?.[0]
-      this.#clear(slot)
-      if ((flags & ABANDONED) === 0) reject(overdue ? timedOut(name) : named(error, name))
-    }
+    this.failAll(error)
     const closing = this.#closing
     if (closing) closing()
     for (const listener of this.#closeListeners.splice(0)) listener(error)
-  }
-
-  #clear(slot: number): void {
-    this.#resolves[slot] = undefined
-    this.#rejects[slot] = undefined
-    this.#commands[slot] = undefined
-  }
-
-  #grow(): void {
-    const size = this.#resolves.length * 2
-    const resolves: (Resolve | undefined)[] = new Array(size)
-    const rejects: (Reject | undefined)[] = new Array(size)
-    const commands: (readonly (string | Buffer)[] | undefined)[] = new Array(size)
-    const deadlines = new Float64Array(size)
-    const flags = new Uint8Array(size)
-    for (let seq = this.#head; seq < this.#tail; seq++) {
-      const from = seq & this.#mask
-      const to = seq & (size - 1)
-      resolves[to] = this.#resolves[from]
-      rejects[to] = this.#rejects[from]
-      commands[to] = this.#commands[from]
-      deadlines[to] = this.#deadlines[from] as number
-      flags[to] = this.#flags[from] as number
-    }
-    this.#resolves = resolves
-    this.#rejects = rejects
-    this.#commands = commands
-    this.#deadlines = deadlines
-    this.#flags = flags
-    this.#mask = size - 1
   }
 }

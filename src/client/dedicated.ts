@@ -1,4 +1,5 @@
-import { Connection, type ConnectionSettings } from './connection.js'
+import { Connection } from './connection.js'
+import type { ConnectionSettings } from './connection-open.js'
 import type { Endpoint } from './endpoint.js'
 
 /**

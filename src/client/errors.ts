@@ -1,7 +1,7 @@
 import type { Command } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
-import { ReplyError } from './resp.js'
+import { ReplyError } from './resp-parser.js'
 
 /** The error a Redis error reply becomes: its first word (WRONGTYPE, NOPERM, MOVED...) kept as `redisCode`. */
 export function commandError(reply: string, command: Command, cause?: unknown): RedisExpertError {

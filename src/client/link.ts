@@ -1,6 +1,7 @@
 import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
-import { Connection, type ConnectionSettings } from './connection.js'
+import { Connection } from './connection.js'
+import type { ConnectionSettings } from './connection-open.js'
 import type { Endpoint } from './endpoint.js'
 
 /**

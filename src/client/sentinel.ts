@@ -4,7 +4,7 @@ import { Connection } from './connection.js'
 import { type Endpoint, formatAddress } from './endpoint.js'
 import { Link, type LinkSettings } from './link.js'
 import type { Target } from './options.js'
-import type { ParsedReply } from './resp.js'
+import type { ParsedReply } from './resp-parser.js'
 import { SingleServer } from './standalone.js'
 import type { NodeSender, Topology } from './topology.js'
 

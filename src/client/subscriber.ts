@@ -1,7 +1,7 @@
-import { Connection } from './connection.js'
 import type { Endpoint } from './endpoint.js'
-import { backoffDelay } from './link.js'
-import type { ParsedReply } from './resp.js'
+import { tickFor } from './in-flight.js'
+import { PING_EVERY_MS, Session, type SessionHub, type SessionSettings } from './subscriber-session.js'
+import { Sub, wireName } from './subscription.js'
 
 /**
  * One dedicated connection SUBSCRIBEd to one channel (`db.subscribe`): a subscribed
@@ -11,10 +11,14 @@ import type { ParsedReply } from './resp.js'
  * depend on. On a Cluster, classic PUBLISH reaches every node over the cluster bus, so one
  * subscription to any node hears the whole Cluster.
  *
- * It runs on a Connection (connection.ts) like everything else: the same bounded connect and
- * login, the same endpoint rule. It reconnects with capped, jittered backoff, and PINGs every
- * few seconds with a deadline, so that a half-open socket is noticed: while it is down the
- * cache bypasses its L1, and waiters fall back to their bounded wait.
+ * It is one Session (subscriber-session.ts), the connection `db.subscriber()` uses too: the
+ * same bounded connect and login, the same endpoint rule, SUBSCRIBE again after every
+ * reconnect, a PING every few seconds with a deadline so that a half-open socket is noticed
+ * (while it is down the cache bypasses its L1, and waiters fall back to their bounded wait),
+ * and capped, jittered backoff. What differs from the port is what this caller needs: it
+ * never gives up (`start(waitMs)` says whether it is subscribed yet, and it keeps trying), a
+ * refused SUBSCRIBE (an ACL without this channel) is tried again on a new connection, and
+ * `up` is said on every confirmation.
  */
 export interface SubscriberHandlers {
   message(payload: string): void
@@ -31,37 +35,49 @@ export interface SubscriberSettings {
   readonly clientName?: string | undefined
 }
 
-const PING_EVERY_MS = 3000
+/** Its own, whatever the client's: the PING's deadline is the command timeout. */
 const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2000 }
 
-export class ChannelSubscriber {
-  readonly #settings: SubscriberSettings
-  readonly #channel: string
+export class ChannelSubscriber implements SessionHub {
+  readonly settings: SessionSettings
   readonly #handlers: SubscriberHandlers
-  #connection: Connection | null = null
-  #opening = false
+  readonly #session: Session
+  readonly #sub: Sub<Session>
+  readonly #ticker: NodeJS.Timeout
+  #started = false
   #up = false
   #closed = false
-  #attempt = 0
-  #retry: NodeJS.Timeout | null = null
-  readonly #pinger: NodeJS.Timeout
   #waiters: (() => void)[] = []
 
   constructor(settings: SubscriberSettings, channel: string, handlers: SubscriberHandlers) {
-    this.#settings = settings
-    this.#channel = channel
+    this.settings = {
+      clientName: settings.clientName,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      commandTimeoutMs: PING_EVERY_MS,
+      reconnect: BACKOFF,
+    }
     this.#handlers = handlers
-    this.#pinger = setInterval(() => this.#ping(), PING_EVERY_MS)
-    this.#pinger.unref()
+    this.#sub = new Sub<Session>('channel', wireName(channel))
+    this.#session = new Session(this, null, settings.locate)
+    // The session's PING and the deadlines of what it wrote are checked on this tick.
+    this.#ticker = setInterval(() => this.#session.tick(Date.now()), tickFor(PING_EVERY_MS))
+    this.#ticker.unref()
   }
 
   get up(): boolean {
     return this.#up
   }
 
+  get closed(): boolean {
+    return this.#closed
+  }
+
   /** Connects; resolves true once subscribed, false after `waitMs` (it keeps trying meanwhile). */
   start(waitMs: number): Promise<boolean> {
-    this.#open()
+    if (!this.#started && !this.#closed) {
+      this.#started = true
+      this.#session.add(this.#sub)
+    }
     if (this.#up) return Promise.resolve(true)
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), waitMs)
@@ -75,87 +91,42 @@ export class ChannelSubscriber {
 
   close(): void {
     this.#closed = true
-    clearInterval(this.#pinger)
-    if (this.#retry) clearTimeout(this.#retry)
-    this.#connection?.destroy()
-    this.#connection = null
+    clearInterval(this.#ticker)
+    this.#session.close()
+    this.lost()
   }
 
-  #open(): void {
-    if (this.#closed || this.#connection || this.#opening) return
-    this.#opening = true
-    Promise.resolve(this.#settings.locate(this.#attempt))
-      .then((endpoint) =>
-        Connection.open({
-          endpoint,
-          clientName: this.#settings.clientName,
-          connectTimeoutMs: this.#settings.connectTimeoutMs,
-          commandTimeoutMs: PING_EVERY_MS,
-          unref: true,
-          onPush: (reply) => this.#receive(reply),
-        }),
-      )
-      .then(
-        (connection) => {
-          this.#opening = false
-          if (this.#closed) {
-            connection.destroy()
-            return
-          }
-          this.#connection = connection
-          connection.onClose(() => this.#lost(connection))
-          connection.writeUnanswered(['SUBSCRIBE', this.#channel])
-        },
-        () => {
-          this.#opening = false
-          this.#scheduleRetry()
-        },
-      )
+  // ---- called by the session ----
+
+  deliver(_kind: unknown, _name: string, _channel: string, payload: Buffer): void {
+    this.#handlers.message(payload.toString('utf8'))
   }
 
-  #receive(value: ParsedReply): void {
-    if (value instanceof Error) {
-      // SUBSCRIBE refused (an ACL without this channel): try again later.
-      this.#connection?.destroy()
-      return
-    }
-    if (!Array.isArray(value)) return
-    const kind = value[0]
-    if (kind === 'message' && typeof value[2] === 'string') this.#handlers.message(value[2])
-    else if (kind === 'subscribe') {
-      this.#up = true
-      this.#attempt = 0
-      this.#handlers.up()
-      for (const wake of this.#waiters.splice(0)) wake()
-    }
+  confirmed(): void {
+    this.#up = true
+    this.#handlers.up()
+    for (const wake of this.#waiters.splice(0)) wake()
   }
 
-  #lost(connection: Connection): void {
-    if (this.#connection !== connection) return
-    this.#connection = null
-    if (this.#up) {
-      this.#up = false
-      this.#handlers.down()
-    }
-    this.#scheduleRetry()
+  /** SUBSCRIBE refused (an ACL without this channel): tried again later, on a new connection. */
+  refused(_sub: Sub<Session>, session: Session): void {
+    session.restart()
   }
 
-  #scheduleRetry(): void {
-    if (this.#closed || this.#retry) return
-    this.#attempt++
-    this.#retry = setTimeout(
-      () => {
-        this.#retry = null
-        this.#open()
-      },
-      backoffDelay(this.#attempt, BACKOFF),
-    )
-    this.#retry.unref()
+  lost(): void {
+    if (!this.#up) return
+    this.#up = false
+    this.#handlers.down()
   }
 
-  /** A PING unanswered within its deadline drops the connection (see connection.ts); then it starts over. */
-  #ping(): void {
-    const connection = this.#connection
-    if (connection?.ready && this.#up) connection.send(['PING']).catch(() => {})
+  opened(): void {}
+
+  /** Only the port's sharded channels move between nodes. */
+  slotMoved(): void {}
+
+  rehome(): Promise<void> {
+    return Promise.resolve()
   }
+
+  retire(): void {}
 }

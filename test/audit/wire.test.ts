@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectionSettings } from '../../src/audit/audit.js'
 import { AuditConnection } from '../../src/audit/connection.js'
 import { resolveEndpoint } from '../../src/client/endpoint.js'
-import { ReplyError } from '../../src/client/resp.js'
+import { ReplyError } from '../../src/client/resp-parser.js'
 import { connect, type RedisExpertClient } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
 

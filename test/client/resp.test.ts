@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  CommandWriter,
-  encodeCommand,
-  type ParsedReply,
-  ReplyError,
-  ReplyMode,
-  ReplyParser,
-} from '../../src/client/resp.js'
+import { type ParsedReply, ReplyError, ReplyMode, ReplyParser } from '../../src/client/resp-parser.js'
+import { CommandWriter, encodeCommand } from '../../src/client/resp-writer.js'
 
 /** Collects what a parser delivers; `modes[i]` is reply i's mode (`true`: Buffers), text when unset. */
 function collector(modes: readonly (boolean | ReplyMode)[] = []) {
