@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import { RedisExpertError } from '../../src/errors.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 16: t.string() read non-UTF-8 values as U+FFFD replacement characters (the reply was
@@ -22,17 +21,7 @@ const ks = defineKeyspace('bin', {
 /** Bytes that are not UTF-8: a lone continuation byte and an invalid lead byte. */
 const NOT_UTF8 = Buffer.from([0x41, 0xff, 0xfe, 0x80, 0x42])
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 async function failure(promise: Promise<unknown>): Promise<RedisExpertError> {
   try {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Executor } from '../../src/common/types.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 17: a typed operation hands the guard its entry's policy with the command, instead of the
@@ -18,17 +17,7 @@ const ks = defineKeyspace('dc', {
   big: { pattern: 'big:<id>', type: t.hash(), role: 'state', ttl: '1h', maxItems: 5 },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 /** The client's call and batch, without `declare`: the keyspace stays unknown to the client. */
 const undeclaring = (): Executor => ({
@@ -43,7 +32,9 @@ describe('typed operations carry their entry to the guard', () => {
     expect(db.keyspaces()).not.toContain(ks)
     expect(await db.call(['PTTL', 'dc:kept:1'])).toBe(-1)
     // The same write sent raw is an undeclared key's: a TTL is required.
-    await expect(db.call(['HSET', 'dc:kept:2', 'a', '1'])).rejects.toMatchObject({ code: 'GUARD_TTL_REQUIRED' })
+    await expect(db.call(['HSET', 'dc:kept:2', 'a', '1'])).rejects.toMatchObject({
+      code: 'GUARD_TTL_REQUIRED',
+    })
   })
 
   it('a bounded entry reads whole although the client never saw its declaration', async () => {

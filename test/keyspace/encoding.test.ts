@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import {
   defineKeyspace,
   type Entry,
@@ -8,7 +7,7 @@ import {
   t,
 } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * The predicted encoding (describe().encoding) equals OBJECT ENCODING on a real server, for
@@ -36,17 +35,7 @@ const scalars = defineKeyspace('enc1', {
   active: { pattern: 'active:<id>', type: t.bitmap(), role: 'analytics', ttl: '1h' },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 async function traits(): Promise<ServerTraits> {
   const probe = await db.probe()

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { callsBetween, commandCalls } from './helpers.js'
 
 /*
@@ -22,17 +21,7 @@ const ks = defineKeyspace('fw', {
   c: { pattern: 'c:<id>', type: t.counter(), role: 'counter', ttl: '1h' },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 const bound = () => bindKeyspace(db, ks)
 type Op = (app: ReturnType<typeof bound>, id: string) => Promise<unknown>

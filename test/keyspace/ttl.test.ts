@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 const TTL = 1_000_000
 const JITTER = 0.2
@@ -13,17 +12,7 @@ const ks = defineKeyspace('ttl', {
   keep: { pattern: 'keep:<id>', type: t.hash(), role: 'reference', ttl: 'persistent' },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 async function ttls(keys: readonly string[]): Promise<number[]> {
   return (await db.batch(keys.map((key) => ['PTTL', key]))) as number[]

@@ -2,27 +2,16 @@ import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite'
 import { createCache } from 'cache-manager'
 import Keyv from 'keyv'
 import * as test from 'vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import { defineKeyspace } from '../../src/keyspace/define.js'
 import { t } from '../../src/keyspace/types.js'
 import { createKeyvStore } from '../../src/keyv/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { commandsOf } from '../support/commandstats.js'
 import { codeOf } from '../support/errors.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { sleep } from '../support/wait.js'
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 const pttl = async (key: string) => Number(await db.call(['PTTL', key]))
 
