@@ -6,6 +6,7 @@ import { invalidArgument } from '../errors.js'
 import type { ListpackLimits } from '../keyspace/encoding.js'
 import type { Keyspace } from '../keyspace/index.js'
 import type { PatternSummary } from './accumulate.js'
+import { type AuditAclOptions, expectedRules, parseCommandCatalog, viewOf } from './acl-drift.js'
 import { AuditConnection, type AuditConnectionSettings } from './connection.js'
 import { gatherFacts, type NodeFacts } from './facts.js'
 import { parseCount, parseMemorySamples, parseRate, parseSample } from './options.js'
@@ -49,6 +50,13 @@ export interface AuditOptions {
   readonly thresholds?: Partial<Thresholds>
   /** Check keys against these declarations (schema-* rules). */
   readonly keyspaces?: readonly Keyspace[]
+  /**
+   * With `keyspaces`: compare the server's ACL users with the ones `redis-expert acl` generates
+   * for them and this access declaration (`{}` for its default users) — the security rule reports
+   * a generated user missing or disabled, permissions beyond its generated rules (`+flushall`,
+   * `~*`, a category, `nopass`), and generated permissions it lacks. Needs ACL LIST.
+   */
+  readonly acl?: AuditAclOptions
   /** Distinct literal values at one key position before it is treated as variable, default 50. */
   readonly maxLiterals?: number
   readonly onProgress?: (progress: AuditProgress) => void
@@ -75,6 +83,7 @@ const AUDIT_OPTIONS = optionNames<AuditOptions>({
   memorySamples: true,
   thresholds: true,
   keyspaces: true,
+  acl: true,
   maxLiterals: true,
   onProgress: true,
   transport: true,
@@ -105,6 +114,17 @@ function resolve(options: AuditOptions): Resolved {
     memorySamples: options.memorySamples === undefined ? 5 : parseMemorySamples(options.memorySamples),
     thresholds: resolveThresholds(options.thresholds),
   }
+}
+
+/** The generated users the security rule compares the server's with; INVALID_ARGUMENT without keyspaces. */
+function aclExpectation(options: AuditOptions): [string, string][] {
+  const acl = options.acl
+  if (typeof acl !== 'object' || acl === null || Array.isArray(acl))
+    throw invalidArgument('audit: acl is { access?, scripts?, selectors? } (the options of redis-expert acl)')
+  strictOptions('audit acl', acl, ['access', 'scripts', 'selectors'])
+  if (!options.keyspaces?.length)
+    throw invalidArgument('audit: acl needs keyspaces: the users are generated from their declaration')
+  return expectedRules(options.keyspaces, acl)
 }
 
 /** The client's login and TLS (one endpoint rule, see client/endpoint.ts), applied to each master's address. */
@@ -158,10 +178,16 @@ export function quotas(sample: number | null, sizes: readonly number[]): (number
  */
 export async function audit(db: AuditTarget, options: AuditOptions = {}): Promise<AuditReport> {
   const opts = resolve(options)
+  const expectedAcl = options.acl === undefined ? null : aclExpectation(options)
   const started = Date.now()
   const probe = await db.probe()
   const masters = await db.masters()
   // Server facts first: SLOWLOG must not fill up with the audit's own commands.
+  // What +@category means on this server, for the users' drift (ACL LIST prints categories).
+  const catalog =
+    expectedAcl === null || masters[0] === undefined
+      ? null
+      : parseCommandCatalog(await masters[0].call(['COMMAND']))
   const facts: NodeFacts[] = await Promise.all(
     masters.map((node, i) => gatherFacts(node, probeFor(probe, node.address, i))),
   )
@@ -240,6 +266,10 @@ export async function audit(db: AuditTarget, options: AuditOptions = {}): Promis
     thresholds: opts.thresholds,
     scan: { keys, totalKeys, scale, sampled, unavailable },
     schema: schema ? { drifts: schema.drifts() } : null,
+    acl:
+      expectedAcl === null || catalog === null
+        ? null
+        : { users: expectedAcl.map(([name, rules]) => viewOf(name, rules, catalog)), catalog },
   }
   const findings = RULES.flatMap((rule) => rule.evaluate(context))
   return buildReport({

@@ -4,6 +4,7 @@
  * ACL holes, slow commands, and drift from a declared keyspace.
  */
 export type { AclUser } from './acl.js'
+export type { AuditAclOptions, UserDrift } from './acl-drift.js'
 export { type AuditOptions, type AuditProgress, type AuditTarget, audit } from './audit.js'
 export { inferParts, inferPattern, type Part, type Placeholder } from './infer.js'
 export {

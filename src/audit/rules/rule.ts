@@ -1,5 +1,6 @@
 import type { ListpackLimits } from '../../keyspace/encoding.js'
 import type { PatternSummary } from '../accumulate.js'
+import type { CommandCatalog, UserView } from '../acl-drift.js'
 import type { NodeFacts } from '../facts.js'
 import type { EntryDrift, SchemaMatch } from '../schema.js'
 import type { Thresholds } from '../thresholds.js'
@@ -31,6 +32,8 @@ export interface RuleContext {
   }
   /** With --schema: the drifts found; null without a schema. */
   readonly schema: { readonly drifts: readonly EntryDrift[] } | null
+  /** With keyspaces and `acl`: the users `redis-expert acl` generates, for the security rule's drift check. */
+  readonly acl?: { readonly users: readonly UserView[]; readonly catalog: CommandCatalog } | null
 }
 
 /**

@@ -1,3 +1,4 @@
+import { aclDrift, type CommandCatalog, isDangerousGrant, type UserView, viewOf } from '../acl-drift.js'
 import type { NodeFacts } from '../facts.js'
 import type { Finding } from '../types.js'
 import { perNode } from './helpers.js'
@@ -63,9 +64,66 @@ function userFindings(node: NodeFacts): NodeFinding[] {
   return findings
 }
 
+/** A long list (a category grants dozens of commands) shortened for a message; `data` keeps it whole. */
+function listed(items: readonly string[], max = 12): string {
+  return items.length <= max
+    ? items.join(' ')
+    : `${items.slice(0, max).join(' ')} … (${items.length - max} more)`
+}
+
+/** The generated users against the server's (with `acl` and keyspaces given to the audit). */
+function driftFindings(
+  node: NodeFacts,
+  expected: readonly UserView[],
+  catalog: CommandCatalog,
+): NodeFinding[] {
+  if (node.acl === null)
+    return [
+      {
+        rule: 'security',
+        severity: 'info',
+        message: "ACL LIST was refused: the server's users were not compared with the generated ones",
+        fix: 'Run the audit as a user allowed ACL LIST (redis-expert acl: auditor: { acl: true }).',
+      },
+    ]
+  const live = node.acl.map((user) => viewOf(user.name, user.rules, catalog))
+  const apply = 'redis-expert acl <keyspace module> --apply --url … (or its ACL SETUSER lines)'
+  return aclDrift(expected, live).map((drift): NodeFinding => {
+    if (drift.missing)
+      return {
+        rule: 'security',
+        severity: 'medium',
+        message: `ACL user "${drift.user}", generated for the declaration, is missing on the server: the application logs in as another user (often default, with every command) or not at all`,
+        fix: `Create it with the generated rules: ${apply}.`,
+        data: { user: drift.user, missing: true },
+      }
+    const dangerous = drift.extra.filter(isDangerousGrant)
+    const parts = [
+      drift.disabled ? 'is off' : null,
+      drift.extra.length > 0 ? `has beyond its generated rules: ${listed(drift.extra)}` : null,
+      drift.lacking.length > 0 ? `lacks generated permissions: ${listed(drift.lacking)}` : null,
+    ].filter(Boolean)
+    return {
+      rule: 'security',
+      severity: dangerous.length > 0 ? 'high' : drift.extra.length > 0 ? 'medium' : 'low',
+      message: `ACL user "${drift.user}" drifted from the generated rules: it ${parts.join('; ')}${dangerous.length > 0 ? ` — ${listed(dangerous)} reaches past the hard stops (KEYS, FLUSHALL, CONFIG, every key)` : ''}`,
+      fix: `Reapply the generated rules (ACL SETUSER ${drift.user} reset …): ${apply}; or, if the extra permission is meant, declare it in the access declaration and regenerate.`,
+      data: {
+        user: drift.user,
+        disabled: drift.disabled,
+        extra: drift.extra,
+        lacking: drift.lacking,
+        dangerous,
+      },
+    }
+  })
+}
+
 /**
  * Who can do what: the default user without a password, protected mode off on a reachable
- * address, application users with +@all / +@dangerous or allowed KEYS and FLUSHALL.
+ * address, application users with +@all / +@dangerous or allowed KEYS and FLUSHALL; and, when the
+ * audit is given keyspaces and `acl`, drift from the users `redis-expert acl` generates: a
+ * generated user missing or off, permissions beyond its rules, generated permissions it lacks.
  */
 export const security: Rule = {
   id: 'security',
@@ -88,7 +146,8 @@ export const security: Rule = {
           fix: 'Run the audit as a user allowed CONFIG GET (+config|get).',
         })
       const defaultNopass = (node.acl ?? []).some((u) => u.name === 'default' && u.enabled && u.nopass)
-      return [...findings, ...networkFindings(node, defaultNopass), ...userFindings(node)]
+      const drift = context.acl ? driftFindings(node, context.acl.users, context.acl.catalog) : []
+      return [...findings, ...networkFindings(node, defaultNopass), ...userFindings(node), ...drift]
     })
   },
 }
