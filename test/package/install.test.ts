@@ -1,7 +1,16 @@
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, posix } from 'node:path'
+import { dirname, join, posix, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, type RedisExpertClient } from 'redis-expert'
 import { type RedisServer, startRedis } from 'redis-expert/testing'
@@ -150,8 +159,12 @@ describe('npm pack --dry-run --json', () => {
         for (const target of Object.values(entry as Record<string, string>))
           expect(files).toContain(posix.normalize(target))
     expect(files).toContain('dist/cli/main.js')
-    expect(files).toContain('dist/ops/write.lua')
-    expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.lua')).length).toBeGreaterThan(20)
+    // Every Lua script beside the sources is beside the build, where the code reads it.
+    const lua = (readdirSync(join(stage, 'src'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.lua'))
+      .map((f) => `src/${f.split(sep).join('/')}`)
+    expect(lua.length).toBeGreaterThan(20)
+    expect(lua.map((f) => f.replace(/^src\//, 'dist/')).filter((f) => !files.includes(f))).toEqual([])
     expect(readFileSync(join(stage, 'LICENSE'), 'utf8')).toContain('MIT License')
   })
 
