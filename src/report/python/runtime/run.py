@@ -91,19 +91,39 @@ def _replies(send: _Send, plan: Plan, replies: List[Any]) -> List[Any]:
     return own
 
 
-def _sync_send(client: Any, commands: List[Command]) -> List[Any]:
+def node_client(client: Any, key: str) -> Any:
+    """The client a round trip of several commands for `key` goes through. On a
+    redis.cluster.RedisCluster, the redis.Redis of the master that owns the key's slot: its
+    ClusterPipeline routes each command by its own key and cannot route MULTI/EXEC at all, while
+    every command of one typed operation (or of a one-slot typed pipeline) belongs to that slot.
+    Any other client (redis.Redis, a Sentinel master) is used as is. A MOVED reply (the slot moved
+    since the client last read the slot map) is raised as redis-py raises it; RedisCluster reads
+    the map again on its next command."""
+    get_node = getattr(client, "get_node_from_key", None)
+    if get_node is None:
+        return client
+    connection = getattr(get_node(key), "redis_connection", None)
+    if connection is None:
+        raise InvalidArgument(
+            "this Cluster client gives no connection per node (redis.asyncio's RedisCluster in redis-py 4.3): "
+            "use redis.cluster.RedisCluster for pipelines and several-command operations"
+        )
+    return connection
+
+
+def _sync_send(client: Any, commands: List[Command], key: str) -> List[Any]:
     if len(commands) == 1:
         return [client.execute_command(*commands[0])]
-    with client.pipeline(transaction=False) as pipe:
+    with node_client(client, key).pipeline(transaction=False) as pipe:
         for command in commands:
             pipe.execute_command(*command)
         return list(pipe.execute())
 
 
-async def _async_send(client: Any, commands: List[Command]) -> List[Any]:
+async def _async_send(client: Any, commands: List[Command], key: str) -> List[Any]:
     if len(commands) == 1:
         return [await client.execute_command(*commands[0])]
-    async with client.pipeline(transaction=False) as pipe:
+    async with node_client(client, key).pipeline(transaction=False) as pipe:
         for command in commands:
             pipe.execute_command(*command)
         return list(await pipe.execute())
@@ -112,20 +132,20 @@ async def _async_send(client: Any, commands: List[Command]) -> List[Any]:
 def run_sync(client: Any, e: Entry, key: str, plan: Plan) -> Any:
     send = route(e, key, plan)
     try:
-        replies = _sync_send(client, send.commands)
+        replies = _sync_send(client, send.commands, key)
     except NoScriptError:
         assert send.fallback is not None
-        replies = _sync_send(client, send.fallback)
+        replies = _sync_send(client, send.fallback, key)
     return plan.decode(_replies(send, plan, replies))
 
 
 async def run_async(client: Any, e: Entry, key: str, plan: Plan) -> Any:
     send = route(e, key, plan)
     try:
-        replies = await _async_send(client, send.commands)
+        replies = await _async_send(client, send.commands, key)
     except NoScriptError:
         assert send.fallback is not None
-        replies = await _async_send(client, send.fallback)
+        replies = await _async_send(client, send.fallback, key)
     return plan.decode(_replies(send, plan, replies))
 
 
@@ -343,7 +363,8 @@ class SyncPipelineBase(PipelineCore):
         if not self._queued:
             return
         commands, wait = self._commands()
-        with self._client.pipeline(transaction=False) as pipe:
+        # One slot (one_slot=True): on a Cluster the whole MULTI/EXEC goes to its master.
+        with node_client(self._client, self._queued[0][1]).pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies = list(pipe.execute(raise_on_error=False))
@@ -356,7 +377,7 @@ class AsyncPipelineBase(PipelineCore):
         if not self._queued:
             return
         commands, wait = self._commands()
-        async with self._client.pipeline(transaction=False) as pipe:
+        async with node_client(self._client, self._queued[0][1]).pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies = list(await pipe.execute(raise_on_error=False))
