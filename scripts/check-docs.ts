@@ -20,7 +20,8 @@ const root = fileURLToPath(new URL('../', import.meta.url))
  * Fastify app, and the application's own services (a catalogue, a mailer). Declared, never
  * defined: the blocks are checked, not run (the runnable ones are self-contained).
  */
-export const PRELUDE = `import type { RedisExpertClient } from 'redis-expert'
+export const PRELUDE = `import type { Keyspace, RedisExpertClient, Script } from 'redis-expert'
+import type { AuditAclOptions } from 'redis-expert/audit'
 import type { RedisSessionStore } from 'redis-expert/structures'
 import type { Express, Request, Response } from 'express'
 import type { FastifyInstance } from 'fastify'
@@ -42,6 +43,10 @@ declare global {
 
   /** What a block takes from the blocks before it, or from the application around it. */
   const db: RedisExpertClient
+  /** A declaration module's exports: the keyspace, the access declaration, a script (docs/acl.md). */
+  const shop: Keyspace
+  const access: NonNullable<AuditAclOptions['access']>
+  const movePrice: Script
   const client: RedisClientType
   const sessions: RedisSessionStore
   const app: Express
