@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Command, Executor, RedisArg, Reply } from '../common/types.js'
+import type { BatchOptions, CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { registerScriptSource } from '../guard/script-sources.js'
+import { declaredKeyOf, markDeclared } from '../keyspace/declared-commands.js'
 
 /**
  * A Lua script kept in its own .lua file, BullMQ-style: the file opens with a comment that
@@ -32,6 +33,12 @@ export interface ScriptSpec<K extends string, A extends string> {
   readonly reviewed?: string
 }
 
+/** Options of one script call: the client's call options, and the read-only variant. */
+export interface ScriptCallOptions extends CallOptions {
+  /** EVALSHA_RO / EVAL_RO (Redis 7+) for this call; by default as the script was declared. */
+  readonly readonly?: boolean
+}
+
 export interface Script<K extends string = string, A extends string = string> {
   readonly name: string
   readonly sha: string
@@ -43,15 +50,27 @@ export interface Script<K extends string = string, A extends string = string> {
   /** The EVALSHA command line for these keys and arguments (for pipelines and MULTI). */
   command(keys: Readonly<Record<K, string>>, args: Readonly<Record<A, RedisArg>>): Command
   /**
-   * Runs the script: EVALSHA, and on NOSCRIPT (a server that never saw it, or after SCRIPT
-   * FLUSH, a restart or a failover) EVAL with the source once, which also caches it there.
-   * One round trip in the common case, two on a cold server.
+   * Runs the script: EVALSHA (EVALSHA_RO when read-only), and on NOSCRIPT (a server that never
+   * saw it, or after SCRIPT FLUSH, a restart or a failover) EVAL with the source once, which
+   * also caches it there. One round trip in the common case, two on a cold server. `options`
+   * are the client's call options (timeoutMs, buffers, allow, waitReplicas) and `readonly`.
    */
   run<T extends Reply = Reply>(
     db: Executor,
     keys: Readonly<Record<K, string>>,
     args: Readonly<Record<A, RedisArg>>,
+    options?: ScriptCallOptions,
   ): Promise<T>
+  /**
+   * Runs a line built by `command` (e.g. with repeated arguments appended after the named
+   * ones) as `run` does.
+   */
+  runCommand<T extends Reply = Reply>(db: Executor, command: Command, options?: CallOptions): Promise<T>
+  /**
+   * Several lines of this script in one round trip (one pipeline; on a Cluster they must share
+   * a slot). On NOSCRIPT none of them ran: the same batch goes again with EVAL, once.
+   */
+  batch(db: Executor, commands: readonly Command[], options?: Omit<BatchOptions, 'atomic'>): Promise<Reply[]>
 }
 
 export function defineScript<const K extends string, const A extends string>(
@@ -69,19 +88,26 @@ export function defineScript<const K extends string, const A extends string>(
   const sha = createHash('sha1').update(source).digest('hex')
   // The guard reads it whether it travels as EVALSHA or EVAL (guard/scripts.ts).
   registerScriptSource(source, { name, sha, reviewed })
-  const evalsha = spec.readonly ? 'EVALSHA_RO' : 'EVALSHA'
-  const evalSource = spec.readonly ? 'EVAL_RO' : 'EVAL'
+  const script = { sha, source }
+  const head = spec.readonly === true ? 'EVALSHA_RO' : 'EVALSHA'
 
-  const line = (
-    verb: string,
-    head: string,
-    k: Readonly<Record<K, string>>,
-    a: Readonly<Record<A, RedisArg>>,
-  ) => {
-    const command: RedisArg[] = [verb, head, keys.length]
+  const line = (verb: string, k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => {
+    const command: RedisArg[] = [verb, sha, keys.length]
     for (const key of keys) command.push(argumentOf(k, key, 'key', name))
     for (const arg of args) command.push(argumentOf(a, arg, 'argument', name))
     return command
+  }
+
+  const runCommand = async <T extends Reply = Reply>(
+    db: Executor,
+    command: Command,
+    options?: CallOptions,
+  ): Promise<T> => {
+    try {
+      return await evalScript<T>(db, script, command, options)
+    } catch (error) {
+      throw scriptError(name, error)
+    }
   }
 
   return Object.freeze({
@@ -91,24 +117,69 @@ export function defineScript<const K extends string, const A extends string>(
     keys,
     args,
     reviewed,
-    command: (k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => line(evalsha, sha, k, a),
+    command: (k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => line(head, k, a),
     async run<T extends Reply = Reply>(
       db: Executor,
       k: Readonly<Record<K, string>>,
       a: Readonly<Record<A, RedisArg>>,
+      options?: ScriptCallOptions,
     ): Promise<T> {
+      if (options?.readonly === undefined) return runCommand<T>(db, line(head, k, a), options)
+      const { readonly, ...call } = options
+      return runCommand<T>(db, line(readonly ? 'EVALSHA_RO' : 'EVALSHA', k, a), call)
+    },
+    runCommand,
+    async batch(
+      db: Executor,
+      commands: readonly Command[],
+      options?: Omit<BatchOptions, 'atomic'>,
+    ): Promise<Reply[]> {
       try {
-        return await db.call<T>(line(evalsha, sha, k, a))
+        return await db.batch(commands, options)
       } catch (error) {
         if (!isNoScript(error)) throw scriptError(name, error)
         try {
-          return await db.call<T>(line(evalSource, source, k, a))
+          return await db.batch(
+            commands.map((command) => (command[1] === sha ? withSource(command, source) : command)),
+            options,
+          )
         } catch (retryError) {
           throw scriptError(name, retryError)
         }
       }
     },
   })
+}
+
+/**
+ * The toolkit's one EVALSHA → EVAL fallback: sends `command` (an EVALSHA or EVALSHA_RO line of
+ * `script`) and, on NOSCRIPT, the same line with EVAL / EVAL_RO and the source, once. Errors
+ * come back as the server sent them; `Script.run` names the script in them (SCRIPT_ERROR).
+ */
+export async function evalScript<T extends Reply = Reply>(
+  db: Executor,
+  script: { readonly sha: string; readonly source: string },
+  command: Command,
+  options?: CallOptions,
+): Promise<T> {
+  try {
+    return await db.call<T>(command, options)
+  } catch (error) {
+    if (!isNoScript(error) || command[1] !== script.sha) throw error
+    return db.call<T>(withSource(command, script.source), options)
+  }
+}
+
+/**
+ * The EVAL (EVAL_RO) line of an EVALSHA (EVALSHA_RO) line: the source in place of the SHA. A
+ * line a typed operation marked with its entry (markDeclared) keeps the mark.
+ */
+function withSource(command: Command, source: string): Command {
+  const line = command.slice()
+  line[0] = command[0] === 'EVALSHA_RO' ? 'EVAL_RO' : 'EVAL'
+  line[1] = source
+  const declared = declaredKeyOf(command)
+  return declared === undefined ? line : markDeclared(line, declared)
 }
 
 export function isNoScript(error: unknown): boolean {

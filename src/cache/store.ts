@@ -7,16 +7,7 @@ import type { CircuitBreaker } from './breaker.js'
 import { busMessage } from './bus.js'
 import { decodeEnvelope, type Stored, tagsOfStamp } from './envelope.js'
 import type { CacheKeys } from './keys.js'
-import {
-  commitScript,
-  deleteScript,
-  leaseScript,
-  releaseScript,
-  runScript,
-  runScriptBatch,
-  tagsScript,
-  writeScript,
-} from './scripts.js'
+import { commitScript, deleteScript, leaseScript, releaseScript, tagsScript, writeScript } from './scripts.js'
 
 /** A read's result: the stored entry (or null), and whether its tags are still current. */
 export interface ReadResult<V> {
@@ -153,13 +144,8 @@ export class RedisTier<V> {
   }
 
   async lease(key: string, token: string, leaseMs: number, now: number, stamp: string): Promise<LeaseReply> {
-    const reply = await runScript<
-      'value' | 'lease' | 'generation',
-      'token' | 'leaseMs' | 'now' | 'stamp',
-      Reply[]
-    >(
+    const reply = await leaseScript.run<Reply[]>(
       this.#db,
-      leaseScript,
       { value: key, lease: this.#keys.lease(key), generation: this.#keys.generation(key) },
       { token, leaseMs, now, stamp },
       this.#options,
@@ -173,9 +159,8 @@ export class RedisTier<V> {
 
   /** True when written; false when the key was invalidated while the load ran. */
   async commit(key: string, token: string, generation: string, envelope: string | Buffer, px: number) {
-    const written = await runScript(
+    const written = await commitScript.run(
       this.#db,
-      commitScript,
       { value: key, lease: this.#keys.lease(key), generation: this.#keys.generation(key) },
       {
         token,
@@ -191,9 +176,8 @@ export class RedisTier<V> {
   }
 
   async release(key: string, token: string): Promise<void> {
-    await runScript(
+    await releaseScript.run(
       this.#db,
-      releaseScript,
       { lease: this.#keys.lease(key) },
       { token, channel: this.#keys.channel, message: busMessage('r', this.#origin, key) },
       this.#options,
@@ -228,9 +212,8 @@ export class RedisTier<V> {
     writes: readonly { readonly key: string; readonly command: Command }[],
   ): Promise<(string | null)[]> {
     if (!this.#cluster) {
-      const replies = await runScriptBatch(
+      const replies = await writeScript.batch(
         this.#db,
-        writeScript,
         writes.map((w) => w.command),
         this.#options,
       )
@@ -240,9 +223,8 @@ export class RedisTier<V> {
     const groups = groupBySlot(writes.map((w) => w.key))
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
-        const replies = await runScriptBatch(
+        const replies = await writeScript.batch(
           this.#db,
-          writeScript,
           indexes.map((i) => writes[i]!.command),
           this.#options,
         )
@@ -266,9 +248,8 @@ export class RedisTier<V> {
     generationMs: number,
     keepTags: boolean,
   ): Promise<string | null> {
-    const reply = await runScript(
+    const reply = await writeScript.run(
       this.#db,
-      writeScript,
       { value: key, generation: this.#keys.generation(key) },
       {
         envelope,
@@ -284,9 +265,8 @@ export class RedisTier<V> {
   }
 
   async delete(key: string, generationMs: number): Promise<boolean> {
-    const removed = await runScript(
+    const removed = await deleteScript.run(
       this.#db,
-      deleteScript,
       { value: key, lease: this.#keys.lease(key), generation: this.#keys.generation(key) },
       { generationMs, channel: this.#keys.channel, message: busMessage('d', this.#origin, key) },
       this.#options,
@@ -295,9 +275,8 @@ export class RedisTier<V> {
   }
 
   async bumpTags(tags: readonly string[], retentionMs: number): Promise<void> {
-    await runScript(
+    await tagsScript.run(
       this.#db,
-      tagsScript,
       { tags: this.#keys.tags },
       {
         tags: tags.join('\n'),

@@ -1,4 +1,4 @@
-import { defineScript, isNoScript } from '../atomic/script.js'
+import { defineScript, evalScript } from '../atomic/script.js'
 import type { Codec } from '../codec/types.js'
 import { jitteredTtl } from '../common/ttl.js'
 import type { CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
@@ -89,19 +89,14 @@ export async function write(ctx: KeyContext, commands: readonly Command[]): Prom
     return ctx.executor.batch(commands, { ...options, atomic: true })
   }
   const ttl = expire[2]!
-  let reply: Reply
-  try {
-    reply = await ctx.executor.call(
-      markDeclared(writeLine('EVALSHA', typedWrite.sha, ctx, commands, ttl), ctx),
-      options,
-    )
-  } catch (error) {
-    if (!isNoScript(error)) throw error
-    reply = await ctx.executor.call(
-      markDeclared(writeLine('EVAL', typedWrite.source, ctx, commands, ttl), ctx),
-      options,
-    )
-  }
+  // Errors as the server sent them (WRONGTYPE stays a COMMAND_ERROR of the typed operation); the
+  // EVAL fallback keeps the line's entry mark (evalScript).
+  const reply = await evalScript(
+    ctx.executor,
+    typedWrite,
+    markDeclared(writeLine(ctx, commands, ttl), ctx),
+    options,
+  )
   if (!Array.isArray(reply) || reply.length !== commands.length)
     throw new RedisExpertError('COMMAND_ERROR', `${ctx.key}: unexpected reply from the typed-write script`, {
       details: { key: ctx.key, entry: ctx.policy.name },
@@ -118,14 +113,8 @@ const typedWrite = defineScript({
     'runs only the typed write commands of its SUM/LAST/ANY/SINGLE tables (HSET, RPUSH, ZADD, PFADD, ...), checked before the first one runs',
 })
 
-/** EVALSHA/EVAL of write.lua: each command as its argument count, its name and its arguments. */
-function writeLine(
-  verb: 'EVALSHA' | 'EVAL',
-  head: string,
-  ctx: KeyContext,
-  commands: readonly Command[],
-  ttl: RedisArg,
-): Command {
+/** EVALSHA of write.lua: each command as its argument count, its name and its arguments. */
+function writeLine(ctx: KeyContext, commands: readonly Command[], ttl: RedisArg): Command {
   const keys: RedisArg[] = [ctx.key]
   const args: RedisArg[] = [ttl, commands.length]
   for (const command of commands) {
@@ -139,7 +128,7 @@ function writeLine(
       for (let i = 2; i < command.length; i++) args.push(command[i]!)
     }
   }
-  return [verb, head, keys.length, ...keys, ...args]
+  return ['EVALSHA', typedWrite.sha, keys.length, ...keys, ...args]
 }
 
 /**

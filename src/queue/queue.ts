@@ -26,7 +26,7 @@ import {
   serverNow,
   unschedule,
 } from './repeat.js'
-import { ADD, batchCommand, runBatch } from './scripts.js'
+import { ADD, batchCommand } from './scripts.js'
 
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
 const ADD_BATCH = 1000
@@ -125,7 +125,7 @@ export class Queue<T = unknown> {
   async add(name: string, data: T, options?: JobOptions): Promise<AddedJob> {
     const groups: RedisArg[] = []
     const id = this.#addGroup(groups, name, data, options)
-    const reply = (await runBatch(this.#db, ADD, this.#addLine(groups, 1))) as Reply[]
+    const reply = (await ADD.runCommand(this.#db, this.#addLine(groups, 1))) as Reply[]
     return { id, added: reply[0] === 1 }
   }
 
@@ -147,16 +147,8 @@ export class Queue<T = unknown> {
       }
       commands.push(this.#addLine(groups, end - start))
     }
-    let replies: Reply[]
-    try {
-      replies = await this.#db.batch(commands)
-    } catch (error) {
-      // NOSCRIPT on a cold server (then no command of the batch ran): the first batch goes by
-      // EVAL, which loads the script on the node of this queue's slot, and the rest as a batch again.
-      if (!(error instanceof RedisExpertError) || error.details.redisCode !== 'NOSCRIPT') throw error
-      const first = await runBatch(this.#db, ADD, commands[0]!)
-      replies = [first, ...(commands.length > 1 ? await this.#db.batch(commands.slice(1)) : [])]
-    }
+    // On a cold server (NOSCRIPT: then no command of the batch ran) the batch goes again by EVAL.
+    const replies = await ADD.batch(this.#db, commands)
     const added: AddedJob[] = new Array(ids.length)
     let i = 0
     for (const reply of replies)

@@ -1,5 +1,5 @@
-import { defineScript, isNoScript, type Script, scriptError } from '../atomic/script.js'
-import type { Command, Executor, RedisArg, Reply } from '../common/types.js'
+import { defineScript, type Script } from '../atomic/script.js'
+import type { Command, RedisArg } from '../common/types.js'
 
 const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 
@@ -64,7 +64,7 @@ export const PROGRESS = defineScript({
   args: ['id', 'token', 'progress', 'eventsMaxLen'],
 })
 
-/** The EVALSHA line of `script` with `groups` (the repeated arguments) appended. */
+/** The EVALSHA line of `script` with `groups` (the repeated arguments) appended; run by `script.runCommand`. */
 export function batchCommand<K extends string, A extends string>(
   script: Script<K, A>,
   keys: Readonly<Record<K, string>>,
@@ -74,25 +74,4 @@ export function batchCommand<K extends string, A extends string>(
   const line = script.command(keys, args) as RedisArg[]
   for (let i = 0; i < groups.length; i++) line.push(groups[i] as RedisArg)
   return line
-}
-
-/**
- * Runs a batch line from `batchCommand`: EVALSHA, and on NOSCRIPT (a cold server, SCRIPT FLUSH,
- * restart, failover) EVAL with the source once, which also caches it there — as `Script.run`.
- */
-export async function runBatch<T extends Reply = Reply>(
-  db: Executor,
-  script: Script,
-  line: Command,
-): Promise<T> {
-  try {
-    return await db.call<T>(line)
-  } catch (error) {
-    if (!isNoScript(error)) throw scriptError(script.name, error)
-    try {
-      return await db.call<T>(['EVAL', script.source, ...line.slice(2)])
-    } catch (retryError) {
-      throw scriptError(script.name, retryError)
-    }
-  }
 }

@@ -9,7 +9,7 @@ import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './c
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
-import { EXTEND, runBatch, TAKE } from './scripts.js'
+import { EXTEND, TAKE } from './scripts.js'
 import { WORKER_HINTS, WORKER_OPTIONS, type WorkerOptions, type WorkerStats } from './worker-options.js'
 
 export type { Job, JobHandler } from './attempt.js'
@@ -177,7 +177,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
               timeoutMs: waitMs + BLOCK_MARGIN_MS,
             })
             .then((replies) => replies[1] as Reply)
-        : runBatch(this.#db, TAKE, line)
+        : TAKE.runCommand(this.#db, line)
     const done = call.then(
       (reply) => {
         if (waitMs > 0) this.#waiting = null
@@ -289,7 +289,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     const lines = extendLines(this.keys, this.#leaseMs, [...this.#held])
     await Promise.all(
       lines.map((line) =>
-        runBatch(this.#db, EXTEND, line).catch((error: unknown) => this.reportError(error)),
+        EXTEND.runCommand(this.#db, line).catch((error: unknown) => this.reportError(error)),
       ),
     )
   }

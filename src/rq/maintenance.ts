@@ -1,7 +1,7 @@
 import type { Executor } from '../common/types.js'
 import { compressText, DEFAULT_FAILURE_TTL_S, timestampS, utcformat } from './format.js'
 import type { RqKeys } from './keyspace.js'
-import { CLEANUP, PROMOTE, runScript } from './scripts.js'
+import { CLEANUP, PROMOTE, RQ_CALL } from './scripts.js'
 
 /**
  * What RQ's workers do besides running jobs, for one queue, each as one script: registry cleanup
@@ -25,9 +25,8 @@ export async function cleanRegistries(
   const excInfo = compressText(
     `Moved to FailedJobRegistry at ${local.slice(0, 10)} ${local.slice(11, 23)}000`,
   )
-  const reply = (await runScript(
+  const reply = (await CLEANUP.run(
     db,
-    CLEANUP,
     {
       started: keys.started,
       failed: keys.failed,
@@ -45,6 +44,7 @@ export async function cleanRegistries(
       nowText: utcformat(now),
       force: force ? '1' : '0',
     },
+    RQ_CALL,
   )) as number[]
   const failed = Number(reply[0])
   return failed < 0 ? null : { failed, retried: Number(reply[1]) }
@@ -63,9 +63,8 @@ export async function enqueueDueJobs(
 ): Promise<number> {
   const now = Date.now()
   const moved = Number(
-    await runScript(
+    await PROMOTE.run(
       db,
-      PROMOTE,
       { scheduled: keys.scheduled, queue: keys.queue, queues: keys.queues, lock: keys.schedulerLock },
       {
         now: timestampS(now),
@@ -75,6 +74,7 @@ export async function enqueueDueJobs(
         lockTtl: lockTtlS,
         release: release ? '1' : '0',
       },
+      RQ_CALL,
     ),
   )
   return Math.max(0, moved)

@@ -27,7 +27,7 @@ import {
   text,
   timeoutS,
 } from './options.js'
-import { ENQUEUE, runScript } from './scripts.js'
+import { ENQUEUE, RQ_CALL } from './scripts.js'
 
 export interface RqQueueOptions {
   /** The timeout of jobs that name none (rq/queue.py default_timeout); default 180 s. */
@@ -148,9 +148,8 @@ export class RqQueue {
     const atFront = bool('atFront', o.atFront)
     const retry = retryOption(o.retry)
     const opt = (n: number | undefined) => (n === undefined ? '' : n)
-    await runScript(
+    await ENQUEUE.run(
       this.#db,
-      ENQUEUE,
       {
         job: this.keys.job(id),
         queue: this.keys.queue,
@@ -174,6 +173,7 @@ export class RqQueue {
         retriesLeft: retry ? retry.left : '',
         retryIntervals: retry ? JSON.stringify(retry.intervals) : '',
       },
+      RQ_CALL,
     )
     return new RqJob<R>(this.#db, this.keys, id)
   }

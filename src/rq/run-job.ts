@@ -8,7 +8,7 @@ import {
   utcformat,
 } from './format.js'
 import type { RqKeys } from './keyspace.js'
-import { FAIL, FINISH, runScript } from './scripts.js'
+import { FAIL, FINISH, RQ_CALL } from './scripts.js'
 
 /** A job the START script moved to the StartedJobRegistry: its hash fields as START read them. */
 export interface Started {
@@ -53,9 +53,8 @@ export async function finishJob(
   resultTtl: number,
 ): Promise<void> {
   const entry = successEntry(value)
-  await runScript(
+  await FINISH.run(
     db,
-    FINISH,
     {
       job: job.keys.job(job.id),
       started: job.keys.started,
@@ -69,6 +68,7 @@ export async function finishJob(
       now: timestampS(Date.now()),
       returnValue: entry[3] ?? '',
     },
+    RQ_CALL,
   )
 }
 
@@ -81,9 +81,8 @@ export async function failJob(
   retry: boolean,
 ): Promise<string> {
   const k: RqKeys = job.keys
-  const outcome = await runScript(
+  const outcome = await FAIL.run(
     db,
-    FAIL,
     {
       job: k.job(job.id),
       started: k.started,
@@ -101,6 +100,7 @@ export async function failJob(
       excString: failureEntry(exc)[3]!,
       retry: retry ? '1' : '0',
     },
+    RQ_CALL,
   )
   return String(outcome)
 }
@@ -112,9 +112,8 @@ export async function failJob(
 export async function failOddJob(db: Client, id: string, keys: RqKeys, message: string): Promise<void> {
   const rawJob = `${keys.jobPrefix}${id}`
   await db.unsafe({ reason: 'fail an RQ job whose id the rq keyspace cannot express' }, (raw) =>
-    runScript(
+    FAIL.run(
       raw,
-      FAIL,
       {
         job: rawJob,
         started: keys.started,
@@ -132,6 +131,7 @@ export async function failOddJob(db: Client, id: string, keys: RqKeys, message: 
         excString: failureEntry(`redis_expert.MessageInvalid: ${message}`)[3]!,
         retry: '0',
       },
+      RQ_CALL,
     ),
   )
 }

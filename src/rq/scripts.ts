@@ -1,5 +1,4 @@
-import { defineScript, isNoScript, type Script, scriptError } from '../atomic/script.js'
-import type { Executor, RedisArg, Reply } from '../common/types.js'
+import { defineScript } from '../atomic/script.js'
 
 const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 
@@ -69,27 +68,7 @@ export const PROMOTE = defineScript({
  */
 export const RQ_ALLOW = ['GUARD_CROSSSLOT'] as const
 
-/**
- * `script.run` with RQ_ALLOW, and optionally bulk strings as Buffers (the job's `data` is zlib
- * bytes, which a UTF-8 decode would corrupt). EVALSHA, with EVAL once on NOSCRIPT.
- */
-export async function runScript<K extends string, A extends string>(
-  db: Executor,
-  script: Script<K, A>,
-  keys: Readonly<Record<K, string>>,
-  args: Readonly<Record<A, RedisArg>>,
-  options: { buffers?: boolean } = {},
-): Promise<Reply> {
-  const line = script.command(keys, args)
-  const callOptions = { buffers: options.buffers === true, allow: RQ_ALLOW }
-  try {
-    return await db.call(line, callOptions)
-  } catch (error) {
-    if (!isNoScript(error)) throw scriptError(script.name, error)
-    try {
-      return await db.call(['EVAL', script.source, ...line.slice(2)], callOptions)
-    } catch (retryError) {
-      throw scriptError(script.name, retryError)
-    }
-  }
-}
+/** The call options of every RQ script call: RQ_ALLOW (see above). */
+export const RQ_CALL = { allow: RQ_ALLOW } as const
+/** RQ_CALL with bulk strings as Buffers: the job's `data` is zlib bytes, which a UTF-8 decode would corrupt. */
+export const RQ_BINARY_CALL = { allow: RQ_ALLOW, buffers: true } as const

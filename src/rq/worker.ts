@@ -19,7 +19,7 @@ import { openRq, RQ_NAME, type RqKeys, rqKeys } from './keyspace.js'
 import { cleanRegistries, enqueueDueJobs } from './maintenance.js'
 import { resultTtlS, rqName } from './options.js'
 import { excString, failJob, failOddJob, finishJob, intField, type Started, withTimeout } from './run-job.js'
-import { HEARTBEAT, RQ_ALLOW, runScript, START } from './scripts.js'
+import { HEARTBEAT, RQ_ALLOW, RQ_BINARY_CALL, RQ_CALL, START } from './scripts.js'
 import {
   RQ_WORKER_OPTIONS,
   type RqHandler,
@@ -225,12 +225,11 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
       return
     }
     const now = Date.now()
-    const fields = (await runScript(
+    const fields = (await START.run(
       this.#db,
-      START,
       { job: keys.job(id), started: keys.started },
       { id, now: utcformat(now), worker: this.name, expiry: timestampS(now) + this.#heartbeatTtlS() },
-      { buffers: true },
+      RQ_BINARY_CALL,
     )) as (Buffer | null)[] | null
     if (!Array.isArray(fields)) return // rq/queue.py dequeue_any skips a job whose hash is gone
     const started: Started = { id, queue, keys, fields }
@@ -332,11 +331,11 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
   #heartbeat(): void {
     const now = Date.now()
     for (const job of this.#running.values()) {
-      runScript(
+      HEARTBEAT.run(
         this.#db,
-        HEARTBEAT,
         { job: job.keys.job(job.id), started: job.keys.started },
         { id: job.id, now: utcformat(now), expiry: timestampS(now) + this.#heartbeatTtlS() },
+        RQ_CALL,
       ).catch((error: unknown) => this.reportError(error, { id: job.id, queue: job.queue }))
     }
   }

@@ -2,7 +2,6 @@ import type { Client } from '../../client/client.js'
 import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
 import { parseEntries, type RawEntry, text } from '../../kit/stream-entries.js'
-import { runScript } from '../run-script.js'
 import { DEAD_LETTER, FAIL, PRUNE, RECLAIM } from './scripts.js'
 
 /** A failed entry's failure count lives this long after its last failure. */
@@ -47,9 +46,8 @@ export async function reclaimPass(
     readonly maxStalls: number
   },
 ): Promise<{ cursor: string; claimed: Reclaimed[]; dead: number }> {
-  const reply = (await runScript(
+  const reply = (await RECLAIM.run(
     t.db,
-    RECLAIM,
     { stream: t.key, dead: t.deadKey, failures: t.failuresKey },
     {
       group: t.group,
@@ -61,7 +59,7 @@ export async function reclaimPass(
       deadMaxLen: t.deadMaxLen,
       maxStalls: pass.maxStalls,
     },
-    t.binary,
+    { buffers: t.binary },
   )) as Reply[]
   const claimed: Reclaimed[] = []
   for (const item of Array.isArray(reply[1]) ? reply[1] : []) {
@@ -75,9 +73,8 @@ export async function reclaimPass(
 
 /** Moves the entry to the dead-letter stream and acknowledges it (if still this consumer's). */
 export async function deadLetter(t: RecoveryTarget, id: string, error: unknown): Promise<boolean> {
-  const moved = await runScript(
+  const moved = await DEAD_LETTER.run(
     t.db,
-    DEAD_LETTER,
     { stream: t.key, dead: t.deadKey, failures: t.failuresKey },
     {
       group: t.group,
@@ -86,7 +83,6 @@ export async function deadLetter(t: RecoveryTarget, id: string, error: unknown):
       error: error instanceof Error ? error.message : String(error),
       deadMaxLen: t.deadMaxLen,
     },
-    false,
   )
   return moved !== null
 }

@@ -1,6 +1,6 @@
+import { isNoScript } from '../../atomic/script.js'
 import type { Client } from '../../client/client.js'
 import type { Command, Reply } from '../../common/types.js'
-import type { RedisExpertError } from '../../errors.js'
 import { together } from '../common/round-trip.js'
 
 /*
@@ -32,7 +32,7 @@ export async function runSteps(db: Client, steps: readonly Step[]): Promise<Repl
       steps.map((s) => s.command),
     )
   } catch (error) {
-    if ((error as RedisExpertError).details?.redisCode !== 'NOSCRIPT') throw error
+    if (!isNoScript(error)) throw error
     const replies: Reply[] = []
     for (const step of steps) replies.push(await step.alone())
     return replies
