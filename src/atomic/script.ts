@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BatchOptions, CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
@@ -13,6 +14,12 @@ import { declaredKeyOf, markDeclared } from '../keyspace/declared-commands.js'
  * order. Keys are declared so that the guard can check their slot (every key of a script
  * must share one on a Cluster) and durability; values only ever travel as ARGV, never
  * spliced into the source, so no script is built from user data.
+ *
+ * Lua shared by several scripts lives in `includes/` folders and is pulled in by a line
+ * `--@include <name>` (BullMQ keeps such snippets the same way): `includes/<name>.lua` next to
+ * the script, else the toolkit's own `src/atomic/includes/<name>.lua`. The source is assembled
+ * once, when the script is defined; the header check, the SHA, the guard and the ACL reports
+ * all see the assembled source — what the server runs.
  */
 export interface ScriptSpec<K extends string, A extends string> {
   readonly name: string
@@ -42,6 +49,7 @@ export interface ScriptCallOptions extends CallOptions {
 export interface Script<K extends string = string, A extends string = string> {
   readonly name: string
   readonly sha: string
+  /** The assembled source (its `--@include` lines replaced by the snippets). */
   readonly source: string
   readonly keys: readonly K[]
   readonly args: readonly A[]
@@ -203,11 +211,41 @@ function readSource(file: URL | string, name: string): string {
   const path = file instanceof URL ? fileURLToPath(file) : file
   if (typeof path !== 'string' || !path.endsWith('.lua'))
     throw invalid(name, 'file must be a .lua file (a path or a file: URL)')
+  return assemble(readLua(path, name), dirname(path), name, new Set())
+}
+
+function readLua(path: string, name: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
     throw invalid(name, `cannot read ${path}: ${(error as Error).message}`)
   }
+}
+
+/** `--@include <name>` on a line of its own: the snippet `<name>.lua` of an `includes/` folder. */
+const INCLUDE = /^--@include[ \t]+(\S+)[ \t]*$/gm
+/** The toolkit's shared snippets (`src/atomic/includes`, copied to dist beside this file). */
+const SHARED_INCLUDES = fileURLToPath(new URL('./includes/', import.meta.url))
+
+/**
+ * Replaces each `--@include` line with its snippet (which may include others), each snippet
+ * once per script: `includes/<name>.lua` in the script's own folder first, then the shared ones.
+ */
+function assemble(text: string, folder: string, name: string, seen: Set<string>): string {
+  return text.replace(INCLUDE, (_line, include: string) => {
+    if (!/^[a-z][a-z0-9-]*$/.test(include))
+      throw invalid(name, `--@include takes a snippet name in kebab-case, got '${include}'`)
+    if (seen.has(include)) return `-- (${include}: included above)`
+    seen.add(include)
+    const local = join(folder, 'includes', `${include}.lua`)
+    const path = existsSync(local) ? local : join(SHARED_INCLUDES, `${include}.lua`)
+    if (!existsSync(path))
+      throw invalid(
+        name,
+        `--@include ${include}: no ${include}.lua in ${join(folder, 'includes')} or ${SHARED_INCLUDES}`,
+      )
+    return assemble(readLua(path, name).trimEnd(), folder, name, seen)
+  })
 }
 
 /**

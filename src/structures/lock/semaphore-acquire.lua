@@ -8,13 +8,8 @@ ARGV[3]  lease in ms
 ARGV[4]  now in ms, or '' to use the server's TIME
 Returns {1, holders after} when acquired, {0, ms until the earliest lease expires} otherwise.
 ]]
-local now
-if ARGV[4] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-else
-  now = tonumber(ARGV[4])
-end
+--@include server-time
+local now = now_ms(ARGV[4])
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local held = redis.call('ZCARD', KEYS[1])

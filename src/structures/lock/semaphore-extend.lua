@@ -6,13 +6,8 @@ ARGV[2]  new lease in ms, from now
 ARGV[3]  now in ms, or '' to use the server's TIME
 Returns 1 when extended, 0 when this holder no longer holds a permit.
 ]]
-local now
-if ARGV[3] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-else
-  now = tonumber(ARGV[3])
-end
+--@include server-time
+local now = now_ms(ARGV[3])
 local lease = tonumber(ARGV[2])
 local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not expiry or tonumber(expiry) <= now then return 0 end

@@ -8,9 +8,7 @@ ARGV[3]  cost: units this request consumes (1 ≤ cost ≤ limit)
 ARGV[4]  now in ms, or '' to use the server's clock (application clocks then never matter)
 Returns {allowed 0|1, remaining, resetMs, retryAfterMs}. A refused request consumes nothing.
 ]]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
+--@include limit-args
 
 if ARGV[4] == '' then
   -- The common path: two commands, no clock read, no parsing.

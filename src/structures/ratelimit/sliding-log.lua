@@ -8,16 +8,9 @@ ARGV[3]  cost: units this request consumes (1 ≤ cost ≤ limit)
 ARGV[4]  now in ms, or '' to use the server's TIME
 Returns {allowed 0|1, remaining, resetMs, retryAfterMs}. A refused request consumes nothing.
 ]]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local now
-if ARGV[4] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-else
-  now = tonumber(ARGV[4])
-end
+--@include limit-args
+--@include server-time
+local now = now_ms(ARGV[4])
 
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])

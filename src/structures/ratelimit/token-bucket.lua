@@ -9,17 +9,10 @@ ARGV[3]  cost: units this request consumes (1 ≤ cost ≤ limit)
 ARGV[4]  now in ms, or '' to use the server's TIME
 Returns {allowed 0|1, remaining, resetMs, retryAfterMs}. A refused request consumes nothing.
 ]]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local now
-if ARGV[4] == '' then
-  local t = redis.call('TIME')
-  -- Microseconds kept: the TAT advances by fractions of a millisecond at high rates.
-  now = t[1] * 1000 + t[2] / 1000
-else
-  now = tonumber(ARGV[4])
-end
+--@include limit-args
+--@include server-time
+-- Microseconds kept: the TAT advances by fractions of a millisecond at high rates.
+local now = now_ms(ARGV[4], true)
 
 local interval = window / limit
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
