@@ -18,30 +18,23 @@ import type { Connection } from './connection.js'
 import { Declarations } from './declarations.js'
 import { translateError } from './errors.js'
 import { durabilityGaps, GuardGate } from './gate.js'
+import { type HeldConnection, holdConnection } from './held-connection.js'
 import { NodeExecutor } from './node.js'
 import { describeTarget, type ResolvedOptions } from './options.js'
-import { buildNodeProbe } from './probe.js'
+import { probeMasters } from './probe-masters.js'
 import type { ServerProbe } from './probe-types.js'
+import { type ReplicaWait, replicaWait, withReplicas } from './replicated.js'
 import { checkScanOptions, type KeyScanOptions, type ScanOptions, scanKey, scanNodes } from './scan.js'
 import { batchUse, sharedUse } from './shared-use.js'
-import { transactionOn } from './standalone.js'
 import { ChannelSubscriber, type SubscriberHandlers } from './subscriber.js'
 import { openSubscriber, type SubscriberPort } from './subscriptions.js'
 import type { Topology } from './topology.js'
-import { pipelineReplies, settleBatch, wireArgs } from './wire.js'
+import { batchOn, pipelineReplies, settleBatch, wireArgs } from './wire.js'
+
+export type { HeldConnection } from './held-connection.js'
 
 /** How a client was opened, so that it can open a sibling: connect()'s own opener. */
 export type OpenClient = (options: ResolvedOptions) => Promise<Client>
-
-/** What `isolated()` lends: one dedicated connection whose commands the guard still checks. */
-export interface HeldConnection {
-  /** WATCH `keys` on this connection (the keys join the EXEC batch's guard check). */
-  watch(keys: readonly string[]): Promise<void>
-  /** One command, now, on this connection. */
-  call<T extends Reply = Reply>(command: Command): Promise<T>
-  /** MULTI … EXEC of `commands`; null when EXEC was aborted because a watched key changed. */
-  exec(commands: readonly Command[]): Promise<Reply[] | null>
-}
 
 export interface ClientEvents {
   ready: []
@@ -164,40 +157,22 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
     }
   }
 
-  /**
-   * A write and `WAIT n ms` in one round trip on a dedicated connection (WAIT counts the
-   * replicas that have every write of *its* connection), then NOT_REPLICATED when fewer than
-   * `waitReplicas` acknowledged: the write is on the master, but a failover could lose it.
-   */
+  /** A write and WAIT in one round trip on a dedicated connection (replicated.ts). */
   #replicated<T>(
     wire: (string | Buffer)[],
     command: Command,
     options: CallOptions | BatchOptions,
     run: (connection: Connection, timeoutMs: number) => Promise<T>,
   ): Promise<T> {
-    const wanted = options.waitReplicas as number
-    const waitMs = options.replicaTimeoutMs ?? 1000
-    if (!Number.isInteger(wanted) || wanted < 1)
-      return Promise.reject(
-        invalidArgument('waitReplicas must be a positive integer', { waitReplicas: wanted }),
-      )
-    if (!Number.isInteger(waitMs) || waitMs < 1)
-      return Promise.reject(
-        invalidArgument('replicaTimeoutMs must be a positive integer', { replicaTimeoutMs: waitMs }),
-      )
-    return this.#onDedicated(wire, command, options, waitMs, async (connection, timeoutMs) => {
-      const result = run(connection, timeoutMs)
-      // Issued in the same tick as the write: one write on the socket, one round trip.
-      const acknowledged = connection.send(['WAIT', String(wanted), String(waitMs)], false, timeoutMs)
-      const [value, count] = await Promise.all([result, acknowledged])
-      if (typeof count !== 'number' || count < wanted)
-        throw new RedisExpertError(
-          'NOT_REPLICATED',
-          `${argText(command[0]).toUpperCase()} was applied on the master, but only ${String(count)} of ${wanted} replicas acknowledged it within ${waitMs} ms: a failover now could lose it`,
-          { details: { command: argText(command[0]).toUpperCase(), wanted, acknowledged: count } },
-        )
-      return value
-    })
+    let wait: ReplicaWait
+    try {
+      wait = replicaWait(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#onDedicated(wire, command, options, wait.waitMs, (connection, timeoutMs) =>
+      withReplicas(connection, wait, command, timeoutMs, run),
+    )
   }
 
   /** While disconnected, a command waits (bounded) for the connection instead of queueing without limit. */
@@ -228,15 +203,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
     const buffers = options?.buffers === true
     if (options?.waitReplicas !== undefined)
       return this.#replicated(wire[0] as (string | Buffer)[], first, options, (c, timeoutMs) =>
-        atomic
-          ? settleBatch(
-              commands,
-              () => transactionOn(c, wire, buffers, timeoutMs),
-              (error) => translateError(error, ['MULTI'], false),
-            )
-          : pipelineReplies(c.sendAll(wire, buffers, timeoutMs), checked, (error, command) =>
-              translateError(error, command, false),
-            ),
+        batchOn(c, wire, commands, checked, atomic, buffers, timeoutMs),
       )
     // Inside MULTI nothing blocks; a plain pipeline with a blocking command (WAIT after writes) runs apart.
     const use = atomic ? sharedUse(wire[0] as (string | Buffer)[]) : batchUse(wire)
@@ -247,9 +214,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
     if (use.kind === 'refused') throw use.error
     if (use.kind === 'blocking' && !atomic)
       return this.#onDedicated(wire[0] as (string | Buffer)[], first, options, use.blockMs, (c, timeoutMs) =>
-        pipelineReplies(c.sendAll(wire, buffers, timeoutMs), checked, (error, command) =>
-          translateError(error, command, false),
-        ),
+        batchOn(c, wire, commands, checked, false, buffers, timeoutMs),
       )
     const timeoutMs = options?.timeoutMs ?? this.options.commandTimeoutMs
     if (
@@ -307,38 +272,9 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
    * `db.watch()` (atomic/watch.ts) is built on it.
    */
   isolated<T>(firstKey: string | undefined, fn: (connection: HeldConnection) => Promise<T>): Promise<T> {
-    return this.#topology.dedicated(
-      firstKey,
-      (connection) => {
-        let watch: Command | undefined
-        const send = async (command: Command): Promise<Reply> => {
-          try {
-            return await connection.send(wireArgs(command))
-          } catch (error) {
-            throw translateError(error, command, false)
-          }
-        }
-        return fn({
-          watch: async (keys) => {
-            watch = ['WATCH', ...keys]
-            await send(watch)
-          },
-          call: <R extends Reply = Reply>(command: Command) =>
-            send(this.#gate.active ? this.#gate.command(command) : command) as Promise<R>,
-          exec: async (commands) => {
-            const unit = watch === undefined ? [...commands] : [watch, ...commands]
-            const checked = this.#gate.active ? this.#gate.batch(unit, true) : unit
-            if (watch !== undefined) checked.shift()
-            try {
-              return await connection.transaction(checked.map(wireArgs))
-            } catch (error) {
-              throw translateError(error, ['EXEC'], false)
-            }
-          },
-        })
-      },
-      ['UNWATCH'],
-    )
+    return this.#topology.dedicated(firstKey, (connection) => fn(holdConnection(connection, this.#gate)), [
+      'UNWATCH',
+    ])
   }
 
   /**
@@ -457,15 +393,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
   subscribe(channel: string, handlers: SubscriberHandlers): ChannelSubscriber {
     if (typeof channel !== 'string' || channel === '')
       throw invalidArgument('subscribe: channel must be a non-empty string')
-    return new ChannelSubscriber(
-      {
-        locate: (attempt) => this.#topology.locateNode(attempt),
-        connectTimeoutMs: this.options.connectTimeoutMs,
-        clientName: this.options.clientName,
-      },
-      channel,
-      handlers,
-    )
+    return new ChannelSubscriber(this.options, this.#topology, channel, handlers)
   }
 
   /**
@@ -484,26 +412,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
 
   /** Version, mode, modules, persistence, memory policy and listpack limits — per master on a Cluster. */
   async probe(): Promise<ServerProbe> {
-    const masters = await Promise.all(
-      (await this.masters()).map(async (node) => {
-        const [info, config, modules] = await Promise.all([
-          // INFO too may be forbidden or renamed: the probe then says so (infoReadable: false)
-          // instead of failing connect() and everything built on it (the audit).
-          node.call(['INFO']).then(String, (error: unknown) => {
-            if (refusedCommand(error)) return null
-            throw error
-          }),
-          // CONFIG may be forbidden by ACL (NOPERM) or renamed away (unknown command): fall back to INFO.
-          node.call(['CONFIG', 'GET', '*']).catch(() => null),
-          // MODULE LIST likewise (MODULE is @admin): INFO's modules section then names them.
-          node.call(['MODULE', 'LIST']).catch(() => null),
-        ])
-        return buildNodeProbe(node.address, { info, config, modules })
-      }),
-    )
-    const [first] = masters
-    if (!first) throw new RedisExpertError('CONNECTION_UNAVAILABLE', 'probe: no master is reachable')
-    return { ...first, mode: this.mode === 'cluster' ? 'cluster' : 'standalone', masters }
+    return probeMasters(await this.masters(), this.mode)
   }
 
   /** Closes the connection(s); commands still in flight get up to closeTimeoutMs for their replies. */
@@ -525,10 +434,4 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
         `${argText(command[0]).toUpperCase()}: the client is closed`,
       )
   }
-}
-
-/** The server refused the command: NOPERM (ACL), or renamed away (unknown command). */
-function refusedCommand(error: unknown): boolean {
-  if (!(error instanceof RedisExpertError) || error.code !== 'COMMAND_ERROR') return false
-  return error.details.redisCode === 'NOPERM' || /unknown command/i.test(String(error.details.reply ?? ''))
 }

@@ -1,8 +1,9 @@
 import { keySlot } from '../common/slot.js'
 import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
-import { parseRedirection, parseShards, parseSlots, SLOT_COUNT, type SlotRange } from './cluster-map.js'
-import { Connection } from './connection.js'
+import { parseRedirection, SLOT_COUNT } from './cluster-map.js'
+import { fetchSlotMap } from './cluster-map-fetch.js'
+import type { Connection } from './connection.js'
 import type { Redirect } from './connection-open.js'
 import { DedicatedPool } from './dedicated.js'
 import { type Endpoint, parseAddress } from './endpoint.js'
@@ -43,10 +44,11 @@ const PERIODIC_REFRESH_MS = 15_000
  *   at most MAX_REDIRECTIONS times — after the first two with a growing pause, since nodes
  *   that disagree about a slot mid-migration bounce a command between them until they agree.
  *   The Connection hands these replies over without an extra promise per command (see
- *   `redirect` in connection.ts).
+ *   `redirect` in connection-open.ts).
  * - A master that drops triggers map reloads (with a gap between them) until a replica's
  *   promotion shows in the map; commands for its slots wait up to `offlineWaitMs`.
- * - The map comes from `CLUSTER SHARDS`, or `CLUSTER SLOTS` where SHARDS is unknown.
+ * - The map comes from `CLUSTER SHARDS`, or `CLUSTER SLOTS` where SHARDS is unknown
+ *   (cluster-map-fetch.ts).
  */
 export class ClusterTopology implements Topology {
   readonly kind = 'cluster' as const
@@ -241,7 +243,7 @@ export class ClusterTopology implements Topology {
     return connection.send(args, buffers, Math.max(1, timeoutMs - (Date.now() - started)))
   }
 
-  /** A MOVED / ASK / TRYAGAIN / CLUSTERDOWN / LOADING reply to a command; see `redirect` in connection.ts. */
+  /** A MOVED / ASK / TRYAGAIN / CLUSTERDOWN / LOADING reply to a command (`redirect`, connection-open.ts). */
   readonly #redirect: Redirect = (reply, args, buffers, timeoutMs, settle, fail, from) => {
     let resolve = settle
     let reject = fail
@@ -362,7 +364,7 @@ export class ClusterTopology implements Topology {
 
   /** Reads the map from a reachable master (or a root node) and points every slot at its owner. */
   async #reload(): Promise<void> {
-    const ranges = await this.#fetchMap()
+    const ranges = await fetchSlotMap(this.#masters, this.#roots, this.#settings)
     const slots: (Link | undefined)[] = new Array(SLOT_COUNT)
     const replicas: (readonly Link[] | undefined)[] = new Array(SLOT_COUNT)
     const masters = new Set<Link>()
@@ -388,53 +390,6 @@ export class ClusterTopology implements Topology {
         this.#links.delete(address)
         link.close().catch(() => {})
       }
-  }
-
-  async #fetchMap(): Promise<SlotRange[]> {
-    const errors: unknown[] = []
-    // Known masters first (their connections are open), then the root nodes.
-    for (const link of this.#masters) {
-      const connection = link.connection
-      if (!connection) continue
-      try {
-        const ranges = await this.#askMap(connection)
-        if (ranges.length > 0) return ranges
-      } catch (error) {
-        errors.push(error)
-      }
-    }
-    for (const root of this.#roots) {
-      let connection: Connection | null = null
-      try {
-        connection = await Connection.open({ ...this.#settings, endpoint: root })
-        const ranges = await this.#askMap(connection)
-        if (ranges.length > 0) return ranges
-      } catch (error) {
-        errors.push(error)
-      } finally {
-        connection?.destroy()
-      }
-    }
-    const last = errors[errors.length - 1]
-    throw last instanceof RedisExpertError
-      ? last
-      : new RedisExpertError('CONNECTION_FAILED', 'no Cluster node answered with a slot map', {
-          details: { reason: 'no-map' },
-        })
-  }
-
-  async #askMap(connection: Connection): Promise<SlotRange[]> {
-    const tls = connection.endpoint.tls !== undefined
-    let ranges: SlotRange[]
-    try {
-      ranges = parseShards(await connection.send(['CLUSTER', 'SHARDS']), tls)
-    } catch (error) {
-      // Before Redis 7: no SHARDS.
-      if (!(error instanceof RedisExpertError) || error.code !== 'COMMAND_ERROR') throw error
-      ranges = parseSlots(await connection.send(['CLUSTER', 'SLOTS']))
-    }
-    // A partial map (a node still joining) is used as it is: MOVED fills in the rest.
-    return ranges
   }
 
   #unavailable(slot: number, args?: readonly (string | Buffer)[]): RedisExpertError {

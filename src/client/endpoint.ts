@@ -21,7 +21,7 @@ export class Endpoint {
   readonly port: number
   /**
    * Node's TLS options when the connection is TLS; undefined for plain TCP. The server name
-   * (SNI) is the host's unless these set one (see connection.ts), also for other nodes.
+   * (SNI) is the host's unless these set one (see connection-open.ts), also for other nodes.
    */
   readonly tls: TlsOptions | undefined
   readonly username: string | undefined

@@ -165,7 +165,7 @@ export class SentinelLocator {
     await Promise.all(this.#watches.map((w) => w.close()))
   }
 
-  /** The data node at host:port with the deployment's login (its TLS name is its own host, see connection.ts). */
+  /** The data node at host:port with the deployment's login (its TLS name is its own host: connection-open.ts). */
   #dataNode(host: string, port: number): Endpoint {
     return this.#node.at(host, port)
   }

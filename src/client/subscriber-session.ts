@@ -7,9 +7,10 @@ import { type ParsedReply, ReplyError } from './resp-parser.js'
 import { closedError, type Sub, type SubscriptionKind, VERBS } from './subscription.js'
 
 /**
- * One connection of `db.subscriber()` (subscriptions.ts) to one node, and the subscriptions
- * placed on it: it subscribes each of them, again after every reconnect, and matches every
- * reply to the command it answers.
+ * One pub/sub connection to one node, and the subscriptions placed on it — for the port of
+ * `db.subscriber()` (subscriptions.ts) and for `db.subscribe()`'s one channel (subscriber.ts):
+ * it subscribes each of them, again after every reconnect, and matches every reply to the
+ * command it answers.
  *
  * - One command per subscription, so every command gets exactly one reply — its confirmation
  *   push or an error — in order: the commands written are a FIFO (PINGs included), and each
@@ -22,6 +23,7 @@ import { closedError, type Sub, type SubscriptionKind, VERBS } from './subscript
  *   closed once nothing is placed on it.
  */
 
+/** How often an idle connection is asked to prove it is alive. */
 export const PING_EVERY_MS = 3000
 
 /** How a session's connections are named, bounded and retried. */

@@ -1,7 +1,7 @@
-import type { Endpoint } from './endpoint.js'
 import { tickFor } from './in-flight.js'
+import type { ResolvedOptions } from './options.js'
 import { PING_EVERY_MS, Session, type SessionHub, type SessionSettings } from './subscriber-session.js'
-import { Sub, wireName } from './subscription.js'
+import { Sub, type SubscriberTarget, wireName } from './subscription.js'
 
 /**
  * One dedicated connection SUBSCRIBEd to one channel (`db.subscribe`): a subscribed
@@ -28,18 +28,10 @@ export interface SubscriberHandlers {
   down(): void
 }
 
-export interface SubscriberSettings {
-  /** Where to subscribe; `attempt` counts failed attempts, to move on to another node. */
-  readonly locate: (attempt: number) => Endpoint | Promise<Endpoint>
-  readonly connectTimeoutMs: number
-  readonly clientName?: string | undefined
-}
-
 /** Its own, whatever the client's: the PING's deadline is the command timeout. */
 const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2000 }
 
-export class ChannelSubscriber implements SessionHub {
-  readonly settings: SessionSettings
+export class ChannelSubscriber {
   readonly #handlers: SubscriberHandlers
   readonly #session: Session
   readonly #sub: Sub<Session>
@@ -49,16 +41,16 @@ export class ChannelSubscriber implements SessionHub {
   #closed = false
   #waiters: (() => void)[] = []
 
-  constructor(settings: SubscriberSettings, channel: string, handlers: SubscriberHandlers) {
-    this.settings = {
-      clientName: settings.clientName,
-      connectTimeoutMs: settings.connectTimeoutMs,
-      commandTimeoutMs: PING_EVERY_MS,
-      reconnect: BACKOFF,
-    }
+  /** Subscribes where `target.locateNode` says (its attempt counts failures: on to another node). */
+  constructor(
+    o: Pick<ResolvedOptions, 'clientName' | 'connectTimeoutMs'>,
+    target: SubscriberTarget,
+    channel: string,
+    handlers: SubscriberHandlers,
+  ) {
     this.#handlers = handlers
     this.#sub = new Sub<Session>('channel', wireName(channel))
-    this.#session = new Session(this, null, settings.locate)
+    this.#session = new Session(this.#hub(o), null, (attempt) => target.locateNode(attempt))
     // The session's PING and the deadlines of what it wrote are checked on this tick.
     this.#ticker = setInterval(() => this.#session.tick(Date.now()), tickFor(PING_EVERY_MS))
     this.#ticker.unref()
@@ -66,10 +58,6 @@ export class ChannelSubscriber implements SessionHub {
 
   get up(): boolean {
     return this.#up
-  }
-
-  get closed(): boolean {
-    return this.#closed
   }
 
   /** Connects; resolves true once subscribed, false after `waitMs` (it keeps trying meanwhile). */
@@ -93,40 +81,43 @@ export class ChannelSubscriber implements SessionHub {
     this.#closed = true
     clearInterval(this.#ticker)
     this.#session.close()
-    this.lost()
+    this.#down()
   }
 
-  // ---- called by the session ----
-
-  deliver(_kind: unknown, _name: string, _channel: string, payload: Buffer): void {
-    this.#handlers.message(payload.toString('utf8'))
-  }
-
-  confirmed(): void {
-    this.#up = true
-    this.#handlers.up()
-    for (const wake of this.#waiters.splice(0)) wake()
-  }
-
-  /** SUBSCRIBE refused (an ACL without this channel): tried again later, on a new connection. */
-  refused(_sub: Sub<Session>, session: Session): void {
-    session.restart()
-  }
-
-  lost(): void {
+  #down(): void {
     if (!this.#up) return
     this.#up = false
     this.#handlers.down()
   }
 
-  opened(): void {}
-
-  /** Only the port's sharded channels move between nodes. */
-  slotMoved(): void {}
-
-  rehome(): Promise<void> {
-    return Promise.resolve()
+  /** What the session tells this subscriber; kept off its public face. */
+  #hub(o: Pick<ResolvedOptions, 'clientName' | 'connectTimeoutMs'>): SessionHub {
+    const settings: SessionSettings = {
+      clientName: o.clientName,
+      connectTimeoutMs: o.connectTimeoutMs,
+      commandTimeoutMs: PING_EVERY_MS,
+      reconnect: BACKOFF,
+    }
+    const closed = () => this.#closed
+    return {
+      settings,
+      get closed() {
+        return closed()
+      },
+      deliver: (_kind, _name, _channel, payload) => this.#handlers.message(payload.toString('utf8')),
+      confirmed: () => {
+        this.#up = true
+        this.#handlers.up()
+        for (const wake of this.#waiters.splice(0)) wake()
+      },
+      // SUBSCRIBE refused (an ACL without this channel): tried again later, on a new connection.
+      refused: (_sub, session) => session.restart(),
+      lost: () => this.#down(),
+      opened: () => {},
+      // Only the port's sharded channels move between nodes.
+      slotMoved: () => {},
+      rehome: () => Promise.resolve(),
+      retire: () => {},
+    }
   }
-
-  retire(): void {}
 }

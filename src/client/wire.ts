@@ -1,6 +1,8 @@
 import type { Command, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
-import { commandError } from './errors.js'
+import type { Connection } from './connection.js'
+import { commandError, translateError } from './errors.js'
+import { transactionOn } from './standalone.js'
 
 /** node-redis's MultiErrorReply, recognised by shape: the class is not exported from every entry point. */
 function isMultiError(error: unknown): error is Error & { replies: Error[]; errorIndexes: number[] } {
@@ -74,4 +76,29 @@ export async function pipelineReplies(
     const at = settled.findIndex((result) => result.status === 'rejected')
     throw onError((settled[at] as PromiseRejectedResult).reason, commands[at] as Command)
   }
+}
+
+/**
+ * A batch on one connection the caller holds (a dedicated one: a write + WAIT, a pipeline with
+ * a blocking command): MULTI/EXEC when `atomic`, else back to back; a failure is reported as
+ * the failed command's own (`commands` as given, `checked` as the guard let them through).
+ */
+export function batchOn(
+  connection: Connection,
+  wire: readonly (readonly (string | Buffer)[])[],
+  commands: readonly Command[],
+  checked: readonly Command[],
+  atomic: boolean,
+  buffers: boolean,
+  timeoutMs: number,
+): Promise<Reply[]> {
+  if (atomic)
+    return settleBatch(
+      commands,
+      () => transactionOn(connection, wire, buffers, timeoutMs),
+      (error) => translateError(error, ['MULTI'], false),
+    )
+  return pipelineReplies(connection.sendAll(wire, buffers, timeoutMs), checked, (error, command) =>
+    translateError(error, command, false),
+  )
 }
