@@ -1,5 +1,5 @@
 import { parseTtl } from '../common/ttl.js'
-import { optionNames, strictOptions } from '../common/validate.js'
+import { optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryPolicy } from '../keyspace/declaration.js'
 import { encodeParam } from '../keyspace/escape.js'
@@ -75,7 +75,7 @@ export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions =
     'waitMs',
     'onTimeout',
   ]) as NonNullable<CacheOptions['lease']>
-  const leaseTtlMs = positiveInt(lease.ttlMs ?? 10_000, 'lease.ttlMs')
+  const leaseTtlMs = positiveInt('lease.ttlMs', lease.ttlMs ?? 10_000, undefined, Number.MAX_SAFE_INTEGER)
   const hardTimeoutMs = optionalPositive(options.hardTimeoutMs, 'hardTimeoutMs')
   const onTimeout = lease.onTimeout ?? 'load'
   if (onTimeout !== 'load' && onTimeout !== 'error')
@@ -93,9 +93,13 @@ export function resolveCacheOptions(policy: EntryPolicy, options: CacheOptions =
     softTimeoutMs: optionalPositive(options.softTimeoutMs, 'softTimeoutMs', true),
     hardTimeoutMs,
     earlyRefresh: resolveEarlyRefresh(options.earlyRefresh),
-    lease: { ttlMs: leaseTtlMs, waitMs: positiveInt(lease.waitMs ?? 5000, 'lease.waitMs'), onTimeout },
+    lease: {
+      ttlMs: leaseTtlMs,
+      waitMs: positiveInt('lease.waitMs', lease.waitMs ?? 5000, undefined, Number.MAX_SAFE_INTEGER),
+      onTimeout,
+    },
     l1: resolveL1(options.l1),
-    timeoutMs: positiveInt(options.timeoutMs ?? 1000, 'timeoutMs'),
+    timeoutMs: positiveInt('timeoutMs', options.timeoutMs ?? 1000, undefined, Number.MAX_SAFE_INTEGER),
     onRedisError,
     circuitBreaker: resolveBreaker(options.circuitBreaker),
     tagRetentionMs:
@@ -205,7 +209,10 @@ function resolveBreaker(value: CacheOptions['circuitBreaker']): ResolvedCacheOpt
     throw invalidArgument('createCache: circuitBreaker must be false or { failures?, coolDown? }')
   strictOptions('createCache circuitBreaker', value, ['failures', 'coolDown'])
   return {
-    failures: value.failures === undefined ? 3 : positiveInt(value.failures, 'circuitBreaker.failures'),
+    failures:
+      value.failures === undefined
+        ? 3
+        : positiveInt('circuitBreaker.failures', value.failures, undefined, Number.MAX_SAFE_INTEGER),
     coolDownMs: value.coolDown === undefined ? 5000 : ttl(value.coolDown, 'circuitBreaker.coolDown'),
   }
 }
@@ -216,7 +223,7 @@ function resolveL1(value: CacheOptions['l1']): ResolvedCacheOptions['l1'] {
     throw invalidArgument('createCache: l1 must be false or { maxItems, ttl? }')
   strictOptions('createCache l1', value, ['maxItems', 'ttl'])
   return {
-    maxItems: positiveInt(value.maxItems, 'l1.maxItems'),
+    maxItems: positiveInt('l1.maxItems', value.maxItems, undefined, Number.MAX_SAFE_INTEGER),
     ttlMs: value.ttl === undefined ? 60_000 : ttl(value.ttl, 'l1.ttl'),
   }
 }
@@ -250,16 +257,10 @@ function optionalTtl(spec: unknown, name: string): number | null {
   return ttl(spec, name)
 }
 
-function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
-    throw invalidArgument(`${name} must be a whole number ≥ 1`, { option: name, value })
-  return value
-}
-
 function optionalPositive(value: unknown, name: string, zeroAllowed = false): number | null {
   if (value === undefined) return null
   if (zeroAllowed && value === 0) return 0
-  return positiveInt(value, name)
+  return positiveInt(name, value, undefined, Number.MAX_SAFE_INTEGER)
 }
 
 function fraction(value: unknown, name: string, min: number, max: number): number {

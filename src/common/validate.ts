@@ -21,11 +21,48 @@ export function durationMs(what: string, value: unknown, fallback?: number): num
   )
 }
 
+/*
+ * The toolkit's integer checks, one argument order: what the value is (named in the error), the
+ * value, a fallback for `undefined`, the upper bound. Anything else is INVALID_ARGUMENT naming
+ * `what`; a caller that reports another code (a keyspace declaration's KEYSPACE_INVALID) rewraps it.
+ */
+
+/** An integer from 1 to `max` (2^31 by default: a timer's limit). */
 export function positiveInt(what: string, value: unknown, fallback?: number, max = 2 ** 31): number {
+  return integerIn(what, value, fallback, 1, max)
+}
+
+/** An integer from 0 to `max` (any safe integer by default). */
+export function nonNegativeInt(
+  what: string,
+  value: unknown,
+  fallback?: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  return integerIn(what, value, fallback, 0, max)
+}
+
+/** Any safe integer (within ±(2^53 − 1)), negative ones included. */
+export function safeInt(what: string, value: unknown, fallback?: number): number {
+  return integerIn(what, value, fallback, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+}
+
+function integerIn(
+  what: string,
+  value: unknown,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number {
   if (value === undefined && fallback !== undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max)
-    throw invalidArgument(`${what} must be an integer from 1 to ${max}`, { [what]: value })
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw invalidArgument(`${what} must be ${integerRange(min, max)}`, { [what]: value })
   return value
+}
+
+function integerRange(min: number, max: number): string {
+  if (max !== Number.MAX_SAFE_INTEGER) return `an integer from ${min} to ${max}`
+  return min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'a safe integer'
 }
 
 /** Identifiers that become key parameters: non-empty strings or safe integers, at most 512 bytes. */

@@ -1,6 +1,6 @@
 import { type Codec, type CodecName, decimal, isCodec, resolveCodec } from '../codec/index.js'
 import { parseTtl, type TtlSpec } from '../common/ttl.js'
-import { unknownOption } from '../common/validate.js'
+import { positiveInt, unknownOption } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { type ParsedPattern, parsePattern } from './pattern.js'
 import { CODEC_KINDS, COLLECTION_KINDS, isTypeDescriptor, type TypeKind, type TypeSpec } from './types.js'
@@ -175,11 +175,11 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
   if (sliding && ttlMs === null) throw invalid(name, 'sliding needs a finite ttl to extend')
   if (sliding && role === 'lock') throw invalid(name, "a lock's TTL is its lease; reads must not extend it")
 
-  const maxItems = positiveInteger(name, 'maxItems', d.maxItems)
+  const maxItems = positiveOption(name, 'maxItems', d.maxItems)
   if (maxItems !== null && !COLLECTION_KINDS.includes(kind)) {
     throw invalid(name, `maxItems bounds collections (${COLLECTION_KINDS.join(', ')}), not a ${kind}`)
   }
-  const maxValueBytes = positiveInteger(name, 'maxValueBytes', d.maxValueBytes)
+  const maxValueBytes = positiveOption(name, 'maxValueBytes', d.maxValueBytes)
   if (maxValueBytes !== null && (!CODEC_KINDS.includes(kind) || kind === 'stream')) {
     throw invalid(name, `maxValueBytes does not apply to a ${kind}`)
   }
@@ -189,8 +189,8 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
   if (description !== null && typeof description !== 'string')
     throw invalid(name, 'description must be a string')
 
-  const replicas = positiveInteger(name, 'replicas', d.replicas)
-  const replicaTimeoutMs = positiveInteger(name, 'replicaTimeoutMs', d.replicaTimeoutMs)
+  const replicas = positiveOption(name, 'replicas', d.replicas)
+  const replicaTimeoutMs = positiveOption(name, 'replicaTimeoutMs', d.replicaTimeoutMs)
   if (replicaTimeoutMs !== null && replicas === null)
     throw invalid(name, 'replicaTimeoutMs needs replicas: how many replicas each write waits for')
 
@@ -263,12 +263,14 @@ function resolveJitter(name: string, value: unknown, ttlMs: number | null): numb
   return value
 }
 
-function positiveInteger(name: string, option: string, value: unknown): number | null {
+/** An optional positive integer of an entry (common/validate.ts's check); KEYSPACE_INVALID naming the entry. */
+function positiveOption(name: string, option: string, value: unknown): number | null {
   if (value === undefined) return null
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalid(name, `${option} must be a positive integer`, { [option]: value })
+  try {
+    return positiveInt(option, value, undefined, Number.MAX_SAFE_INTEGER)
+  } catch (error) {
+    throw invalid(name, (error as Error).message, { [option]: value })
   }
-  return value
 }
 
 function resolveEntryCodec(

@@ -1,10 +1,10 @@
-import { strictOptions } from '../common/validate.js'
+import { safeInt, strictOptions } from '../common/validate.js'
 import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asText } from './replies.js'
 import { scanPages } from './scan.js'
 import type { BoundedHashOps, HashOps, HashScanOptions, NumericField } from './types.js'
-import { atLeastOne, fieldName, invalid, plainObject, safeInteger, scanCount } from './validate.js'
+import { atLeastOne, fieldName, invalid, plainObject, scanCount } from './validate.js'
 
 /**
  * `t.hash<T>()`: field names are stored as given, field values through the entry codec (each
@@ -47,7 +47,7 @@ export class HashHandle<F> extends KeyHandle implements HashOps<F>, BoundedHashO
    */
   async hincrBy(field: NumericField<F>, by: number): Promise<number> {
     const name = fieldName('hincrBy', field)
-    const n = safeInteger('hincrBy', 'by', by)
+    const n = safeInt('hincrBy by', by)
     const codec = this.ctx.policy.codec
     if (codec?.binary) {
       throw invalid(

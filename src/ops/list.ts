@@ -1,10 +1,11 @@
 import type { Command } from '../common/types.js'
+import { safeInt } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { checkBound, decode, decodeOrNull, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger } from './replies.js'
 import type { ListOps } from './types.js'
-import { atLeastOne, safeInteger } from './validate.js'
+import { atLeastOne } from './validate.js'
 
 /**
  * `t.list<T>()`. A list with `maxItems` is a capped list: every push trims it to its bound in
@@ -43,8 +44,8 @@ export class ListHandle<T> extends KeyHandle implements ListOps<T> {
   }
 
   async range(start: number, stop: number): Promise<T[]> {
-    const from = safeInteger('range', 'start', start)
-    const to = safeInteger('range', 'stop', stop)
+    const from = safeInt('range start', start)
+    const to = safeInt('range stop', stop)
     if (this.ctx.policy.maxItems === null && from >= 0 !== to >= 0) {
       throw new RedisExpertError(
         'UNBOUNDED_READ',

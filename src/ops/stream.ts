@@ -1,11 +1,11 @@
 import type { Reply } from '../common/types.js'
-import { strictOptions } from '../common/validate.js'
+import { positiveInt, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
 import { asArray, asInteger, asText } from './replies.js'
 import type { StreamAddOptions, StreamEntry, StreamOps, StreamRangeOptions } from './types.js'
-import { invalid, plainObject, positiveInteger } from './validate.js'
+import { invalid, plainObject } from './validate.js'
 
 /** Stream ids as XADD and XRANGE take them: `*` (XADD only), `<ms>`, `<ms>-<seq>`, `<ms>-*`, `-`, `+`. */
 const ADD_ID = /^(\*|\d+(-(\d+|\*))?)$/
@@ -58,7 +58,7 @@ export class StreamHandle<F> extends KeyHandle implements StreamOps<F, boolean> 
       }
       count = max
     }
-    const n = positiveInteger('range', 'count', count)
+    const n = positiveInt('range count', count, undefined, Number.MAX_SAFE_INTEGER)
     const command = options.reverse ? 'XREVRANGE' : 'XRANGE'
     // XREVRANGE takes end before start.
     const bounds = options.reverse ? [end, start] : [start, end]

@@ -1,6 +1,10 @@
+import { positiveInt } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 
-/** Argument checks for typed operations: the caller's mistakes become INVALID_ARGUMENT before any I/O. */
+/**
+ * Argument checks for typed operations: the caller's mistakes become INVALID_ARGUMENT before any I/O.
+ * Integers are checked by common/validate.ts (safeInt, nonNegativeInt, positiveInt) as everywhere else.
+ */
 
 export function invalid(
   op: string,
@@ -8,28 +12,6 @@ export function invalid(
   details: Record<string, unknown> = {},
 ): RedisExpertError {
   return new RedisExpertError('INVALID_ARGUMENT', `${op}: ${message}`, { details: { op, ...details } })
-}
-
-export function safeInteger(op: string, name: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value
-  throw invalid(op, `${name} must be a safe integer, got ${String(value)}`, { [name]: value })
-}
-
-export function nonNegativeInteger(
-  op: string,
-  name: string,
-  value: unknown,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const n = safeInteger(op, name, value)
-  if (n < 0 || n > max) throw invalid(op, `${name} must be in 0..${max}, got ${n}`, { [name]: value })
-  return n
-}
-
-export function positiveInteger(op: string, name: string, value: unknown): number {
-  const n = safeInteger(op, name, value)
-  if (n < 1) throw invalid(op, `${name} must be ≥ 1, got ${n}`, { [name]: value })
-  return n
 }
 
 /** Scores: any number but NaN; ±Infinity are Redis's +inf / -inf. */
@@ -61,5 +43,5 @@ export function plainObject(op: string, value: unknown): Record<string, unknown>
 
 /** SCAN COUNT hint: a positive integer, default 100. */
 export function scanCount(op: string, value: unknown): number {
-  return value === undefined ? 100 : positiveInteger(op, 'count', value)
+  return positiveInt(`${op} count`, value, 100, Number.MAX_SAFE_INTEGER)
 }

@@ -1,5 +1,5 @@
 import type { Reply } from '../common/types.js'
-import { strictOptions } from '../common/validate.js'
+import { nonNegativeInt, positiveInt, safeInt, strictOptions } from '../common/validate.js'
 import { RedisExpertError } from '../errors.js'
 import { checkBound, decode, encode, read, write } from './context.js'
 import { KeyHandle } from './key.js'
@@ -12,15 +12,7 @@ import type {
   ZScoreRangeOptions,
   ZsetOps,
 } from './types.js'
-import {
-  atLeastOne,
-  invalid,
-  nonNegativeInteger,
-  positiveInteger,
-  safeInteger,
-  scanCount,
-  score,
-} from './validate.js'
+import { atLeastOne, invalid, scanCount, score } from './validate.js'
 
 /**
  * `t.zset<T>()`: members through the entry codec, scores as numbers. Uses the commands that exist
@@ -57,8 +49,8 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
 
   async range(start: number, stop: number, options: ZRangeOptions = {}): Promise<ScoredMember<T>[]> {
     strictOptions('range options', options, ['reverse'])
-    const from = safeInteger('range', 'start', start)
-    const to = safeInteger('range', 'stop', stop)
+    const from = safeInt('range start', start)
+    const to = safeInt('range stop', stop)
     if (this.ctx.policy.maxItems === null && from >= 0 !== to >= 0) {
       throw this.#unbounded(
         `range(${from}, ${to})`,
@@ -79,7 +71,7 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
     strictOptions('rangeByScore options', options, ['reverse', 'offset', 'count'])
     const low = score('rangeByScore', min)
     const high = score('rangeByScore', max)
-    const offset = nonNegativeInteger('rangeByScore', 'offset', options?.offset ?? 0)
+    const offset = nonNegativeInt('rangeByScore offset', options?.offset ?? 0)
     let count = options?.count
     // Without a count a bounded zset is read up to its bound — and one more, to notice a zset
     // grown past it (reported by checkBound; in warn mode the first maxItems come back).
@@ -90,7 +82,7 @@ export class ZsetHandle<T> extends KeyHandle implements ZsetOps<T, boolean> {
       }
       count = bound + 1
     }
-    const limit = positiveInteger('rangeByScore', 'count', count)
+    const limit = positiveInt('rangeByScore count', count, undefined, Number.MAX_SAFE_INTEGER)
     const command = options?.reverse ? 'ZREVRANGEBYSCORE' : 'ZRANGEBYSCORE'
     // ZREVRANGEBYSCORE takes max before min.
     const bounds = options?.reverse ? [high, low] : [low, high]
