@@ -36,6 +36,7 @@ export type { HeldConnection } from './held-connection.js'
 /** How a client was opened, so that it can open a sibling: connect()'s own opener. */
 export type OpenClient = (options: ResolvedOptions) => Promise<Client>
 
+/** The events a client emits (it is an EventEmitter). */
 export interface ClientEvents {
   ready: []
   disconnected: [error: unknown]
@@ -45,6 +46,7 @@ export interface ClientEvents {
   violation: [GuardEvent]
 }
 
+/** What `db.stats()` returns. */
 export interface ClientStats {
   readonly guard: GuardStats
   /** Every master persists with AOF + fsync and evicts nothing untimed (source-of-truth writes allowed). */
@@ -321,6 +323,7 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
     return this.#gate.guard.unsafe(options, () => fn(this))
   }
 
+  /** The guard's counters, and whether writes to source-of-truth entries are allowed now. */
   stats(): ClientStats {
     return { guard: this.#gate.guard.stats(), durabilityOk: this.#gate.durable }
   }

@@ -20,7 +20,9 @@ import { Sub, type SubscriberTarget, wireName } from './subscription.js'
  * refused SUBSCRIBE (an ACL without this channel) is tried again on a new connection, and
  * `up` is said on every confirmation.
  */
+/** What `db.subscribe(channel, handlers)` calls. */
 export interface SubscriberHandlers {
+  /** A message published to the channel (its payload as UTF-8 text). */
   message(payload: string): void
   /** Subscribed (again): from now on every message is heard. */
   up(): void
@@ -31,6 +33,7 @@ export interface SubscriberHandlers {
 /** Its own, whatever the client's: the PING's deadline is the command timeout. */
 const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2000 }
 
+/** `db.subscribe(channel, handlers)`: one channel on a dedicated connection, with exact up/down. */
 export class ChannelSubscriber {
   readonly #handlers: SubscriberHandlers
   readonly #session: Session
@@ -56,6 +59,7 @@ export class ChannelSubscriber {
     this.#ticker.unref()
   }
 
+  /** Subscribed now: every message published is heard. */
   get up(): boolean {
     return this.#up
   }
@@ -77,6 +81,7 @@ export class ChannelSubscriber {
     })
   }
 
+  /** Drops the connection (and says `down` if it was up); it is not reopened. */
   close(): void {
     this.#closed = true
     clearInterval(this.#ticker)

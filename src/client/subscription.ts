@@ -12,11 +12,15 @@ export type SubscriptionKind = 'channel' | 'pattern' | 'shard'
 /** A message as received: the payload as bytes (any codec) and the channel it was published to. */
 export type RawListener = (payload: Buffer, channel: string) => void
 
+/** `db.subscriber()`: channels, patterns and sharded channels on dedicated connections (subscriptions.ts). */
 export interface SubscriberPort {
+  /** Resolves once the server confirmed the subscription; `listener` hears every message from then on. */
   subscribe(kind: SubscriptionKind, name: string, listener: RawListener): Promise<void>
+  /** Stops `listener`; the last one gone, the server is told (resolves on its confirmation). */
   unsubscribe(kind: SubscriptionKind, name: string, listener: RawListener): Promise<void>
   /** `down`: messages published now are missed (pub/sub keeps nothing); `up`: resubscribed. */
   onStateChange(listener: (state: 'up' | 'down', error?: unknown) => void): void
+  /** Drops every connection at once; subscribes still waiting fail with CONNECTION_CLOSED. */
   close(): Promise<void>
 }
 
