@@ -8,6 +8,7 @@ import * as root from '../../src/index.js'
 import * as keyv from '../../src/keyv/index.js'
 import * as messaging from '../../src/messaging/index.js'
 import * as queue from '../../src/queue/index.js'
+import * as report from '../../src/report/index.js'
 import * as rq from '../../src/rq/index.js'
 import * as structures from '../../src/structures/index.js'
 import * as testing from '../../src/testing/index.js'
@@ -32,6 +33,7 @@ const ENTRY_POINTS = {
   './keyv': keyv,
   './messaging': messaging,
   './queue': queue,
+  './report': report,
   './rq': rq,
   './structures': structures,
   './testing': testing,
@@ -224,6 +226,20 @@ const CASES: Readonly<Record<keyof typeof ENTRY_POINTS, Readonly<Record<string, 
     QueueEvents: ['blockMS', 'blockMs', (d) => new queue.QueueEvents(d, 'q', fn, { blockMS: 5 } as never)],
     queueKeys: 'takes a keyspace and a queue name',
     queueKeyspace: 'takes a namespace',
+  },
+  './report': {
+    generateAcl: [
+      'selector',
+      'selectors',
+      () => report.generateAcl({ keyspaces: [ks], selector: false } as never),
+    ],
+    generatePython: [
+      'lable',
+      'label',
+      () => report.generatePython({ keyspaces: [ks], file: 'x.ts', lable: 'x' } as never),
+    ],
+    renderAcl: 'takes a format name',
+    setUserCommands: PURE,
   },
   './rq': {
     RqQueue: ['timeout', 'defaultTimeout', (d) => new rq.RqQueue(d, 'q', { timeout: 5 } as never)],

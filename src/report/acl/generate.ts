@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Script } from '../../atomic/script.js'
+import { optionNames, strictOptions } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { luaCalls } from '../../guard/lua-calls.js'
 import type { Entry, Keyspace } from '../../keyspace/index.js'
@@ -102,7 +103,16 @@ const FORBIDDEN = new Set([
   'CLIENT',
 ])
 
+const SOURCE_OPTIONS = optionNames<AclSource>({
+  keyspaces: true,
+  scripts: true,
+  access: true,
+  passwords: true,
+  selectors: true,
+})
+
 export function generateAcl(source: AclSource): AclPlan {
+  strictOptions('generateAcl', source, SOURCE_OPTIONS)
   const scripts = source.scripts ?? []
   const access: AccessDeclaration =
     source.access === undefined

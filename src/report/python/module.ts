@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Script } from '../../atomic/script.js'
+import { optionNames, strictOptions } from '../../common/validate.js'
 import type { Keyspace } from '../../keyspace/index.js'
 import { entryClass, entryHandles, entryTypes, keyspaceFacades, scriptClasses } from './emit.js'
 import { buildModel, type PyKeyspace, type PyScript, scriptModel } from './model.js'
@@ -33,7 +34,10 @@ export interface GeneratedPython {
 const RUNTIME = ['keys.py', 'codecs.py', 'plans.py', 'plans_collections.py', 'run.py'] as const
 const HASH_LINE = /^# declaration: sha256:([0-9a-f]{64})$/m
 
+const SOURCE_OPTIONS = optionNames<PythonSource>({ keyspaces: true, scripts: true, file: true, label: true })
+
 export async function generatePython(source: PythonSource): Promise<GeneratedPython> {
+  strictOptions('generatePython', source, SOURCE_OPTIONS)
   const runtime = RUNTIME.map((name) => readFileSync(new URL(`./runtime/${name}`, import.meta.url), 'utf8'))
   const taken = new Set(runtime.flatMap(topLevelNames))
   const types: SourceTypes = /\.[cm]?tsx?$/.test(source.file)
