@@ -333,7 +333,18 @@ export class Connection extends InFlight implements ReplySink {
       reject(new RedisExpertError('INVALID_ARGUMENT', error instanceof Error ? error.message : String(error)))
       return
     }
-    this.track(args, flags, timeoutMs, resolve, reject)
+    // The slot (in-flight.ts), written here: the hot path stays one method.
+    if (this.tail - this.head > this.mask) this.grow()
+    const seq = this.tail++
+    const slot = seq & this.mask
+    const deadline = this.now + this.tickMs + timeoutMs
+    this.resolves[slot] = resolve
+    this.rejects[slot] = reject
+    this.commands[slot] = args
+    this.deadlines[slot] = deadline
+    this.flags[slot] = flags
+    if (deadline >= this.frontier) this.frontier = deadline
+    else this.unorderedUntil = seq
     if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(this.#flush)

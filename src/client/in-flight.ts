@@ -15,7 +15,9 @@ import { named, timedOut } from './connection-failures.js'
  * comes, is read and dropped.
  *
  * A base class rather than a field of Connection: the hot path (a command in, its reply out)
- * reads these slots straight off the connection, with no object in between.
+ * reads and writes these slots straight off the connection, in Connection's own methods, with
+ * no object and no call in between; what is here is the storage and the cold work — growing
+ * the ring, the sweep, failing everything in flight.
  */
 
 export type Resolve = (reply: Reply) => void
@@ -58,9 +60,9 @@ export abstract class InFlight {
   protected head = 0
   protected tail = 0
   /** The latest deadline of any command issued; a command due earlier is "out of order". */
-  #frontier = 0
+  protected frontier = 0
   /** Commands up to this seq may be due before the head: the sweep looks at each of them. */
-  #unorderedUntil = -1
+  protected unorderedUntil = -1
   // Time as commands experience it: a stretch in which the event loop did not turn counts as
   // two ticks at most, so a busy process does not blame the server for replies it has not read.
   protected readonly tickMs: number
@@ -73,27 +75,6 @@ export abstract class InFlight {
 
   get pending(): number {
     return this.tail - this.head
-  }
-
-  /** Gives a command written now the next slot, due `timeoutMs` from now. */
-  protected track(
-    args: readonly (string | Buffer)[],
-    flags: number,
-    timeoutMs: number,
-    resolve: Resolve,
-    reject: Reject,
-  ): void {
-    if (this.tail - this.head > this.mask) this.#grow()
-    const seq = this.tail++
-    const slot = seq & this.mask
-    const deadline = this.now + this.tickMs + timeoutMs
-    this.resolves[slot] = resolve
-    this.rejects[slot] = reject
-    this.commands[slot] = args
-    this.deadlines[slot] = deadline
-    this.flags[slot] = flags
-    if (deadline >= this.#frontier) this.#frontier = deadline
-    else this.#unorderedUntil = seq
   }
 
   /**
@@ -109,8 +90,8 @@ export abstract class InFlight {
     const mask = this.mask
     // The oldest command is overdue: nothing behind it can be answered.
     if ((this.deadlines[this.head & mask] as number) <= now) return true
-    if (this.#unorderedUntil < this.head) return false
-    for (let seq = this.head + 1; seq <= this.#unorderedUntil; seq++) {
+    if (this.unorderedUntil < this.head) return false
+    for (let seq = this.head + 1; seq <= this.unorderedUntil; seq++) {
       const slot = seq & mask
       const flags = this.flags[slot] as number
       if ((flags & ABANDONED) !== 0 || (this.deadlines[slot] as number) > now) continue
@@ -141,7 +122,8 @@ export abstract class InFlight {
     this.commands[slot] = undefined
   }
 
-  #grow(): void {
+  /** Twice the slots, the commands in flight kept at their seq. */
+  protected grow(): void {
     const size = this.resolves.length * 2
     const resolves: (Resolve | undefined)[] = new Array(size)
     const rejects: (Reject | undefined)[] = new Array(size)
