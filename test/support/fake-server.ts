@@ -57,6 +57,7 @@ const CONNECT_REPLIES: Record<string, string> = {
   COMMAND: '*0\r\n',
   INFO: '$0\r\n\r\n',
   CONFIG: '*0\r\n',
+  MODULE: '*0\r\n',
 }
 
 /** One RESP array of bulk strings from the start of `text`, or null when incomplete. */
