@@ -1,5 +1,6 @@
-import { Client } from '../client/client.js'
+import type { Client } from '../client/client.js'
 import { formatTtl } from '../common/ttl.js'
+import { assertClient } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { EntryDeclaration } from '../keyspace/declaration.js'
 import type { Entry, Keyspace } from '../keyspace/define.js'
@@ -25,7 +26,7 @@ export async function createCache<D extends EntryDeclaration>(
   entry: Entry<D>,
   options?: CacheOptions,
 ): Promise<Cache<D>> {
-  if (!(db instanceof Client)) throw invalidArgument('createCache: db must be a client from connect()')
+  assertClient(db, 'createCache: db')
   checkEntry(entry)
   const resolved = resolveCacheOptions(entry.policy, options)
   const keys = cacheKeys(entry, {

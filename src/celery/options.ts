@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { Client } from '../client/client.js'
-import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
+import { assertClient, type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
 export interface CeleryOptions {
@@ -36,8 +36,7 @@ export interface ResolvedCeleryOptions {
 }
 
 export function resolveCeleryOptions(db: Client, options: unknown): ResolvedCeleryOptions {
-  if (typeof db?.call !== 'function' || typeof db.unsafe !== 'function')
-    throw invalidArgument('new Celery(db): db must be a client from connect()')
+  assertClient(db, 'new Celery(db): db')
   const o = strictOptions('Celery options', options, CELERY_OPTIONS)
   const expires = o.resultExpires === null ? 0 : durationMs('resultExpires', o.resultExpires, 86_400_000)
   return {

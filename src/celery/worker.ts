@@ -1,6 +1,6 @@
 import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
-import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
+import { assertClient, durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
 import { deadLetterMessage, finishTask, touchTags } from './ack.js'
@@ -81,8 +81,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
       o.restoreEveryMs,
       Math.max(50, Math.min(10_000, Math.floor(this.#visibilityMs / 2))),
     )
-    if (o.reader !== undefined && typeof (o.reader as Client)?.call !== 'function')
-      throw invalidArgument('reader must be a client from connect()')
+    if (o.reader !== undefined) assertClient(o.reader, 'reader')
     this.#reader = o.reader as Client | undefined
     this.#ownsReader = o.reader === undefined
     if (o.tasks !== undefined) {

@@ -65,6 +65,22 @@ function integerRange(min: number, max: number): string {
   return min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : 'a safe integer'
 }
 
+/**
+ * The features' one check that `value` is a client from connect(): structural (its call, batch,
+ * declare and unsafe are functions), so nothing below the client imports the client class.
+ * INVALID_ARGUMENT "<what> must be a client from connect()" otherwise.
+ */
+export function assertClient(value: unknown, what: string): void {
+  const client = value as Record<string, unknown> | null | undefined
+  if (
+    typeof client?.call !== 'function' ||
+    typeof client.batch !== 'function' ||
+    typeof client.declare !== 'function' ||
+    typeof client.unsafe !== 'function'
+  )
+    throw invalidArgument(`${what} must be a client from connect()`)
+}
+
 /** Identifiers that become key parameters: non-empty strings or safe integers, at most 512 bytes. */
 export function identifier(what: string, value: unknown): string {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)

@@ -1,5 +1,6 @@
 import type { Client } from '../client/client.js'
-import { invalidArgument, RedisExpertError } from '../errors.js'
+import { assertClient } from '../common/validate.js'
+import { RedisExpertError } from '../errors.js'
 import { defineKeyspace, type EntryDeclarations, type Keyspace } from '../keyspace/define.js'
 
 /**
@@ -27,8 +28,7 @@ export function structureKeyspace<const N extends string, const E extends EntryD
 
 /** Makes the keyspace known to the client's guard; the client must be this toolkit's. */
 export function declareOn(db: Client, keyspace: Keyspace): void {
-  if (typeof db?.call !== 'function' || typeof db.declare !== 'function')
-    throw invalidArgument('the first argument must be a client from connect()')
+  assertClient(db, 'the first argument')
   try {
     db.declare(keyspace)
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { Client } from '../client/client.js'
 import { json } from '../codec/index.js'
 import type { Reply } from '../common/types.js'
-import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
+import { assertClient, durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { declareOn } from '../kit/keyspace.js'
 import { parseReadGroup } from '../kit/stream-entries.js'
@@ -91,8 +91,7 @@ export class QueueEvents {
     listener: (event: QueueEvent) => void | Promise<void>,
     options?: QueueEventsOptions,
   ) {
-    if (typeof db?.call !== 'function')
-      throw invalidArgument('new QueueEvents: db must be a client from connect()')
+    assertClient(db, 'new QueueEvents: db')
     if (typeof listener !== 'function') throw invalidArgument('new QueueEvents: listener must be a function')
     const o = strictOptions('QueueEvents options', options, EVENTS_OPTIONS) as QueueEventsOptions
     const opened = openQueue(db, name, o.namespace)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Client } from '../client/client.js'
 import { json } from '../codec/index.js'
 import type { Command, RedisArg, Reply } from '../common/types.js'
-import { identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
+import { assertClient, identifier, namespaceName, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { declareOn } from '../kit/keyspace.js'
 import { type QueueKeys, type QueueKeyspace, queueKeys, queueKeyspace } from './keyspace.js'
@@ -109,7 +109,7 @@ export class Queue<T = unknown> {
   #idSeq = 0
 
   constructor(db: Client, name: string, options?: QueueOptions) {
-    if (typeof db?.call !== 'function') throw invalidArgument('new Queue: db must be a client from connect()')
+    assertClient(db, 'new Queue: db')
     const o = strictOptions('Queue options', options, QUEUE_OPTIONS) as QueueOptions
     const opened = openQueue(db, name, o.namespace)
     this.name = opened.queue

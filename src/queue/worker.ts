@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
-import { durationMs, positiveInt, strictOptions } from '../common/validate.js'
+import { assertClient, durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
 import { type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
@@ -65,8 +65,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #confirm: string[] = []
 
   constructor(db: Client, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
-    if (typeof db?.call !== 'function')
-      throw invalidArgument('new Worker: db must be a client from connect()')
+    assertClient(db, 'new Worker: db')
     if (typeof handler !== 'function') throw invalidArgument('new Worker: handler must be a function')
     const o = strictOptions('Worker options', options, WORKER_OPTIONS, WORKER_HINTS) as WorkerOptions
     super(o)

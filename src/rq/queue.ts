@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Client } from '../client/client.js'
-import { type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
+import { assertClient, type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import {
   callString,
@@ -83,8 +83,7 @@ export class RqQueue {
   readonly #defaultTimeout: number
 
   constructor(db: Client, name = 'default', options?: RqQueueOptions) {
-    if (typeof db?.call !== 'function')
-      throw invalidArgument('new RqQueue: db must be a client from connect()')
+    assertClient(db, 'new RqQueue: db')
     const o = strictOptions('RqQueue options', options, ['defaultTimeout']) as RqQueueOptions
     this.name = rqName('queue name', name)
     this.keys = rqKeys(openRq(db, 'RqQueue'), this.name)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
-import { durationMs, strictOptions } from '../common/validate.js'
+import { assertClient, durationMs, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
 import {
@@ -71,8 +71,7 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
     handlers: Readonly<Record<string, RqHandler>>,
     options?: RqWorkerOptions,
   ) {
-    if (typeof db?.call !== 'function')
-      throw invalidArgument('new RqWorker: db must be a client from connect()')
+    assertClient(db, 'new RqWorker: db')
     if (!Array.isArray(queues) || queues.length === 0)
       throw invalidArgument('new RqWorker: queues must be a non-empty array of queue names')
     if (typeof handlers !== 'object' || handlers === null || Array.isArray(handlers))
@@ -100,8 +99,7 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
     this.#heartbeatMs = durationMs('heartbeatMs', o.heartbeatMs, 30_000)
     this.#resultTtl = resultTtlS('resultTtl', o.resultTtl) ?? DEFAULT_RESULT_TTL_S
     this.#cleanupMs = o.cleanupMs === 0 ? 0 : durationMs('cleanupMs', o.cleanupMs, 600_000)
-    if (o.blocking !== undefined && typeof o.blocking?.call !== 'function')
-      throw invalidArgument('blocking must be a client from connect()')
+    if (o.blocking !== undefined) assertClient(o.blocking, 'blocking')
     this.#givenBlocking = o.blocking
     if (o.withScheduler !== undefined && typeof o.withScheduler !== 'boolean')
       throw invalidArgument('withScheduler must be true or false')

@@ -1,5 +1,5 @@
 import type { Client } from '../../client/client.js'
-import { optionNames, positiveInt, strictOptions } from '../../common/validate.js'
+import { assertClient, optionNames, positiveInt, strictOptions } from '../../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../../errors.js'
 import type { KeyArgs, ParsedParams } from '../../keyspace/define.js'
 import { messagingError } from '../errors.js'
@@ -75,8 +75,7 @@ export function createPubSub<const D extends ChannelDeclarations>(
   channels: Channels<string, D>,
   options?: PubSubOptions,
 ): PubSub<D> {
-  if (typeof db?.call !== 'function')
-    throw invalidArgument('createPubSub: db must be a client from connect()')
+  assertClient(db, 'createPubSub: db')
   if (!channels || !Array.isArray((channels as Channels).entries))
     throw invalidArgument('createPubSub: channels must come from defineChannels()')
   const o = strictOptions('createPubSub options', options, PUBSUB_OPTIONS) as PubSubOptions
