@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr'
+import { C1, Packr } from 'msgpackr'
 import { decodeFailed, encodeFailed, errorMessage } from './errors.js'
 import type { Codec } from './types.js'
 
@@ -139,6 +139,7 @@ function plain(value: unknown): unknown {
   return value
 }
 
+/** msgpackr's one marker object for 0xC1, by identity (a class name would not survive minification). */
 function isNeverUsedMarker(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && value.constructor?.name === 'C1Type'
+  return value === C1
 }
