@@ -66,12 +66,18 @@ export const GUARD_CODES = [
   'GUARD_SCRIPT',
 ] as const
 
+/** The error code of a hard stop the guard enforces. */
 export type GuardCode = (typeof GUARD_CODES)[number]
 
+/** Structured facts about an error (the key, the option, the Redis error code…), for logs and programs. */
 export interface ErrorDetails {
   readonly [name: string]: unknown
 }
 
+/**
+ * Every error the toolkit raises: a stable `code` to branch on, a message that names the rule, the command
+ * or option, and the fix, and `details`.
+ */
 export class RedisExpertError extends Error {
   readonly code: ErrorCode
   readonly details: ErrorDetails

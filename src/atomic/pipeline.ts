@@ -3,6 +3,7 @@ import { strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import type { Script } from './script.js'
 
+/** Options of `pipeline.set`: the TTL and conditions of the SET, as its arguments spell them. */
 export interface PipelineSetOptions {
   /** TTL in milliseconds (PX). The guard refuses a SET without one on keys not declared persistent. */
   readonly px?: number
@@ -44,10 +45,12 @@ export class Pipeline<R extends readonly unknown[] = []> {
     return this as unknown as Pipeline<[...R, T]>
   }
 
+  /** GET: the string value, or null when the key is absent. */
   get(key: string): Pipeline<[...R, string | null]> {
     return this.call<string | null>(['GET', key])
   }
 
+  /** SET with its options (`px`, `keepTtl`, `nx`, `xx`): 'OK', or null when NX/XX stopped it. */
   set(key: string, value: RedisArg, options: PipelineSetOptions = {}): Pipeline<[...R, 'OK' | null]> {
     strictOptions('pipeline set options', options, ['px', 'keepTtl', 'nx', 'xx'])
     const command: RedisArg[] = ['SET', key, value]
@@ -58,44 +61,63 @@ export class Pipeline<R extends readonly unknown[] = []> {
     return this.call<'OK' | null>(command)
   }
 
+  /**
+   * INCRBY (default 1): the new value. The counter needs a TTL in the same batch unless declared
+   * persistent.
+   */
   incr(key: string, by = 1): Pipeline<[...R, number]> {
     return this.call<number>(['INCRBY', key, by])
   }
 
+  /**
+   * PEXPIRE in milliseconds (a whole number ≥ 1): 1 when set, 0 when the key does not exist. The TTL the
+   * guard looks for in a batch.
+   */
   pexpire(key: string, ms: number): Pipeline<[...R, 0 | 1]> {
     return this.call<0 | 1>(['PEXPIRE', key, positiveMs(ms)])
   }
 
+  /** PTTL: milliseconds left, -1 without TTL, -2 when absent. */
   pttl(key: string): Pipeline<[...R, number]> {
     return this.call<number>(['PTTL', key])
   }
 
+  /** UNLINK: removes the keys, freeing their memory in the background; the number removed. */
   unlink(...keys: string[]): Pipeline<[...R, number]> {
     return this.call<number>(['UNLINK', ...keys])
   }
 
+  /** EXISTS: how many of the keys exist (a key named twice counts twice). */
   exists(...keys: string[]): Pipeline<[...R, number]> {
     return this.call<number>(['EXISTS', ...keys])
   }
 
+  /** HGET: one field of a hash, or null. */
   hget(key: string, field: string): Pipeline<[...R, string | null]> {
     return this.call<string | null>(['HGET', key, field])
   }
 
+  /**
+   * HSET of one or more fields: the number of fields created. Add a `pexpire` of the key in the same
+   * pipeline, or the guard refuses a hash without TTL.
+   */
   hset(key: string, fields: Readonly<Record<string, RedisArg>>): Pipeline<[...R, number]> {
     const entries = Object.entries(fields)
     if (entries.length === 0) throw invalidArgument('hset needs at least one field')
     return this.call<number>(['HSET', key, ...entries.flat()])
   }
 
+  /** ZADD of one member: 1 when it was added, 0 when its score was updated. */
   zadd(key: string, score: number, member: string): Pipeline<[...R, number]> {
     return this.call<number>(['ZADD', key, score, member])
   }
 
+  /** ZSCORE: the member's score as Redis prints it, or null. */
   zscore(key: string, member: string): Pipeline<[...R, string | null]> {
     return this.call<string | null>(['ZSCORE', key, member])
   }
 
+  /** SADD: the number of members added. */
   sadd(key: string, ...members: string[]): Pipeline<[...R, number]> {
     return this.call<number>(['SADD', key, ...members])
   }

@@ -46,6 +46,10 @@ export interface ScriptCallOptions extends CallOptions {
   readonly readonly?: boolean
 }
 
+/**
+ * A Lua script read from its `.lua` file and checked against its KEYS/ARGV header: `run` sends EVALSHA
+ * (EVAL once on NOSCRIPT); `command` gives its command line for a pipeline or MULTI.
+ */
 export interface Script<K extends string = string, A extends string = string> {
   readonly name: string
   readonly sha: string
@@ -81,6 +85,11 @@ export interface Script<K extends string = string, A extends string = string> {
   batch(db: Executor, commands: readonly Command[], options?: Omit<BatchOptions, 'atomic'>): Promise<Reply[]>
 }
 
+/**
+ * Declares a Lua script kept in a `.lua` file whose `--[[ ]]` header documents every KEYS[i] and ARGV[i];
+ * refuses (SCRIPT_INVALID) a file whose header and body disagree, so that keys and arguments are named at
+ * every call.
+ */
 export function defineScript<const K extends string, const A extends string>(
   spec: ScriptSpec<K, A>,
 ): Script<K, A> {

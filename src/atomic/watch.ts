@@ -4,6 +4,7 @@ import type { Command, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 
+/** How `db.watch` retries an optimistic transaction that lost a race (WATCH saw the key change). */
 export interface WatchOptions {
   /** How many times to run the transaction before TX_CONFLICT, default 10. */
   readonly attempts?: number

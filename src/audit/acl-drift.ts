@@ -74,6 +74,10 @@ export function parseCommandCatalog(reply: unknown): CommandCatalog {
   return { names, categories }
 }
 
+/**
+ * How one generated ACL user differs from its live counterpart: missing, switched off, granted more, or
+ * granted less.
+ */
 export interface UserDrift {
   readonly user: string
   /** The generated user is not on the server. */

@@ -22,7 +22,9 @@ import type { AuditReport, KeyRecord } from './types.js'
 /** What the audit needs of a connection: `connect()`'s client has it all. */
 export interface AuditTarget {
   readonly mode: 'standalone' | 'cluster' | 'sentinel'
+  /** An executor per master: the audit scans each one. */
   masters(): Promise<NodeExecutor[]>
+  /** The server's facts (version, mode, persistence, memory policy, listpack limits) the rules judge. */
   probe(): Promise<ServerProbe>
   /**
    * How the client connects (`connect()`'s client has them): with these the key scan runs on a
@@ -31,6 +33,7 @@ export interface AuditTarget {
   readonly options?: Pick<ResolvedOptions, 'target' | 'connectTimeoutMs' | 'commandTimeoutMs'>
 }
 
+/** How far a running audit has come, for a progress bar. */
 export interface AuditProgress {
   /** Keys inspected so far, over every master. */
   readonly scanned: number
@@ -38,6 +41,10 @@ export interface AuditProgress {
   readonly total: number
 }
 
+/**
+ * What `audit()` reads and how: sampling, a rate cap, thresholds, the keyspaces to check against, the ACL
+ * check, the transport.
+ */
 export interface AuditOptions {
   /** Stop after about this many keys and extrapolate (spread over masters by their DBSIZE). */
   readonly sample?: number
@@ -59,6 +66,7 @@ export interface AuditOptions {
   readonly acl?: AuditAclOptions
   /** Distinct literal values at one key position before it is treated as variable, default 50. */
   readonly maxLiterals?: number
+  /** Called as batches complete (the CLI draws its progress bar from it). */
   readonly onProgress?: (progress: AuditProgress) => void
   /**
    * How keys are read: `'connection'`, a connection of the audit's own per master that sends

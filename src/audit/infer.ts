@@ -14,6 +14,7 @@
 
 export type Placeholder = 'id' | 'num' | 'uuid' | 'hex' | 'date' | 'ts' | 'email' | 'ip' | 'token' | '*'
 
+/** One `:`-separated part of an inferred key pattern. */
 export interface Part {
   /** Literal text, a placeholder such as `<id>`, or both (`order<id>`). */
   readonly text: string

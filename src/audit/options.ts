@@ -1,10 +1,14 @@
 import { invalidArgument } from '../errors.js'
 import type { Severity } from './types.js'
 
+/** A report's output format: text for a terminal, md for a pull request, json for tools, html for people. */
 export type ReportFormat = 'text' | 'md' | 'json' | 'html'
+/** Every format a report renders to. */
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'md', 'json', 'html']
 
+/** The lowest severity that makes `audit --fail-on` exit non-zero (for CI). */
 export type FailOn = Exclude<Severity, 'info'>
+/** The severities `--fail-on` accepts, highest first. */
 export const FAIL_ON: readonly FailOn[] = ['high', 'medium', 'low']
 
 /** A whole number ≥ min from a CLI string or a number; INVALID_ARGUMENT naming the option otherwise. */
@@ -43,6 +47,7 @@ export function parseMemorySamples(value: unknown): number {
   return integer('--memory-samples', value, 0, 'a whole number ≥ 0')
 }
 
+/** Reads `--format` (CLI text or a value); INVALID_ARGUMENT naming the allowed formats otherwise. */
 export function parseFormat(value: unknown): ReportFormat {
   if (typeof value === 'string' && (REPORT_FORMATS as readonly string[]).includes(value))
     return value as ReportFormat
@@ -52,6 +57,7 @@ export function parseFormat(value: unknown): ReportFormat {
   })
 }
 
+/** Reads `--fail-on` (CLI text or a value); INVALID_ARGUMENT naming the allowed severities otherwise. */
 export function parseFailOn(value: unknown): FailOn {
   if (typeof value === 'string' && (FAIL_ON as readonly string[]).includes(value)) return value as FailOn
   throw invalidArgument(`--fail-on must be one of ${FAIL_ON.join(', ')}, got ${JSON.stringify(value)}`, {

@@ -38,6 +38,10 @@ export interface Thresholds {
   readonly connectedClients: number
 }
 
+/**
+ * The thresholds the rules use unless an audit overrides them (sizes past which a key is big, an encoding
+ * is near its limit, and so on).
+ */
 export const DEFAULT_THRESHOLDS: Thresholds = {
   bigStringBytes: 1024 * 1024,
   bigHashFields: 5000,

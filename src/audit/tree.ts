@@ -78,6 +78,10 @@ const ABSORBED_BY_RANDOM: ReadonlySet<Placeholder | 'mixed' | null> = new Set([
   '*',
 ])
 
+/**
+ * Folds every scanned key name into a tree of parts and infers patterns such as `user:<id>:profile`,
+ * keeping per-pattern statistics with bounded memory (at most `maxLiterals` literal children per node).
+ */
 export class PatternTree {
   readonly #root = newNode('', null, '')
   readonly #maxLiterals: number

@@ -6,8 +6,10 @@
 /** `high`: outage, data loss or a security hole; `medium`: real waste or latency risk; `low`: hygiene and savings; `info`: what the audit could not check. */
 export type Severity = 'high' | 'medium' | 'low' | 'info'
 
+/** Every severity, highest first. */
 export const SEVERITIES: readonly Severity[] = ['high', 'medium', 'low', 'info']
 
+/** The name of an audit rule, as `--rules` and findings spell it. */
 export type RuleId =
   | 'no-ttl'
   | 'big-key'
@@ -104,8 +106,10 @@ export interface PatternReport {
   readonly entry: string | null
 }
 
+/** A range of remaining TTLs, for the TTL distribution of a pattern. */
 export type TtlBand = '<1m' | '1m-1h' | '1h-1d' | '1d-7d' | '7d-30d' | '>=30d'
 
+/** The bounds of each TTL band, in ascending order: a TTL belongs to the first band it is below. */
 export const TTL_BANDS: readonly { readonly band: TtlBand; readonly belowMs: number }[] = [
   { band: '<1m', belowMs: 60_000 },
   { band: '1m-1h', belowMs: 3_600_000 },
@@ -115,6 +119,7 @@ export const TTL_BANDS: readonly { readonly band: TtlBand; readonly belowMs: num
   { band: '>=30d', belowMs: Number.POSITIVE_INFINITY },
 ]
 
+/** One of the largest keys seen, with what made it large. */
 export interface LargestKey {
   readonly key: string
   readonly type: string
@@ -124,6 +129,7 @@ export interface LargestKey {
   readonly encoding: string | null
 }
 
+/** What the audit saw on one master. */
 export interface MasterReport {
   readonly address: string
   readonly version: string
@@ -135,6 +141,7 @@ export interface MasterReport {
   readonly connectedClients: number
 }
 
+/** The audited server: topology, version and its masters. */
 export interface ServerReport {
   readonly mode: 'standalone' | 'cluster'
   readonly version: string
@@ -146,6 +153,7 @@ export interface ServerReport {
   readonly usedMemory: number
 }
 
+/** How the scan went: keys inspected, keys gone meanwhile, sampling and time. */
 export interface ScanReport {
   /** Keys inspected. */
   readonly keys: number
@@ -169,6 +177,10 @@ export interface ScanReport {
   readonly schema: { readonly keyspaces: readonly string[]; readonly entries: number } | null
 }
 
+/**
+ * Everything an audit found: the server, the scan, the inferred patterns and the findings. Every renderer
+ * (text, md, json, html) reads this one object.
+ */
 export interface AuditReport {
   /** Contract version; bumped on any incompatible change. */
   readonly version: 1

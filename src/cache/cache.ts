@@ -270,6 +270,7 @@ export class Cache<
     this.emit('warning', message)
   }
 
+  /** The counters since creation, the L1's size, the channel's and the circuit breaker's state, and warnings. */
   stats(): CacheStats {
     const breaker = this.#core.breaker
     return {

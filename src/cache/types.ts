@@ -10,6 +10,7 @@ export type CacheValue<D extends EntryDeclaration> =
 /** The key parameters of a cache entry: `{ id }` for `product:<id>`. */
 export type CacheParams<D extends EntryDeclaration> = KeyParams<D['pattern']>
 
+/** When a hit refreshes the value in the background before it expires, so that hot keys rarely miss. */
 export interface EarlyRefreshOptions {
   /**
    * Probabilistic early expiration (XFetch): a hit refreshes in the background with a
@@ -21,6 +22,10 @@ export interface EarlyRefreshOptions {
   readonly ratio?: number
 }
 
+/**
+ * The cross-process lease that lets one caller in the whole fleet load a missing key while the others
+ * wait.
+ */
 export interface LeaseOptions {
   /** How long a loader holds the cross-process lease before others may take over, default 10 s. */
   readonly ttlMs?: number
@@ -30,6 +35,7 @@ export interface LeaseOptions {
   readonly onTimeout?: 'load' | 'error'
 }
 
+/** The optional in-process near cache: entries served from memory, invalidated by the cache's channel. */
 export interface L1Options {
   /** Entries kept in this process (LRU). */
   readonly maxItems: number
@@ -61,12 +67,17 @@ export interface GetOrSetOptions extends LoadOptions {
   readonly meta?: boolean
 }
 
+/** Options of `cache.get`: the entry's tags and whether to return how it was served. */
 export interface GetOptions {
   /** The tags the entry was written with, so that their versions are read in the same round trip. */
   readonly tags?: readonly string[]
   readonly meta?: boolean
 }
 
+/**
+ * createCache's options: lifetimes, stale serving, timeouts, the lease, the L1 and failure handling
+ * (docs/cache.md lists each with its default).
+ */
 export interface CacheOptions extends Omit<LoadOptions, 'tags'> {
   readonly jitter?: number
   /** TTL of "not found" (a loader returning null or undefined); 0 disables. Default ttl / 10. */
@@ -100,6 +111,10 @@ export interface CircuitBreakerOptions {
   readonly coolDown?: TtlSpec
 }
 
+/**
+ * What a loader is given: the key, its parameters, the stale value being refreshed, an abort signal and
+ * controls over what is cached.
+ */
 export interface LoaderContext<P, T> {
   readonly key: string
   readonly params: P
@@ -121,6 +136,7 @@ export type Loader<P, T> = (
 /** How a value was served: `l1` (process memory), `hit` (Redis), `miss` (loaded), `stale` (expired, within grace). */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'l1'
 
+/** How a value was served, for logs and an HTTP `Cache-Status` header (`cacheStatusHeader`). */
 export interface CacheMeta {
   readonly key: string
   readonly status: CacheStatus
@@ -136,11 +152,16 @@ export interface CacheMeta {
   readonly waited: boolean
 }
 
+/**
+ * A value with how it was served: what `getOrSet(…, { meta: true })` and `get(…, { meta: true })` resolve
+ * to.
+ */
 export interface CacheResult<T> {
   readonly value: T | undefined
   readonly meta: CacheMeta
 }
 
+/** A cache's counters since it was created, and the state of its channel and circuit breaker. */
 export interface CacheStats {
   readonly hits: number
   readonly l1Hits: number
@@ -169,8 +190,13 @@ export interface CacheStats {
   readonly warnings: readonly string[]
 }
 
+/**
+ * Why an expired value was served: within grace while refreshing, on a loader error or timeout, while
+ * another process held the lease, or with Redis down.
+ */
 export type StaleReason = 'grace' | 'error' | 'timeout' | 'lease' | 'redis'
 
+/** The events a Cache emits, with their arguments: what happened to each read, load and invalidation. */
 export interface CacheEvents {
   hit: [key: string, source: 'redis' | 'l1']
   miss: [key: string]

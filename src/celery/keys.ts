@@ -14,9 +14,16 @@ import type { BatchOptions, CallOptions, Command, Reply } from '../common/types.
 export const SEP = '\x06\x16'
 /** kombu's default priority steps: a message of priority p goes to the list of the step below or at p. */
 export const PRIORITY_STEPS = [0, 3, 6, 9] as const
+/**
+ * kombu's hash of delivered, unacknowledged messages by delivery tag (restored after the visibility
+ * timeout).
+ */
 export const UNACKED = 'unacked'
+/** kombu's sorted set of unacknowledged delivery tags by delivery time. */
 export const UNACKED_INDEX = 'unacked_index'
+/** kombu's key prefix for a queue's routing bindings (`_kombu.binding.<queue>`). */
 export const BINDING_PREFIX = '_kombu.binding.'
+/** Celery's Redis result backend key prefix (`celery-task-meta-<task id>`). */
 export const RESULT_PREFIX = 'celery-task-meta-'
 /** Where a worker puts messages it cannot decode (kombu has no such list: it drops them). */
 export const DEAD_LETTER_PREFIX = 'redis-expert:celery-dead:'
@@ -43,6 +50,7 @@ export function bindingEntry(queue: string): string {
   return `${queue}${SEP}${SEP}${queue}`
 }
 
+/** The result backend key of a task id, where Celery's `AsyncResult.get()` reads it. */
 export function resultKey(taskId: string): string {
   return `${RESULT_PREFIX}${taskId}`
 }

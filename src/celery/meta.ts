@@ -27,6 +27,7 @@ export type TaskState =
 /** States after which a result no longer changes (celery.states.READY_STATES). */
 export const READY_STATES: readonly string[] = ['SUCCESS', 'FAILURE', 'REVOKED']
 
+/** A task's result as Celery's Redis result backend stores it (status, result, traceback, …). */
 export interface ResultMeta {
   readonly status: string
   readonly result: JsonValue

@@ -3,6 +3,10 @@ import type { Client } from '../client/client.js'
 import { assertClient, type Duration, durationMs, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
+/**
+ * How the app maps onto the Python side's Celery settings: default queue, result expiry, visibility
+ * timeout.
+ */
 export interface CeleryOptions {
   /** The queue `sendTask` uses and a worker consumes when none is named; Celery's default 'celery'. */
   readonly defaultQueue?: string
@@ -27,6 +31,7 @@ const CELERY_OPTIONS = optionNames<CeleryOptions>({
   origin: true,
 })
 
+/** CeleryOptions with every default applied and every duration in the unit kombu uses. */
 export interface ResolvedCeleryOptions {
   readonly defaultQueue: string
   /** Seconds; 0 for no TTL. */

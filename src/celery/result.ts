@@ -6,6 +6,7 @@ import type { JsonValue } from './json.js'
 import { celeryCall, resultKey } from './keys.js'
 import { decodeMeta, failureError, READY_STATES, type ResultMeta, type TaskState } from './meta.js'
 
+/** Options of `result.get()`. */
 export interface GetOptions {
   /** How long to wait for the result, default 30 s; then RESULT_TIMEOUT. */
   readonly timeout?: Duration

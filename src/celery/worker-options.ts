@@ -27,6 +27,10 @@ export type TaskHandler = (
   task: TaskInfo,
 ) => unknown | Promise<unknown>
 
+/**
+ * A Celery worker's options: the task handlers, the queues to consume, concurrency and prefetch, and the
+ * shared worker options.
+ */
 export interface CeleryWorkerOptions
   extends WorkerCoreOptions<{ readonly id: string; readonly name: string }> {
   /** Handlers by Celery task name, e.g. `{ 'proj.tasks.add': ([a, b]) => a + b }` (more with `register`). */
@@ -46,6 +50,7 @@ export interface CeleryWorkerOptions
   readonly reader?: Client
 }
 
+/** What a Celery worker has done since it started. */
 export interface CeleryWorkerStats {
   readonly succeeded: number
   readonly failed: number

@@ -139,6 +139,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
     }
   }
 
+  /** Counters since start, with the tasks running and held now. */
   stats(): CeleryWorkerStats {
     return { ...this.#stats, running: this.slots.used, held: this.#held.size }
   }

@@ -15,6 +15,10 @@ export interface CommandSpec {
   readonly subcommands: ReadonlyMap<string, CommandSpec>
 }
 
+/**
+ * Key positions and flags per command, from the server's own `COMMAND` reply: how the guard finds the keys
+ * of any command, module commands included.
+ */
 export type CommandTable = ReadonlyMap<string, CommandSpec>
 
 /** Parses the RESP2 reply of `COMMAND` (or `COMMAND INFO ...`). */

@@ -111,6 +111,7 @@ export interface EndpointDefaults {
   readonly database?: number | undefined
 }
 
+/** A server's host and port. */
 export interface NodeAddress {
   readonly host: string
   readonly port: number

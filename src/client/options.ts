@@ -7,6 +7,7 @@ import { type GateOptions, resolveGateOptions } from './gate.js'
 
 export type { NodeAddress }
 
+/** The backoff between reconnection attempts after a connection drops. */
 export interface ReconnectOptions {
   /** First retry delay, default 50 ms; doubles on each attempt. */
   readonly baseDelayMs?: number
@@ -14,6 +15,10 @@ export interface ReconnectOptions {
   readonly maxDelayMs?: number
 }
 
+/**
+ * How `connect()` reaches Redis (URL, Cluster root nodes or Sentinels), with timeouts, reconnection, TLS,
+ * the guard mode and the keyspaces to declare.
+ */
 export interface ConnectOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
   readonly url?: string

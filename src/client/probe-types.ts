@@ -1,5 +1,6 @@
 import type { ListpackLimits } from '../keyspace/encoding.js'
 
+/** A server's persistence settings, as the durability check reads them. */
 export interface PersistenceInfo {
   readonly aof: boolean
   readonly appendfsync: 'always' | 'everysec' | 'no' | null
@@ -36,6 +37,7 @@ export interface NodeProbe {
   readonly replication: ReplicationInfo
 }
 
+/** A server's replication role and state, as the probe reads them. */
 export interface ReplicationInfo {
   readonly role: 'master' | 'replica'
   /** INFO replication `connected_slaves`. */

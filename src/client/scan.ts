@@ -2,6 +2,10 @@ import type { Executor } from '../common/types.js'
 import { optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
+/**
+ * Options of `db.scan()`: the pattern, the work per call, a type filter, deduplication and binary key
+ * names.
+ */
 export interface ScanOptions {
   /** A glob, e.g. `keyspace.user.match` for every key of one entry. */
   readonly match?: string

@@ -33,6 +33,10 @@ export function resolveCodec(spec: CodecName | Codec<unknown>): Codec<unknown> {
   )
 }
 
+/**
+ * Whether a value is a Codec object (an `encode` and a `decode`), as declarations accept in place of a
+ * codec name.
+ */
 export function isCodec(value: unknown): value is Codec<unknown> {
   if (typeof value !== 'object' || value === null) return false
   const candidate = value as Partial<Codec<unknown>>

@@ -14,7 +14,12 @@ export interface Codec<T = unknown> {
    */
   readonly binary: boolean
   // Method syntax on purpose: it keeps `Codec<Product>` assignable to `Codec<unknown>`.
+  /** The bytes to store for a value. */
   encode(value: T): string | Buffer
+  /**
+   * The value from a Redis reply; throws when the bytes are not a value of this codec (reported as
+   * DECODE_FAILED with the key).
+   */
   decode(reply: string | Buffer): T
 }
 

@@ -2,6 +2,7 @@ import { RedisExpertError } from '../errors.js'
 
 /** A TTL as declared: `'10m'`, `'1.5h'`, milliseconds as a number, or `'persistent'`. */
 export type TtlSpec = number | `${number}${TtlUnit}` | 'persistent'
+/** The unit of a TTL written as text: `'90s'`, `'10m'`, `'7d'`. */
 export type TtlUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
 
 const UNIT_MS: Readonly<Record<TtlUnit, number>> = {

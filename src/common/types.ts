@@ -13,6 +13,7 @@ export type Command = readonly RedisArg[]
  */
 export type Reply = string | number | bigint | null | Buffer | Reply[]
 
+/** Per-call options of `db.call`: timeout, Buffers, accepted guard codes, replication wait. */
 export interface CallOptions {
   /** Overrides the client's command timeout for this call (e.g. a blocking command's wait plus margin). */
   readonly timeoutMs?: number
@@ -31,6 +32,7 @@ export interface CallOptions {
   readonly replicaTimeoutMs?: number
 }
 
+/** Options of `db.batch`: those of `db.call` and whether the batch is a MULTI/EXEC. */
 export interface BatchOptions {
   /** Wrap the batch in MULTI/EXEC. All keys must share one slot. */
   readonly atomic?: boolean
@@ -42,6 +44,7 @@ export interface BatchOptions {
   readonly replicaTimeoutMs?: number
 }
 
+/** The option names `db.call` accepts, to refuse any other (the hot path checks against this set). */
 export const CALL_OPTIONS: ReadonlySet<string> = new Set([
   'timeoutMs',
   'buffers',
@@ -49,6 +52,7 @@ export const CALL_OPTIONS: ReadonlySet<string> = new Set([
   'waitReplicas',
   'replicaTimeoutMs',
 ])
+/** The option names `db.batch` accepts (those of `db.call` and `atomic`), to refuse any other. */
 export const BATCH_OPTIONS: ReadonlySet<string> = new Set([...CALL_OPTIONS, 'atomic'])
 
 /**

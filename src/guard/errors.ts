@@ -33,6 +33,7 @@ export class GuardError extends RedisExpertError {
   }
 }
 
+/** Whether an error is the guard's refusal of a command. */
 export function isGuardError(error: unknown): error is GuardError {
   return error instanceof GuardError
 }

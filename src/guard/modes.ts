@@ -16,6 +16,7 @@ import {
 /** strict: refuse (throw); warn: emit a `violation` event and go on; off: do not even look. */
 export type GuardMode = 'strict' | 'warn' | 'off'
 
+/** The guard's modes: strict throws, warn emits and sends, off skips the checks. */
 export const GUARD_MODES: readonly GuardMode[] = ['strict', 'warn', 'off']
 
 /** What happened to a violation. */
@@ -29,6 +30,7 @@ export interface GuardEvent extends Violation {
   readonly reason?: string
 }
 
+/** The guard's counters since start, for metrics and `db.stats()`. */
 export interface GuardStats {
   readonly mode: GuardMode
   /** Violations seen per code, whatever was done about them. */
@@ -46,6 +48,7 @@ export interface GuardStats {
   readonly exceeded: number
 }
 
+/** Per-call exceptions to the guard's mode: an `unsafe` reason or accepted codes. */
 export interface EnforceOptions {
   /** Let every violation through, reported with this reason (what db.unsafe passes). */
   readonly unsafeReason?: string
@@ -53,6 +56,7 @@ export interface EnforceOptions {
   readonly allow?: readonly GuardCode[]
 }
 
+/** Options of `db.unsafe`: the reason, logged with every violation let through. */
 export interface UnsafeOptions {
   /** Why the hard stops do not apply here; required, reported with every violation let through. */
   readonly reason: string
@@ -73,6 +77,7 @@ export function assertReason(options: unknown): string {
   return reason
 }
 
+/** The guard mode, checked: INVALID_ARGUMENT naming the three modes for anything else. */
 export function assertMode(mode: unknown): GuardMode {
   if (!GUARD_MODES.includes(mode as GuardMode)) {
     throw invalidArgument(`guard mode must be one of ${GUARD_MODES.join(', ')}; got ${String(mode)}`)
@@ -205,6 +210,7 @@ export class Guard extends EventEmitter<GuardEvents> {
     this.enforce([violation])
   }
 
+  /** The mode and the counts of violations per code, refused, warned and allowed ones. */
   stats(): GuardStats {
     return {
       mode: this.#mode,
@@ -217,6 +223,7 @@ export class Guard extends EventEmitter<GuardEvents> {
     }
   }
 
+  /** Zeroes the counters (for tests and per-interval metrics). */
   resetStats(): void {
     for (const code of GUARD_CODES) this.#violations[code] = 0
     this.#refused = 0

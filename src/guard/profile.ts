@@ -28,6 +28,7 @@ export type TtlEffect =
   /** the key takes the value and TTL of the key at `from` (RENAME, COPY destinations) */
   | 'inherits'
 
+/** How a command writes one of its keys and what happens to that key's TTL. */
 export interface KeyWrite {
   readonly key: KeySel
   readonly ttl: TtlEffect
@@ -48,6 +49,7 @@ export interface ReadRule {
   readonly fix: string
 }
 
+/** Why a command is refused whatever its keys (KEYS, FLUSHALL without ASYNC…), with the fix. */
 export interface Refusal {
   readonly rule: 'keys' | 'blocking'
   readonly message: string
@@ -57,6 +59,10 @@ export interface Refusal {
 /** Where the command's keys are: none, one argv index, or ask the context (COMMAND table). */
 export type KeyLocation = 'none' | number | 'context'
 
+/**
+ * What the guard knows about a command: its keys, what it reads and writes, whether it may leave a key
+ * without TTL, and whether it is refused outright.
+ */
 export interface Profile {
   /** Upper-case name, with the subcommand for containers ('CLIENT PAUSE'); for messages. */
   readonly name: string

@@ -25,6 +25,7 @@ export type GuardRule =
 /** Stable error codes, one per rule (`GuardError.code`): listed once, with every other code, in src/errors.ts. */
 export { GUARD_CODES, type GuardCode } from '../errors.js'
 
+/** The error code each guard rule raises. */
 export const CODE_OF_RULE: Readonly<Record<GuardRule, GuardCode>> = {
   keys: 'GUARD_KEYS',
   unbounded: 'GUARD_UNBOUNDED',
@@ -101,6 +102,7 @@ export interface Violation {
   readonly rewrite?: GuardCommand
 }
 
+/** How a batch is judged: atomic batches must keep all keys in one slot. */
 export interface GuardBatchOptions {
   /** MULTI/EXEC: every key of every command must share one slot. */
   readonly atomic?: boolean

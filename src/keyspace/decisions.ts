@@ -43,6 +43,10 @@ const FIT: Readonly<Record<EntryPolicy['kind'], string>> = {
   bitmap: 'bitmap: one bit per integer id; a day of activity for 10M users in 1.25 MB, BITCOUNT for totals',
 }
 
+/**
+ * The five decisions of the architect for one entry — structure, complexity, persistence, atomicity,
+ * serialization — as the decision log prints them.
+ */
 export function decideEntry(
   entry: EntryPolicy,
   all: readonly EntryPolicy[] = [entry],

@@ -5,6 +5,10 @@ import { RedisExpertError } from '../errors.js'
 import { type ParsedPattern, parsePattern } from './pattern.js'
 import { CODEC_KINDS, COLLECTION_KINDS, isTypeDescriptor, type TypeKind, type TypeSpec } from './types.js'
 
+/**
+ * What an entry's keys are for (cache, session, state, reference, counter, analytics, queue, lock, index):
+ * it sets the checks that apply (a cache entry must expire) and appears in the reports.
+ */
 export type Role =
   | 'cache'
   | 'session'
@@ -15,8 +19,13 @@ export type Role =
   | 'queue'
   | 'lock'
   | 'index'
+/**
+ * Whether losing an entry's keys on restart or failover is acceptable (`ephemeral`) or not
+ * (`source-of-truth`, which requires AOF with fsync).
+ */
 export type Durability = 'ephemeral' | 'source-of-truth'
 
+/** Every role an entry may declare. */
 export const ROLES: readonly Role[] = [
   'cache',
   'session',

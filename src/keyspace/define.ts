@@ -20,6 +20,7 @@ export type ParsedParams<P extends string> = { readonly [K in ParamNames<P>]: st
 /** `key()` takes the parameters object, or nothing for a pattern without parameters. */
 export type KeyArgs<P extends string> = [ParamNames<P>] extends [never] ? [] : [params: KeyParams<P>]
 
+/** The entries of a keyspace declaration, by name. */
 export type EntryDeclarations = { readonly [name: string]: EntryDeclaration }
 
 /** One declared entry: its policy, key builder and parser. */
@@ -38,6 +39,7 @@ export interface Entry<D extends EntryDeclaration = EntryDeclaration> {
   tryParse(key: string): ParsedParams<D['pattern']> | null
   /** The Cluster slot of the key these parameters build. */
   slot(...args: KeyArgs<D['pattern']>): number
+  /** The entry's row of the Key Schema table, with the encoding predicted for the server's limits. */
   describe(traits?: ServerTraits): SchemaRow
 }
 
@@ -46,6 +48,10 @@ declare const declarations: unique symbol
 /** Brand shared by every copy of this module (the CLI may load a keyspace through another loader). */
 export const KEYSPACE_BRAND: unique symbol = Symbol.for('redis-expert.keyspace')
 
+/**
+ * What every keyspace has besides its entries: its namespace, the entries list, the Key Schema rows, the
+ * decision log and the parser of key names.
+ */
 export interface KeyspaceApi<N extends string, E extends EntryDeclarations> {
   readonly [KEYSPACE_BRAND]: true
   /** Phantom: the declarations' types, for `bindKeyspace`. */
@@ -68,6 +74,7 @@ export type EntriesOf<E extends EntryDeclarations> = string extends keyof E
   ? unknown
   : { readonly [K in keyof E]: Entry<E[K]> }
 
+/** A declared keyspace: its entries by name (key builders, parsers, policies) and the keyspace's own API. */
 export type Keyspace<
   N extends string = string,
   E extends EntryDeclarations = EntryDeclarations,

@@ -31,6 +31,10 @@ export interface SchemaRow {
   readonly description: string | null
 }
 
+/**
+ * One entry's row of the Key Schema table; `traits` (a server's listpack limits and version) refine the
+ * predicted encoding.
+ */
 export function describeEntry(entry: EntryPolicy, traits: ServerTraits = {}): SchemaRow {
   strictOptions('server traits', traits, ['limits', 'version'])
   const prediction = predictEncoding(

@@ -59,6 +59,7 @@ export interface EncodingInput {
   readonly valueBytes: number | null
 }
 
+/** The encoding Redis will choose for an entry's keys, and the condition behind it. */
 export interface EncodingPrediction {
   /** As `OBJECT ENCODING` reports it: listpack, hashtable, skiplist, intset, quicklist, embstr, raw, int, stream, ziplist. */
   readonly encoding: string

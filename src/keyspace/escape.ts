@@ -18,6 +18,10 @@ import { RedisExpertError } from '../errors.js'
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/
 const HEX = '0123456789ABCDEF'
+/**
+ * How an empty key parameter is written in a key (a lone `%`, which escaping never produces otherwise), so
+ * that no parameter is ever empty in a key.
+ */
 export const EMPTY_SENTINEL = '%'
 
 /** Per byte: itself when unreserved, else its `%XX` form. Built once. */

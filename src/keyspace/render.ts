@@ -44,6 +44,7 @@ function md(text: string): string {
     .replace(/\n/g, ' ')
 }
 
+/** The Key Schema table as text, Markdown or JSON. */
 export function renderSchema(rows: readonly SchemaRow[], format: ReportFormat): string {
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`
   const header = COLUMNS.map(([, title]) => title)
@@ -63,6 +64,7 @@ export function renderSchema(rows: readonly SchemaRow[], format: ReportFormat): 
   return `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n`
 }
 
+/** The decision log as text, Markdown or JSON. */
 export function renderDecisions(records: readonly DecisionRecord[], format: ReportFormat): string {
   if (format === 'json') return `${JSON.stringify(records, null, 2)}\n`
   return records.map((r) => (format === 'md' ? decisionMd(r) : decisionText(r))).join('\n')

@@ -20,6 +20,10 @@ export type TypeKind =
 
 declare const valueType: unique symbol
 
+/**
+ * What `t.*()` returns: the Redis type of an entry and, in the type parameter only, the TypeScript type of
+ * its values.
+ */
 export interface TypeDescriptor<K extends TypeKind = TypeKind, T = unknown> {
   readonly kind: K
   /** Set members are integers (stored in decimal: the compact `intset` encoding). */
@@ -49,15 +53,25 @@ export type Fields<T> = T extends readonly unknown[]
     ? T
     : Record<string, T>
 
+/** The type of a text value entry. */
 export type StringType = TypeDescriptor<'string', string>
+/** The type of a counter entry: an integer changed with INCRBY. */
 export type CounterType = TypeDescriptor<'counter', number>
+/** The type of a JSON value entry holding a T. */
 export type JsonType<T> = TypeDescriptor<'json', T>
+/** The type of a hash entry whose fields are T's. */
 export type HashType<T> = TypeDescriptor<'hash', T>
+/** The type of a list entry of T's. */
 export type ListType<T> = TypeDescriptor<'list', T>
+/** The type of a set entry of T's. */
 export type SetType<T> = TypeDescriptor<'set', T>
+/** The type of a sorted set entry of T's. */
 export type ZsetType<T> = TypeDescriptor<'zset', T>
+/** The type of a stream entry whose entries carry fields T. */
 export type StreamType<T> = TypeDescriptor<'stream', T>
+/** The type of a HyperLogLog entry: approximate distinct counts in at most 12 KB. */
 export type HllType = TypeDescriptor<'hll', string>
+/** The type of a bitmap entry: bits by offset. */
 export type BitmapType = TypeDescriptor<'bitmap', 0 | 1>
 
 function descriptor<K extends TypeKind, T>(
@@ -78,6 +92,10 @@ const set: SetBuilder = ((options?: { readonly integers?: boolean }) => {
   return descriptor('set', options?.integers === true ? { integers: true } : {})
 }) as SetBuilder
 
+/**
+ * The value types an entry can declare (`t.hash<User>()`, `t.json<Product>()`, …): each picks the Redis
+ * type and the typed operations of the entry.
+ */
 export const t = {
   /** A text value (default codec `raw`). Operations: get, set, delete, exists, ttl. */
   string: (): StringType => descriptor('string'),
@@ -87,6 +105,7 @@ export const t = {
   json: <T>(): JsonType<T> => descriptor('json'),
   /** A hash: fields of `T` (an object shape) or a map of fields to `T`. */
   hash: <T = Record<string, string>>(): HashType<T> => descriptor('hash'),
+  /** A list of T (LPUSH/RPUSH, bounded ranges; whole reads only with maxItems). */
   list: <T = string>(): ListType<T> => descriptor('list'),
   set,
   /** A sorted set of members `T` with numeric scores. */

@@ -140,15 +140,18 @@ export class KeyvStore extends EventEmitter {
     return px === null ? ['SET', key, value] : ['SET', key, value, 'PX', px]
   }
 
+  /** The stored text, or undefined. */
   async get(key: string): Promise<Stored | undefined> {
     const value = await this.#db.call(['GET', this.#key(key)])
     return value === null ? undefined : String(value)
   }
 
+  /** SET with PX: the TTL given, else the entry's (jittered as it declares). */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     return (await this.#db.call(this.#write(this.#key(key), value, ttl))) === 'OK'
   }
 
+  /** One SET PX per entry, pipelined. */
   async setMany(entries: readonly { key: string; value: unknown; ttl?: number }[]): Promise<boolean[]> {
     if (!Array.isArray(entries)) throw invalidArgument('setMany takes an array of { key, value, ttl }')
     if (entries.length === 0) return []
@@ -156,20 +159,24 @@ export class KeyvStore extends EventEmitter {
     return replies.map((reply) => reply === 'OK')
   }
 
+  /** UNLINK of one key: whether it existed. */
   async delete(key: string): Promise<boolean> {
     return Number(await this.#db.call(['UNLINK', this.#key(key)])) > 0
   }
 
+  /** UNLINK of several keys, one command per slot: whether any existed. */
   async deleteMany(keys: readonly string[]): Promise<boolean> {
     if (!Array.isArray(keys)) throw invalidArgument('deleteMany takes an array of keys')
     if (keys.length === 0) return false
     return (await this.#unlink(keys.map((k) => this.#key(k)))) > 0
   }
 
+  /** Whether the key exists. */
   async has(key: string): Promise<boolean> {
     return Number(await this.#db.call(['EXISTS', this.#key(key)])) === 1
   }
 
+  /** Whether each key exists, pipelined. */
   async hasMany(keys: readonly string[]): Promise<boolean[]> {
     if (!Array.isArray(keys)) throw invalidArgument('hasMany takes an array of keys')
     if (keys.length === 0) return []
@@ -177,6 +184,7 @@ export class KeyvStore extends EventEmitter {
     return replies.map((reply) => Number(reply) === 1)
   }
 
+  /** The values of several keys, one MGET per slot. */
   async getMany(keys: readonly string[]): Promise<(Stored | undefined)[]> {
     if (!Array.isArray(keys)) throw invalidArgument('getMany takes an array of keys')
     if (keys.length === 0) return []

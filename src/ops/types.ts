@@ -10,11 +10,13 @@ export interface KeyOps {
   readonly key: string
   /** UNLINK: true when a key was removed. */
   delete(): Promise<boolean>
+  /** EXISTS: whether the key is there. */
   exists(): Promise<boolean>
   /** PTTL. */
   ttl(): Promise<TtlReply>
 }
 
+/** Conditions of a value write: only if absent (NX) or only if present (XX). */
 export interface SetOptions {
   /** `ifAbsent`: SET NX; `ifPresent`: SET XX. Without a mode the value is always written. */
   readonly mode?: 'ifAbsent' | 'ifPresent'
@@ -35,6 +37,7 @@ export interface CounterOps extends KeyOps {
   incr(): Promise<number>
   /** +by (negative to decrement); the new value. */
   incrBy(by: number): Promise<number>
+  /** SET of the counter to a value, with its TTL. */
   set(value: number): Promise<void>
 }
 
@@ -42,6 +45,7 @@ export interface CounterOps extends KeyOps {
 export type NumericField<F> = { [K in keyof F]-?: F[K] extends number | undefined ? K : never }[keyof F] &
   string
 
+/** How `scan()` pages through a hash's fields. */
 export interface HashScanOptions {
   /** Glob on field names (HSCAN MATCH). */
   readonly match?: string
@@ -50,7 +54,9 @@ export interface HashScanOptions {
 }
 
 export interface HashOps<F> extends KeyOps {
+  /** HGET: one field, decoded; null when absent. */
   hget<K extends keyof F & string>(field: K): Promise<F[K] | null>
+  /** HMGET: several fields in one round trip, each decoded or null. */
   hmget<K extends keyof F & string>(...fields: K[]): Promise<{ [P in K]: F[P] | null }>
   /** Writes the given fields (undefined ones are skipped); the number of fields created. */
   hset(values: Partial<F>): Promise<number>
@@ -58,6 +64,7 @@ export interface HashOps<F> extends KeyOps {
   hdel(...fields: (keyof F & string)[]): Promise<number>
   /** Atomic increment of an integer field; the new value. */
   hincrBy(field: NumericField<F>, by: number): Promise<number>
+  /** HEXISTS: whether the field is set. */
   hexists(field: keyof F & string): Promise<boolean>
   /** HLEN. */
   len(): Promise<number>
@@ -85,9 +92,11 @@ export interface ListOps<T> extends KeyOps {
    * have one sign (0..99, -100..-1) so that its size is known; 0..-1 is refused (UNBOUNDED_READ).
    */
   range(start: number, stop: number): Promise<T[]>
+  /** LLEN: the number of items. */
   len(): Promise<number>
 }
 
+/** How a collection scan pages through its members. */
 export interface CollectionScanOptions {
   /** Hint of members per round trip (COUNT), default 100. */
   readonly count?: number
@@ -98,6 +107,7 @@ export interface SetOps<T> extends KeyOps {
   add(...members: T[]): Promise<number>
   /** The number of members removed. */
   remove(...members: T[]): Promise<number>
+  /** SISMEMBER: whether the member is in the set. */
   isMember(member: T): Promise<boolean>
   /** SCARD. */
   card(): Promise<number>
@@ -105,21 +115,25 @@ export interface SetOps<T> extends KeyOps {
   scan(options?: CollectionScanOptions): AsyncIterableIterator<T>
 }
 
+/** The whole-set read, offered only where `maxItems` bounds the set. */
 export interface BoundedSetOps<T> {
   /** SMEMBERS: every member. */
   members(): Promise<T[]>
 }
 
+/** A sorted set member with its score. */
 export interface ScoredMember<T> {
   readonly member: T
   readonly score: number
 }
 
+/** The direction of a sorted set read. */
 export interface ZRangeOptions {
   /** Highest score first (ZREVRANGE / ZREVRANGEBYSCORE). */
   readonly reverse?: boolean
 }
 
+/** A score-range read of a sorted set: direction, offset and count. */
 export interface ZScoreRangeOptions extends ZRangeOptions {
   readonly offset?: number
   /** Required on an unbounded sorted set. */
@@ -131,6 +145,7 @@ export interface ZsetOps<T, Bounded extends boolean = false> extends KeyOps {
   add(...entries: ScoredMember<T>[]): Promise<number>
   /** ZINCRBY; the new score. */
   incr(member: T, by: number): Promise<number>
+  /** ZSCORE: the member's score, or null. */
   score(member: T): Promise<number | null>
   /** 0-based rank, lowest score first (highest first with reverse); null when absent. */
   rank(member: T, options?: ZRangeOptions): Promise<number | null>
@@ -144,21 +159,29 @@ export interface ZsetOps<T, Bounded extends boolean = false> extends KeyOps {
       ? [options?: ZScoreRangeOptions]
       : [options: ZScoreRangeOptions & { readonly count: number }]
   ): Promise<ScoredMember<T>[]>
+  /** ZREM: the number of members removed. */
   remove(...members: T[]): Promise<number>
+  /** ZCARD: the number of members. */
   card(): Promise<number>
+  /**
+   * ZSCAN, page by page: members with their scores. May yield a member twice if the set changes meanwhile.
+   */
   scan(options?: CollectionScanOptions): AsyncIterableIterator<ScoredMember<T>>
 }
 
+/** A stream entry: its id and decoded fields. */
 export interface StreamEntry<F> {
   readonly id: string
   readonly fields: F
 }
 
+/** Options of a stream `add`. */
 export interface StreamAddOptions {
   /** Explicit id (`<ms>-<seq>`); default `*`, assigned by the server. */
   readonly id?: string
 }
 
+/** The id range and count of a stream read. */
 export interface StreamRangeOptions {
   /** Default `-` (the first entry). */
   readonly start?: string
@@ -171,6 +194,7 @@ export interface StreamRangeOptions {
 export interface StreamOps<F, Bounded extends boolean> extends KeyOps {
   /** XADD (with MAXLEN ~ maxItems when bounded); the new entry's id. */
   add(fields: F, options?: StreamAddOptions): Promise<string>
+  /** XLEN: the number of entries. */
   len(): Promise<number>
   /** XRANGE with COUNT: required when unbounded, default maxItems when bounded. */
   range(
@@ -192,6 +216,7 @@ export interface HllOps extends KeyOps {
   merge(...sources: KeyRef[]): Promise<void>
 }
 
+/** A range of a bitmap for BITCOUNT, in bytes or (Redis 7) bits. */
 export interface BitCountRange {
   readonly start: number
   readonly end: number
@@ -202,6 +227,7 @@ export interface BitCountRange {
 export interface BitmapOps extends KeyOps {
   /** SETBIT; the previous bit. */
   setBit(offset: number, bit: 0 | 1): Promise<0 | 1>
+  /** GETBIT: the bit at the offset (0 past the end). */
   getBit(offset: number): Promise<0 | 1>
   /** BITCOUNT of the whole bitmap or of a range. */
   count(range?: BitCountRange): Promise<number>

@@ -1,5 +1,6 @@
 import { json } from '../codec/index.js'
 
+/** The job a handler runs: its data, attempt counts, stalls, an abort signal and progress reporting. */
 export interface Job<T> {
   readonly id: string
   readonly name: string
@@ -20,6 +21,7 @@ export interface Job<T> {
   updateProgress(progress: unknown): Promise<boolean>
 }
 
+/** Runs one job; its resolved value is stored as the result, a throw is a failed attempt. */
 export type JobHandler<T, R> = (job: Job<T>) => Promise<R> | R
 
 /** A job as a take call handed it over. */

@@ -51,6 +51,7 @@ export interface QueueEventsOptions {
   readonly blockMs?: number
   /** Stream entries per read (one entry holds one worker call's events), default 100 (at most 1000). */
   readonly count?: number
+  /** Called with errors reading the events stream (the reader retries). */
   readonly onError?: (error: unknown) => void
 }
 

@@ -112,6 +112,7 @@ export function queueKeyspace(namespace: string) {
   })
 }
 
+/** The keyspace queues live in (namespace `queue` unless configured). */
 export type QueueKeyspace = ReturnType<typeof queueKeyspace>
 
 /** The keys of one queue. */
@@ -120,6 +121,7 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
   return {
     jobPrefix: sample.slice(0, -1),
     takePrefix: keyspace.take.key({ queue, token: 'x' }).slice(0, -1),
+    /** The hash of a job. */
     job: (id: string) => keyspace.job.key({ queue, id }),
     wait: keyspace.wait.key({ queue }),
     delayed: keyspace.delayed.key({ queue }),
@@ -130,9 +132,11 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     paused: keyspace.paused.key({ queue }),
     signal: keyspace.signal.key({ queue }),
     repeats: keyspace.repeats.key({ queue }),
+    /** The list a worker blocks on, pushed when work arrives. */
     wake: (worker: string) => keyspace.wake.key({ queue, worker }),
     events: keyspace.events.key({ queue }),
   }
 }
 
+/** The keys of one queue: its lists, sorted sets and per-job hashes. */
 export type QueueKeys = ReturnType<typeof queueKeys>

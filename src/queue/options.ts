@@ -1,12 +1,14 @@
 import { durationMs, optionNames, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 
+/** How long a failed job waits before its next attempt. */
 export interface Backoff {
   readonly type: 'fixed' | 'exponential'
   /** Fixed: every retry waits this long; exponential: the first, doubling after. With ±50 % jitter. */
   readonly delayMs: number
 }
 
+/** Per-job options of `add`: id, delay, priority, attempts, backoff, timeout, stalls, result retention. */
 export interface JobOptions {
   /** Your id for the job: adding the same id again yields the existing job (idempotency). */
   readonly jobId?: string

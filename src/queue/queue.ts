@@ -31,6 +31,7 @@ import { ADD, batchCommand } from './scripts.js'
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
 const ADD_BATCH = 1000
 
+/** A queue's options: its namespace and the options every `add` starts from. */
 export interface QueueOptions {
   /** Keyspace namespace, default `queue`: keys are `queue:{<name>}:...`. */
   readonly namespace?: string
@@ -40,14 +41,17 @@ export interface QueueOptions {
 
 const QUEUE_OPTIONS = optionNames<QueueOptions>({ namespace: true, defaultJobOptions: true })
 
+/** What `add` resolves to: the job's id and whether it was added. */
 export interface AddedJob {
   readonly id: string
   /** False when a job with this `jobId` already existed: nothing was added. */
   readonly added: boolean
 }
 
+/** Where a job is: waiting, delayed, running, completed, or dead after its last attempt. */
 export type JobState = 'wait' | 'delayed' | 'active' | 'completed' | 'dead'
 
+/** A job as `getJob` reads it: state, data, attempts, stalls, history, result, error and progress. */
 export interface JobInfo<T> {
   readonly id: string
   readonly name: string
@@ -69,6 +73,7 @@ export interface JobInfo<T> {
   readonly history: readonly JobHistoryEntry[]
 }
 
+/** One failure or stall in a job's history. */
 export interface JobHistoryEntry {
   /** Server time, ms. */
   readonly at: number
@@ -79,6 +84,7 @@ export interface JobHistoryEntry {
   readonly error?: string
 }
 
+/** The number of jobs in each state. */
 export interface QueueCounts {
   readonly wait: number
   readonly delayed: number
@@ -95,6 +101,10 @@ export function openQueue(db: Client, name: string, namespace: unknown) {
   return { queue, keyspace, keys: queueKeys(keyspace, queue) }
 }
 
+/**
+ * Adds jobs to a reliable queue (delays, priorities, retries, idempotent ids, repeatable jobs) and reads
+ * their state; the Worker runs them.
+ */
 export class Queue<T = unknown> {
   readonly name: string
   readonly keyspace: QueueKeyspace
@@ -159,6 +169,7 @@ export class Queue<T = unknown> {
     return added
   }
 
+  /** A job's state and details, or null when unknown (or expired after completion). */
   async getJob(id: string): Promise<JobInfo<T> | null> {
     const key = this.keys.job(identifier('id', id))
     const fields = (await this.#db.call(['HGETALL', key])) as string[]
@@ -271,6 +282,7 @@ export class Queue<T = unknown> {
     )
   }
 
+  /** Whether workers are paused on this queue. */
   async isPaused(): Promise<boolean> {
     return Number(await this.#db.call(['EXISTS', this.keys.paused])) === 1
   }

@@ -18,6 +18,7 @@ export type RepeatSchedule =
   | { readonly every: Duration; readonly key?: string }
   | { readonly cron: string; readonly tz?: string; readonly key?: string }
 
+/** A repeatable job's schedule: every N ms or a cron expression, and its next run. */
 export interface RepeatInfo {
   readonly key: string
   readonly name: string

@@ -1,6 +1,10 @@
 import { optionNames } from '../common/validate.js'
 import type { WorkerCoreOptions } from '../kit/worker-core.js'
 
+/**
+ * A queue worker's options: namespace, lease, polling, result retention, events stream length, and the
+ * shared worker options (concurrency, close timeout, error handler).
+ */
 export interface WorkerOptions extends WorkerCoreOptions<{ id: string; name: string }> {
   readonly namespace?: string
   /**
@@ -48,6 +52,7 @@ export const WORKER_OPTIONS = optionNames<WorkerOptions>({
   closeTimeoutMs: true,
 })
 
+/** What a queue worker has done since it started. */
 export interface WorkerStats {
   readonly completed: number
   readonly failed: number

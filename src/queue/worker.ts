@@ -84,6 +84,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.autostart()
   }
 
+  /** Counters since start, with the jobs running now. */
   stats(): WorkerStats {
     return { ...this.#stats, running: this.#held.size }
   }

@@ -32,6 +32,7 @@ export interface RqJobInfo {
   readonly latestResult: ResultEntry | null
 }
 
+/** How `job.result()` waits for an RQ job to end. */
 export interface ResultOptions {
   /** How long to wait for the job to end; default 30 s. */
   readonly timeout?: number | `${number}${'ms' | 's' | 'm' | 'h'}`

@@ -16,6 +16,10 @@ import { declareOn, structureKeyspace } from '../kit/keyspace.js'
  */
 export const RQ_NAMESPACE = 'rq'
 
+/**
+ * Declares RQ's keys (jobs, queues, registries, workers) so that the guard, the schema and the audit know
+ * them.
+ */
 export function rqKeyspace() {
   return structureKeyspace(RQ_NAMESPACE, {
     job: {
@@ -97,6 +101,7 @@ export function rqKeyspace() {
   })
 }
 
+/** The keyspace declaring RQ's keys (namespace `rq`, as Python RQ writes them). */
 export type RqKeyspace = ReturnType<typeof rqKeyspace>
 
 /** The characters an RQ job id or queue name may use here: those that a key parameter keeps as they are. */
@@ -114,11 +119,14 @@ export function rqKeys(keyspace: RqKeyspace, queue: string) {
     cleaning: keyspace.cleaning.key({ queue }),
     schedulerLock: keyspace.schedulerLock.key({ queue }),
     jobPrefix: keyspace.job.key({ id: 'x' }).slice(0, -1),
+    /** The hash of a job (`rq:job:<id>`). */
     job: (id: string) => keyspace.job.key({ id }),
+    /** The stream of a job's results (`rq:results:<id>`). */
     results: (id: string) => keyspace.results.key({ id }),
   }
 }
 
+/** The keys of RQ's data for queues and jobs, as Python RQ names them. */
 export type RqKeys = ReturnType<typeof rqKeys>
 
 /**

@@ -83,6 +83,7 @@ export function text(what: string, value: unknown): string | undefined {
   return value
 }
 
+/** RQ's Retry: further attempts and the wait before each. */
 export interface RetryOption {
   /** Further attempts after the first failure (rq/job.py Retry.max). */
   readonly max: number

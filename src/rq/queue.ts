@@ -29,11 +29,16 @@ import {
 } from './options.js'
 import { ENQUEUE, RQ_CALL } from './scripts.js'
 
+/** An RQ queue's options. */
 export interface RqQueueOptions {
   /** The timeout of jobs that name none (rq/queue.py default_timeout); default 180 s. */
   readonly defaultTimeout?: RqTimeout
 }
 
+/**
+ * What to enqueue for a Python RQ worker: arguments, timeouts, result and failure retention, retries,
+ * description.
+ */
 export interface EnqueueOptions {
   /** Positional arguments: JSON values. */
   readonly args?: readonly JsonValue[]

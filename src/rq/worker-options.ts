@@ -20,6 +20,9 @@ export interface RqTask {
 /** Returns the job's result: any JSON value (undefined counts as None). */
 export type RqHandler = (task: RqTask) => unknown
 
+/**
+ * An RQ worker's options: its name, the blocking wait, heartbeats, cleanup, and the shared worker options.
+ */
 export interface RqWorkerOptions extends WorkerCoreOptions<{ readonly id: string; readonly queue: string }> {
   /** worker_name written on each job; default `<host>.<pid>.<random>` (RQ: a uuid hex). */
   readonly name?: string
@@ -47,6 +50,7 @@ export interface RqWorkerOptions extends WorkerCoreOptions<{ readonly id: string
   readonly blocking?: Client
 }
 
+/** What an RQ worker has done since it started. */
 export interface RqWorkerStats {
   readonly finished: number
   readonly failed: number

@@ -157,6 +157,7 @@ export class RqWorker extends WorkerCore<{ readonly id: string; readonly queue: 
     return this.#scheduling
   }
 
+  /** Counters since start, with the jobs running now. */
   stats(): RqWorkerStats {
     return { ...this.#stats, running: this.slots.used }
   }

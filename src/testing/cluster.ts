@@ -4,6 +4,7 @@ import type { ServerKind } from './binary.js'
 import { type SetupReply, sendCommand, until } from './command.js'
 import { type RedisServer, type StartRedisOptions, startRedis } from './server.js'
 
+/** The Cluster to start: masters, replicas per master, redis.conf directives, timeouts, server kind. */
 export interface StartClusterOptions {
   /** Number of masters, default 3 (at least 1). */
   readonly masters?: number
@@ -18,6 +19,7 @@ export interface StartClusterOptions {
   readonly server?: ServerKind
 }
 
+/** One node of a launched Cluster. */
 export interface ClusterNode {
   readonly url: string
   readonly port: number
@@ -25,10 +27,12 @@ export interface ClusterNode {
   readonly server: RedisServer
 }
 
+/** A running local Cluster started by `startCluster`. */
 export interface RedisCluster {
   readonly nodes: readonly ClusterNode[]
   /** URLs of the masters, to pass as `connect({ cluster: { rootNodes } })`. */
   readonly rootNodes: readonly string[]
+  /** Stops every node. */
   stop(): Promise<void>
   /** SIGKILLs node `index` (of `nodes`). */
   killNode(index: number): Promise<void>
@@ -53,6 +57,10 @@ const CLUSTER_OPTIONS = optionNames<StartClusterOptions>({
   server: true,
 })
 
+/**
+ * Starts a local Redis Cluster (every slot assigned, `cluster_state:ok`) of throwaway processes that die
+ * with the test process.
+ */
 export async function startCluster(options: StartClusterOptions = {}): Promise<RedisCluster> {
   strictOptions('startCluster options', options, CLUSTER_OPTIONS)
   const masterCount = options.masters ?? 3

@@ -16,6 +16,7 @@ import {
   waitUntilAnswering,
 } from './server.js'
 
+/** The Sentinel setup to start: replicas, Sentinels, master name, quorum, timeouts, server kind. */
 export interface StartSentinelOptions {
   /** Replicas of the master, default 2. */
   readonly replicas?: number
@@ -37,11 +38,13 @@ export interface StartSentinelOptions {
   readonly server?: ServerKind
 }
 
+/** Where a Sentinel listens. */
 export interface SentinelAddress {
   readonly host: string
   readonly port: number
 }
 
+/** One launched Sentinel process. */
 export interface SentinelNode extends SentinelAddress {
   readonly pid: number
   /** The sentinel's working directory: its sentinel.conf (which it rewrites) and log. */
@@ -54,6 +57,7 @@ export interface SentinelNode extends SentinelAddress {
   log(): string
 }
 
+/** A running master, its replicas and Sentinels started by `startSentinel`, with failover controls. */
 export interface RedisSentinelSetup {
   readonly masterName: string
   /** The initial master; after a failover it is (or becomes) a replica. */
@@ -97,6 +101,7 @@ const SENTINEL_OPTIONS = optionNames<StartSentinelOptions>({
   server: true,
 })
 
+/** Starts a master, replicas and Sentinels that all see each other, for failover tests. */
 export async function startSentinel(options: StartSentinelOptions = {}): Promise<RedisSentinelSetup> {
   strictOptions('startSentinel options', options, SENTINEL_OPTIONS)
   const replicaCount = options.replicas ?? 2

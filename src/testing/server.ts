@@ -11,6 +11,7 @@ import { type GuardedProcess, ProcessSlot, removeNow, removeOnExit, spawnGuarded
 /** A configuration value: one directive's arguments; an array repeats the directive (e.g. `save`). */
 export type ConfigValue = string | number | readonly string[]
 
+/** An ACL user the launched server creates at start. */
 export interface AclUser {
   readonly name: string
   readonly password?: string
@@ -18,6 +19,7 @@ export interface AclUser {
   readonly rules?: readonly string[]
 }
 
+/** How to start a throwaway server: redis.conf directives, passwords and ACL users, server kind. */
 export interface StartRedisOptions {
   /** redis.conf directives, e.g. `{ appendonly: 'yes', appendfsync: 'always', maxmemory: '64mb' }`. */
   readonly config?: Readonly<Record<string, ConfigValue>>
@@ -32,6 +34,10 @@ export interface StartRedisOptions {
   readonly server?: ServerKind
 }
 
+/**
+ * A running throwaway redis-server (or valkey-server) started by `startRedis`: its URL, and stop, kill
+ * (SIGKILL) and restart on the same port and directory.
+ */
 export interface RedisServer {
   readonly url: string
   readonly host: string
@@ -71,6 +77,10 @@ const START_OPTIONS = optionNames<StartRedisOptions>({
   server: true,
 })
 
+/**
+ * Starts a redis-server on a free port in its own directory; it dies with the process that started it,
+ * even one killed with SIGKILL.
+ */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   strictOptions('startRedis options', options, START_OPTIONS)
   const kind = serverKind(options.server)

@@ -4,6 +4,7 @@ import { renderHtml } from './html.js'
 import { renderMarkdown } from './markdown.js'
 import { renderText } from './text.js'
 
+/** The report as indented JSON, for tools and CI (the contract of `AuditReport.version`). */
 export function renderJson(report: AuditReport): string {
   return `${JSON.stringify(report, null, 2)}\n`
 }

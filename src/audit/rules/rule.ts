@@ -46,5 +46,6 @@ export interface Rule {
   readonly title: string
   /** True for keys this rule is about; they reach `evaluate` as `pattern.flags.get(id)`. */
   readonly flag?: (record: KeyRecord, env: KeyEnv, schema: SchemaMatch | null) => boolean
+  /** The rule's findings over everything the scan gathered. */
   evaluate(context: RuleContext): Finding[]
 }

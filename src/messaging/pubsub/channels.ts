@@ -23,10 +23,15 @@ declare const messageType: unique symbol
 export interface MessageType<T> {
   readonly [messageType]?: T
 }
+/** Declares a channel's message type: `message: message<Order>()`. */
 export function message<T>(): MessageType<T> {
   return Object.freeze({}) as MessageType<T>
 }
 
+/**
+ * How a channel is declared: a pattern whose parameters are escaped like key parameters, a message type, a
+ * codec and `sharded`.
+ */
 export interface ChannelDeclaration {
   /** `orders:<region>`; prefixed with the namespace. A sharded channel's `{...}` hash tag picks its shard. */
   readonly pattern: string
@@ -41,10 +46,13 @@ export interface ChannelDeclaration {
   readonly description?: string
 }
 
+/** The channels of a declaration, by name. */
 export type ChannelDeclarations = { readonly [name: string]: ChannelDeclaration }
 
+/** The message type of a channel declaration. */
 export type MessageOf<D extends ChannelDeclaration> = D['message'] extends MessageType<infer T> ? T : unknown
 
+/** A declared pub/sub channel: its name pattern, codec and whether it is sharded. */
 export interface Channel<D extends ChannelDeclaration = ChannelDeclaration> {
   readonly name: string
   readonly pattern: ParsedPattern
@@ -57,6 +65,7 @@ export interface Channel<D extends ChannelDeclaration = ChannelDeclaration> {
   parse(channel: string): ParsedParams<D['pattern']> | null
 }
 
+/** Declared channels: the namespace, every channel, and each by name. */
 export type Channels<N extends string = string, D extends ChannelDeclarations = ChannelDeclarations> = {
   readonly namespace: N
   readonly entries: readonly Channel[]
@@ -64,6 +73,10 @@ export type Channels<N extends string = string, D extends ChannelDeclarations = 
 
 const OPTIONS = ['pattern', 'message', 'codec', 'sharded', 'description']
 
+/**
+ * Declares typed pub/sub channels under a namespace, as keys are declared: parameters escaped (a parameter
+ * can never widen a subscription), one codec per channel, sharded channels for Cluster.
+ */
 export function defineChannels<const N extends string, const D extends ChannelDeclarations>(
   namespace: N,
   declarations: D,

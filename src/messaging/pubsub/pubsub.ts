@@ -7,6 +7,7 @@ import type { Channel, ChannelDeclarations, Channels, MessageOf } from './channe
 import { Inbox, type OverflowPolicy } from './inbox.js'
 import type { RawListener, SubscriberPort, SubscriptionKind } from './port.js'
 
+/** How a subscription behaves when its handler falls behind: its buffer and what happens past it. */
 export interface PubSubOptions {
   /** Messages waiting per subscription while its handler is busy; default 1000. */
   readonly bufferSize?: number
@@ -20,6 +21,7 @@ export interface PubSubOptions {
   readonly subscriber?: SubscriberPort
 }
 
+/** Where a received message came from: the channel and its parsed parameters. */
 export interface Delivery<P> {
   /** The channel the message was published to. */
   readonly channel: string
@@ -27,8 +29,10 @@ export interface Delivery<P> {
   readonly params: P
 }
 
+/** Handles one message; messages of one subscription are handled one at a time, in order. */
 export type MessageHandler<T, P> = (message: T, delivery: Delivery<P>) => Promise<void> | void
 
+/** One subscription: what it listens to, how many messages it dropped, and how to end it. */
 export interface Subscription {
   /** The channel, or the glob of a pattern subscription. */
   readonly name: string
@@ -37,11 +41,13 @@ export interface Subscription {
   readonly dropped: number
   readonly delivered: number
   readonly closed: boolean
+  /** Stops listening; the handler is not called after. */
   close(): Promise<void>
 }
 
 type Params<D extends ChannelDeclarations, K extends keyof D> = ParsedParams<D[K]['pattern']>
 
+/** Publishing and subscribing on declared channels. */
 export interface PubSub<D extends ChannelDeclarations> {
   /** PUBLISH (SPUBLISH for a sharded channel): one round trip; resolves to the receivers counted by Redis. */
   publish<K extends keyof D & string>(
@@ -70,6 +76,10 @@ const PUBSUB_OPTIONS = optionNames<PubSubOptions>({
   subscriber: true,
 })
 
+/**
+ * Typed publish and subscribe over declared channels, with bounded per-subscription buffers and
+ * resubscription after reconnects.
+ */
 export function createPubSub<const D extends ChannelDeclarations>(
   db: Client,
   channels: Channels<string, D>,

@@ -38,6 +38,7 @@ export function streamKeyspace(namespace: string, codec: CodecName | undefined) 
   })
 }
 
+/** The keys of streams under one namespace: the stream, its dead letters and its failure counts. */
 export type StreamKeyspace = ReturnType<typeof streamKeyspace>
 
 /** The one field a message is stored under: short, because it is repeated in every entry. */

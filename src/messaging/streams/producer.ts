@@ -24,6 +24,7 @@ export interface StreamProducerOptions<T> extends StreamCommonOptions<T> {
   readonly trim?: Trim
 }
 
+/** Adds messages to one stream, trimmed in the same XADD. */
 export interface StreamProducer<T> {
   /** `stream:{<name>}` */
   readonly key: string
@@ -41,6 +42,7 @@ const PRODUCER_OPTIONS = optionNames<StreamProducerOptions<unknown>>({
   trim: true,
 })
 
+/** A producer for one stream: XADD with the trim in the same command (no extra round trip). */
 export function createStreamProducer<T = unknown>(
   db: Client,
   stream: string,

@@ -19,6 +19,10 @@ export interface StreamEntryInfo {
   readonly stalls: number
 }
 
+/**
+ * Handles one stream entry; resolving acknowledges it, throwing retries it (dead-lettered after
+ * `maxDeliveries`).
+ */
 export type StreamHandler<T> = (message: T, entry: StreamEntryInfo) => Promise<void> | void
 
 export interface StreamWorkerOptions<T> extends StreamCommonOptions<T>, WorkerCoreOptions<StreamEntryInfo> {
@@ -56,6 +60,7 @@ export interface StreamWorkerOptions<T> extends StreamCommonOptions<T>, WorkerCo
   readonly reader?: Client
 }
 
+/** What a stream worker has done since it started. */
 export interface StreamWorkerStats {
   readonly processed: number
   readonly failed: number
@@ -64,6 +69,10 @@ export interface StreamWorkerStats {
   readonly inFlight: number
 }
 
+/**
+ * A consumer-group worker on one stream: at-least-once handling, recovery of dead consumers' entries, dead
+ * letters, graceful close.
+ */
 export interface StreamWorker {
   readonly key: string
   readonly deadKey: string
@@ -88,6 +97,7 @@ export interface StreamWorker {
   reclaim(): Promise<number>
   /** Removes idle consumers with nothing pending (it also runs on a timer); resolves to their names. */
   pruneConsumers(): Promise<string[]>
+  /** Counters since start: entries processed, failed, dead-lettered, reclaimed, and in flight now. */
   stats(): StreamWorkerStats
 }
 

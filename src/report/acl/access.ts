@@ -18,6 +18,10 @@ export interface AccessDeclaration {
   readonly users: Readonly<Record<string, UserAccess>>
 }
 
+/**
+ * What one user may do: the entries it reads, writes or both, the scripts it runs, the channels it uses,
+ * the module commands it needs.
+ */
 export interface UserAccess {
   /** The entries' read operations (`%R~`). */
   readonly read?: readonly string[]

@@ -35,6 +35,10 @@ export interface AclSelector {
   readonly commands: readonly string[]
 }
 
+/**
+ * One generated ACL user: its password hash, key patterns, channels, commands and selectors, with notes
+ * explaining them.
+ */
 export interface AclUserPlan {
   readonly name: string
   /** `#<sha256>` of its password, or null: `resetpass` and no password, so nobody can log in as it yet. */
@@ -53,6 +57,7 @@ export interface AclUserPlan {
   readonly notes: readonly string[]
 }
 
+/** The ACL users generated from a declaration, before rendering (aclfile, ACL SETUSER lines or JSON). */
 export interface AclPlan {
   readonly users: readonly AclUserPlan[]
 }
@@ -111,6 +116,11 @@ const SOURCE_OPTIONS = optionNames<AclSource>({
   selectors: true,
 })
 
+/**
+ * The least-privilege ACL users of a declaration: per user, the commands its declared operations send on
+ * its entries' keys (Redis 7 selectors), never a whole category; INVALID_ARGUMENT for an access declaration
+ * that names unknown entries or scripts.
+ */
 export function generateAcl(source: AclSource): AclPlan {
   strictOptions('generateAcl', source, SOURCE_OPTIONS)
   const scripts = source.scripts ?? []

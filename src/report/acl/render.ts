@@ -27,6 +27,7 @@ export function selectorRule(selector: AclSelector): string {
   return `(${[`${selector.permission}${selector.pattern}`, ...selector.commands.map((c) => `+${c}`)].join(' ')})`
 }
 
+/** Generated users as an aclfile, ACL SETUSER commands (with the notes as comments) or JSON. */
 export function renderAcl(plan: AclPlan, format: AclFormat): string {
   if (format === 'json') {
     return `${JSON.stringify({ users: plan.users.map((u) => ({ ...u, rules: userRules(u) })) }, null, 2)}\n`

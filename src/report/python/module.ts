@@ -23,6 +23,7 @@ export interface PythonSource {
   readonly label?: string
 }
 
+/** A generated redis-py module: its text, the hash of the declaration it was made from, and what was typed Any. */
 export interface GeneratedPython {
   readonly text: string
   /** sha256 of the declaration as the module uses it (policies, value types, scripts). */
@@ -36,6 +37,11 @@ const HASH_LINE = /^# declaration: sha256:([0-9a-f]{64})$/m
 
 const SOURCE_OPTIONS = optionNames<PythonSource>({ keyspaces: true, scripts: true, file: true, label: true })
 
+/**
+ * The typed redis-py module of a declaration (`redis-expert codegen python`): keys escaped as TypeScript
+ * escapes them, typed operations that write the TTL in the same round trip, value types read from the
+ * TypeScript source.
+ */
 export async function generatePython(source: PythonSource): Promise<GeneratedPython> {
   strictOptions('generatePython', source, SOURCE_OPTIONS)
   const runtime = RUNTIME.map((name) => readFileSync(new URL(`./runtime/${name}`, import.meta.url), 'utf8'))

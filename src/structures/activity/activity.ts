@@ -21,6 +21,10 @@ import { CHECK, MARK } from './scripts.js'
 
 type When = Date | number | string
 
+/**
+ * An activity tracker's options: name, namespace, id mode (a map to dense ids, or integer ids), retention,
+ * cohort lifetime.
+ */
 export interface ActivityOptions {
   /** The tracker's name: letters, digits, - . _ ~ (also its hash tag: days and id map share a slot). */
   readonly name: string
@@ -39,9 +43,11 @@ export interface ActivityOptions {
   readonly retention?: Duration
   /** Life of a cohort's temporary bitmap (BITOP result), default 60 s. */
   readonly cohortTtl?: Duration
+  /** The time in ms that decides the current day; default `Date.now` (tests inject one). */
   readonly clock?: () => number
 }
 
+/** Users active on a combination of days, held in a temporary bitmap. */
 export interface Cohort {
   /** Users in the cohort (BITCOUNT of the combined bitmap). */
   readonly count: number
@@ -51,17 +57,21 @@ export interface Cohort {
   release(): Promise<void>
 }
 
+/** Daily active-user bitmaps: mark a user active, test and count a day, and combine days into cohorts. */
 export interface Activity {
   readonly name: string
   readonly keyspace: Keyspace
   /** One round trip (a script in 'map' mode, a MULTI in 'integer' mode). */
   mark(userId: string | number, options?: { at?: When }): Promise<void>
+  /** Whether the user was active on the day. */
   isActive(userId: string | number, options?: { at?: When }): Promise<boolean>
   /** Users active on the day (BITCOUNT). */
   count(options?: { at?: When }): Promise<number>
   /** Users active on every one of `days` (BITOP AND), or on any of them ('any', BITOP OR): one MULTI. */
   cohort(days: readonly When[], mode?: 'all' | 'any'): Promise<Cohort>
+  /** How many users were active on every one of the days. */
   activeOnAll(days: readonly When[]): Promise<number>
+  /** How many users were active on at least one of the days. */
   activeOnAny(days: readonly When[]): Promise<number>
 }
 
@@ -78,6 +88,7 @@ const ACTIVITY_OPTIONS = optionNames<ActivityOptions>({
   clock: true,
 })
 
+/** Activity bitmaps per day (one bit per user), with dense user ids so that a bitmap stays small. */
 export function createActivity(db: Client, options: ActivityOptions): Activity {
   const o = strictOptions('createActivity options', options, ACTIVITY_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))

@@ -8,6 +8,7 @@ import { RedisExpertError } from '../../errors.js'
  */
 export type StructureCode = 'LOCK_NOT_ACQUIRED' | 'LOCK_NOT_HELD' | 'LOCK_LOST' | 'SESSION_DESTROYED'
 
+/** A RedisExpertError with a structure's code (LOCK_NOT_HELD, SESSION_DESTROYED, …). */
 export function structureError(
   code: StructureCode,
   message: string,

@@ -19,10 +19,12 @@ export function toDate(what: string, at: Date | number | string | undefined, now
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0')
 
+/** The UTC day of a date as `YYYY-MM-DD`, the period id of daily keys. */
 export function dayId(date: Date): string {
   return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`
 }
 
+/** The UTC month of a date as `YYYY-MM`, the period id of monthly keys. */
 export function monthId(date: Date): string {
   return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}`
 }

@@ -18,6 +18,7 @@ import { declareOn, keyOf, structureKeyspace } from '../../kit/keyspace.js'
 import { int } from '../common/round-trip.js'
 import { integerLayout, type Layout, stringLayout } from './layout.js'
 
+/** A compact map's options: name, key kind, bucket size, value bound, TTL and codec. */
 export interface CompactMapOptions {
   /** The map's name: letters, digits, - . _ ~. */
   readonly name: string
@@ -39,14 +40,20 @@ export interface CompactMapOptions {
   readonly codec?: CodecName | Codec<unknown>
 }
 
+/**
+ * Many small values (id → value) packed into hashes of a few hundred fields, so Redis keeps them in the
+ * compact listpack encoding.
+ */
 export interface CompactMap<V = string> {
   readonly name: string
   readonly keyspace: Keyspace
   /** The bucket key and field an id maps to. */
   locate(id: string | number): { key: string; field: string }
+  /** HGET of the id's field, or null. */
   get(id: string | number): Promise<V | null>
   /** HSET (and PEXPIRE of the bucket, when it has a TTL) in one round trip. */
   set(id: string | number, value: V): Promise<void>
+  /** HDEL of the id's field: whether it was there. */
   delete(id: string | number): Promise<boolean>
   /** One HMGET per bucket, all pipelined (one round trip per Cluster slot, sent together). */
   getMany(ids: readonly (string | number)[]): Promise<(V | null)[]>
@@ -56,6 +63,7 @@ export interface CompactMap<V = string> {
   memory(options?: { sample?: number }): Promise<MemoryReport>
 }
 
+/** Measured memory of a compact map: bytes per item over sampled buckets, and their encodings. */
 export interface MemoryReport {
   readonly bucketsSampled: number
   readonly items: number
@@ -79,6 +87,7 @@ const COMPACT_MAP_OPTIONS = optionNames<CompactMapOptions>({
   codec: true,
 })
 
+/** A compact map: ids bucketed into small hashes, several times smaller than one key per id. */
 export function createCompactMap<V = string>(db: Client, options: CompactMapOptions): CompactMap<V> {
   const o = strictOptions('createCompactMap options', options, COMPACT_MAP_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))

@@ -9,10 +9,14 @@ import { PERIODS, type Period, periodBounds, periodId, toDate } from '../common/
 import { int } from '../common/round-trip.js'
 import { AROUND, PAGE, RANK } from './scripts.js'
 
+/** Which scores rank first: high (points) or low (times). */
 export type Order = 'high' | 'low'
+/** How equal scores rank: shared ranks (1, 1, 3) or by member name. */
 export type Ties = 'shared' | 'member'
+/** How a submitted score combines with the current one: replace it, keep the best, or add to it. */
 export type SubmitMode = 'replace' | 'best' | 'incr'
 
+/** A leaderboard's options: name, order, tie policy, periods and how long periods are kept. */
 export interface LeaderboardOptions {
   /** The board's name: letters, digits, - . _ ~ (it is also the board's hash tag). */
   readonly name: string
@@ -35,6 +39,7 @@ export interface LeaderboardOptions {
   readonly clock?: () => number
 }
 
+/** A member of a leaderboard with its score and rank. */
 export interface BoardEntry {
   readonly member: string
   readonly score: number
@@ -48,12 +53,14 @@ export interface BoardSelector {
   readonly at?: Date | number | string
 }
 
+/** A page of a leaderboard and the cursor of the next one. */
 export interface Page {
   readonly entries: BoardEntry[]
   /** Pass to `page()` for the next page; undefined on the last. */
   readonly next?: string
 }
 
+/** A ranked board, all-time and per period (day, week, month), with a tie policy. */
 export interface Leaderboard {
   readonly name: string
   readonly keyspace: Keyspace
@@ -67,11 +74,20 @@ export interface Leaderboard {
     score: number,
     options?: { mode?: SubmitMode; at?: Date | number | string },
   ): Promise<number>
+  /** A member's entry (score and rank), or null when absent. */
   rank(member: string, board?: BoardSelector): Promise<BoardEntry | null>
+  /** The n best members, with ranks. */
   top(n: number, board?: BoardSelector): Promise<BoardEntry[]>
+  /** The n members ranked above and below a member, with ranks. */
   around(member: string, n: number, board?: BoardSelector): Promise<BoardEntry[]>
+  /** A page of the board in rank order, and the cursor of the next page. */
   page(options?: BoardSelector & { cursor?: string; limit?: number }): Promise<Page>
+  /**
+   * Removes a member from the all-time board and from each period's board containing `at` (default now),
+   * in one MULTI.
+   */
   remove(member: string, options?: { at?: Date | number | string }): Promise<void>
+  /** The number of members of a board. */
   count(board?: BoardSelector): Promise<number>
 }
 
@@ -92,6 +108,7 @@ const LEADERBOARD_OPTIONS = optionNames<LeaderboardOptions>({
   clock: true,
 })
 
+/** A leaderboard over sorted sets, all-time and per period, with ranks computed under its tie policy. */
 export function createLeaderboard(db: Client, options: LeaderboardOptions): Leaderboard {
   const o = strictOptions('createLeaderboard options', options, LEADERBOARD_OPTIONS)
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.~-]{1,100}$/.test(o.name))

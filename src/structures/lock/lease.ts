@@ -18,6 +18,7 @@ export interface Lease {
   release(): Promise<void>
 }
 
+/** Options of one acquisition: lease length and how long to wait for it. */
 export interface AcquireOptions {
   /** Lease length; the structure's default otherwise. */
   readonly leaseMs?: number | string
@@ -27,6 +28,10 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal
 }
 
+/**
+ * Options of `withLock` / `withPermit`: those of `acquire` and whether to renew the lease while the
+ * function runs.
+ */
 export interface WithLeaseOptions extends AcquireOptions {
   /** Extend the lease every leaseMs/3 while `fn` runs; default true. */
   readonly renew?: boolean

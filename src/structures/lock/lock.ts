@@ -28,6 +28,7 @@ import {
 } from './lease.js'
 import { ACQUIRE, EXTEND, RELEASE } from './scripts.js'
 
+/** A lock's options: namespace, default lease, and the retry delay while waiting. */
 export interface LockOptions {
   /** Keyspace namespace, default `lock`. */
   readonly namespace?: string
@@ -47,6 +48,7 @@ export interface LockLease extends Lease {
   readonly fence: number
 }
 
+/** Distributed locks with fencing tokens: acquire, release, extend, or `withLock` around a function. */
 export interface Lock {
   readonly keyspace: Keyspace
   /** One round trip per attempt; null when not acquired within `waitMs`. */
@@ -63,6 +65,7 @@ export interface Lock {
 /** Every option of LockOptions: anything else is refused, naming the closest. */
 const LOCK_OPTIONS = optionNames<LockOptions>({ namespace: true, leaseMs: true, retryDelayMs: true })
 
+/** Locks with fencing tokens on one Redis primary (SET NX PX plus a counter, in one script). */
 export function createLock(db: Client, options?: LockOptions): Lock {
   const o = strictOptions('createLock options', options, LOCK_OPTIONS)
   const namespace = namespaceName('namespace', o.namespace, 'lock')

@@ -29,6 +29,7 @@ import {
 } from './lease.js'
 import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND } from './scripts.js'
 
+/** A semaphore's options: permits per name, namespace, default lease, retry delay. */
 export interface SemaphoreOptions {
   /** Permits per semaphore name. */
   readonly limit: number
@@ -41,11 +42,19 @@ export interface SemaphoreOptions {
   readonly clock?: () => number
 }
 
+/**
+ * A counting semaphore: at most `limit` holders per name, each on a lease, so a dead holder's permit frees
+ * up.
+ */
 export interface Semaphore {
   readonly limit: number
   readonly keyspace: Keyspace
   /** One round trip per attempt; null when no permit freed up within `waitMs`. */
   acquire(name: string, options?: AcquireOptions): Promise<Lease | null>
+  /**
+   * Runs `fn` holding a permit of semaphore `name`, renewing its lease meanwhile, and releases it after;
+   * LOCK_NOT_ACQUIRED when no permit frees up within `waitMs`.
+   */
   withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions): Promise<T>
   /** Holders right now (expired leases not counted). */
   holders(name: string): Promise<number>
@@ -60,6 +69,7 @@ const SEMAPHORE_OPTIONS = optionNames<SemaphoreOptions>({
   clock: true,
 })
 
+/** Semaphores whose holders live in a sorted set scored by lease expiry. */
 export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphore {
   const o = strictOptions('createSemaphore options', options, SEMAPHORE_OPTIONS)
   const limit = positiveInt('limit', o.limit, undefined, 1000)

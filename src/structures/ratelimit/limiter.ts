@@ -17,6 +17,7 @@ import { ALGORITHMS, type Algorithm, SCRIPTS } from './scripts.js'
 
 export type { Algorithm } from './scripts.js'
 
+/** A rate limiter's algorithm, limit, window and name. */
 export interface RateLimiterOptions {
   /** fixed-window, sliding-window (approximated counter), sliding-log (exact) or token-bucket (GCRA). */
   readonly algorithm: Algorithm
@@ -44,6 +45,7 @@ export interface Decision {
   readonly retryAfterMs: number
 }
 
+/** Decides whether a request may proceed, by id, in one round trip on the server's clock. */
 export interface RateLimiter {
   readonly name: string
   readonly algorithm: Algorithm
@@ -65,6 +67,7 @@ const LIMITER_OPTIONS = optionNames<RateLimiterOptions>({
   clock: true,
 })
 
+/** A rate limiter (fixed window, sliding window, sliding log or token bucket), one script per decision. */
 export function createRateLimiter(db: Client, options: RateLimiterOptions): RateLimiter {
   const o = strictOptions('createRateLimiter options', options, LIMITER_OPTIONS)
   const algorithm = oneOf('algorithm', o.algorithm ?? '', ALGORITHMS, 'fixed-window')

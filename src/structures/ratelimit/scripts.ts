@@ -1,5 +1,9 @@
 import { defineScript, type Script } from '../../atomic/script.js'
 
+/**
+ * A rate-limiting algorithm: `fixed-window`, `sliding-window` (approximate), `sliding-log` (exact) or
+ * `token-bucket` (GCRA).
+ */
 export type Algorithm = 'fixed-window' | 'sliding-window' | 'sliding-log' | 'token-bucket'
 
 export const ALGORITHMS: readonly Algorithm[] = [

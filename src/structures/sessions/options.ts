@@ -11,7 +11,9 @@ import type { SessionData } from './types.js'
 
 /** How sessions become text and back; connect-redis's `serializer` (JSON by default). */
 export interface SessionSerializer {
+  /** The session from its stored text. */
   parse(text: string): SessionData | Promise<SessionData>
+  /** The stored text of a session. */
   stringify(session: SessionData): string
 }
 
@@ -31,6 +33,10 @@ export interface ConnectRedisSource {
   readonly prefix?: string
 }
 
+/**
+ * A session store's options: layout (namespace, connect-redis prefix or migration), TTL, serializer, user
+ * index and listing bounds.
+ */
 export interface SessionStoreOptions {
   /** Keyspace namespace of the default layout (`<namespace>:{<sid>}`), default `sess`. */
   readonly namespace?: string

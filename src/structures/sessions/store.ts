@@ -61,6 +61,7 @@ export class RedisSessionStore extends EventEmitter {
     return this.#ctx.layout.keys(sid)
   }
 
+  /** The session, or null when absent or expired. */
   get(sid: string): Promise<SessionData | null>
   get(sid: string, callback: Callback<SessionData | null>): undefined
   get(sid: string, callback?: Callback<SessionData | null>) {
@@ -99,6 +100,10 @@ export class RedisSessionStore extends EventEmitter {
     return settle(() => touchSession(this.#ctx, sid, session), callback)
   }
 
+  /**
+   * Removes the session and tombstones its id, so that a request still holding it cannot save it back
+   * (SESSION_DESTROYED).
+   */
   destroy(sid: string): Promise<void>
   destroy(sid: string, callback: Callback<void>): undefined
   destroy(sid: string, callback?: Callback<void>) {
@@ -136,6 +141,7 @@ export class RedisSessionStore extends EventEmitter {
     return pageSessions(this.#ctx, options)
   }
 
+  /** Every session id, by SCAN; refused past `maxListed` (use `page`). */
   ids(): Promise<string[]>
   ids(callback: Callback<string[]>): undefined
   ids(callback?: Callback<string[]>) {
@@ -181,6 +187,7 @@ export class RedisSessionStore extends EventEmitter {
   }
 }
 
+/** A session store for express-session and @fastify/session (see RedisSessionStore). */
 export function createSessionStore(db: Client, options?: SessionStoreOptions): RedisSessionStore {
   return new RedisSessionStore(db, options)
 }
