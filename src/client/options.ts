@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
-import { strictOptions } from '../common/validate.js'
+import { nonNegativeInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { isKeyspace, type Keyspace } from '../keyspace/define.js'
 import { type Endpoint, type NodeAddress, parseAddress, redactUrl, resolveEndpoint } from './endpoint.js'
@@ -134,8 +134,8 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     commandTimeoutMs: positive(options.commandTimeoutMs ?? 5000, 'commandTimeoutMs'),
     closeTimeoutMs: positive(options.closeTimeoutMs ?? 2000, 'closeTimeoutMs'),
     connectTimeoutMs: positive(options.connectTimeoutMs ?? 5000, 'connectTimeoutMs'),
-    offlineWaitMs: nonNegativeInteger(options.offlineWaitMs ?? 1000, 'offlineWaitMs'),
-    connectRetries: nonNegativeInteger(options.connectRetries ?? 2, 'connectRetries'),
+    offlineWaitMs: nonNegativeInt('offlineWaitMs', options.offlineWaitMs, 1000),
+    connectRetries: nonNegativeInt('connectRetries', options.connectRetries, 2),
     reconnect: {
       baseDelayMs: positive(options.reconnect?.baseDelayMs ?? 50, 'reconnect.baseDelayMs'),
       maxDelayMs: positive(options.reconnect?.maxDelayMs ?? 2000, 'reconnect.maxDelayMs'),
@@ -158,7 +158,7 @@ function resolveTarget(options: ConnectOptions): Target {
     username: optionalString(options.username, 'username'),
     password: optionalString(options.password, 'password'),
     tls: resolveTls(options.tls),
-    database: options.database === undefined ? undefined : nonNegativeInteger(options.database, 'database'),
+    database: options.database === undefined ? undefined : nonNegativeInt('database', options.database),
   }
   if (options.cluster !== undefined) {
     const cluster = options.cluster
@@ -243,11 +243,5 @@ function optionalString(value: unknown, name: string): string | undefined {
 function positive(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
     throw invalidArgument(`${name} must be a positive number of milliseconds`, { [name]: value })
-  return value
-}
-
-function nonNegativeInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw invalidArgument(`${name} must be a non-negative integer`, { [name]: value })
   return value
 }
