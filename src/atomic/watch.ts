@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Client, HeldConnection } from '../client/client.js'
 import type { Command, Reply } from '../common/types.js'
-import { strictOptions } from '../common/validate.js'
+import { positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
 
 /** How `db.watch` retries an optimistic transaction that lost a race (WATCH saw the key change). */
@@ -41,9 +41,7 @@ export async function runWatch<T>(
     throw invalidArgument('watch() takes a non-empty array of keys')
   if (typeof fn !== 'function') throw invalidArgument('watch() takes a transaction function')
   strictOptions('watch options', options, ['attempts', 'baseDelayMs', 'maxDelayMs'])
-  const attempts = options.attempts ?? 10
-  if (!Number.isInteger(attempts) || attempts < 1)
-    throw invalidArgument('attempts must be a positive integer')
+  const attempts = positiveInt('attempts', options.attempts, 10)
   const base = options.baseDelayMs ?? 2
   const cap = options.maxDelayMs ?? 100
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Client } from '../client/client.js'
 import type { Command } from '../common/types.js'
-import { optionNames, strictOptions } from '../common/validate.js'
+import { nonNegativeInt, optionNames, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { assertJson, type JsonValue } from './json.js'
 import { BINDING_PREFIX, bindingEntry, celeryBatch } from './keys.js'
@@ -98,9 +98,8 @@ export class Celery {
         : typeof o.expires === 'number'
           ? now + finiteNumber('expires', o.expires, 0) * 1000
           : timeOf('expires', o.expires)
-    const priority = o.priority === undefined ? 0 : o.priority
-    if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 9)
-      throw invalidArgument('priority must be an integer from 0 to 9 (kombu Redis priorities)', { priority })
+    // kombu's Redis transport has priorities 0 to 9.
+    const priority = nonNegativeInt('priority', o.priority, 0, 9)
     if (o.ignoreResult !== undefined && typeof o.ignoreResult !== 'boolean')
       throw invalidArgument('ignoreResult must be a boolean')
     const id = o.taskId === undefined ? randomUUID() : text('taskId', o.taskId, 255)

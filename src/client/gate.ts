@@ -1,4 +1,5 @@
 import type { Command } from '../common/types.js'
+import { positiveInt } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import {
   type DurabilityGap,
@@ -183,8 +184,6 @@ export function isDurable(node: NodeProbe, topology: TopologyKind = 'standalone'
 export function resolveGateOptions(mode: unknown, maxRange: unknown): GateOptions {
   if (mode !== undefined && mode !== 'strict' && mode !== 'warn' && mode !== 'off')
     throw invalidArgument("guard must be 'strict', 'warn' or 'off'", { guard: mode })
-  const range = maxRange ?? DEFAULT_MAX_RANGE
-  if (typeof range !== 'number' || !Number.isInteger(range) || range < 1)
-    throw invalidArgument('maxRange must be a positive integer', { maxRange })
+  const range = positiveInt('maxRange', maxRange, DEFAULT_MAX_RANGE)
   return { mode: (mode ?? 'strict') as GuardMode, maxRange: range }
 }

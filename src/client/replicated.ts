@@ -1,5 +1,6 @@
 import type { BatchOptions, CallOptions, Command } from '../common/types.js'
-import { invalidArgument, RedisExpertError } from '../errors.js'
+import { positiveInt } from '../common/validate.js'
+import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
 import type { Connection } from './connection.js'
 
@@ -18,10 +19,8 @@ export interface ReplicaWait {
 export function replicaWait(options: CallOptions | BatchOptions): ReplicaWait {
   const wanted = options.waitReplicas as number
   const waitMs = options.replicaTimeoutMs ?? 1000
-  if (!Number.isInteger(wanted) || wanted < 1)
-    throw invalidArgument('waitReplicas must be a positive integer', { waitReplicas: wanted })
-  if (!Number.isInteger(waitMs) || waitMs < 1)
-    throw invalidArgument('replicaTimeoutMs must be a positive integer', { replicaTimeoutMs: waitMs })
+  positiveInt('waitReplicas', wanted)
+  positiveInt('replicaTimeoutMs', waitMs)
   return { wanted, waitMs }
 }
 

@@ -118,8 +118,7 @@ export function createRateLimiter(db: Client, options: RateLimiterOptions): Rate
     keyspace,
     async consume(id: string | number, cost = 1): Promise<Decision> {
       const key = bucket.key({ id: identifier('id', id) })
-      if (!Number.isSafeInteger(cost) || cost < 1 || cost > limit)
-        throw invalidArgument(`cost must be an integer from 1 to the limit (${limit})`, { cost })
+      positiveInt('cost (at most the limit)', cost, undefined, limit)
       const now = clock ? nowArg(clock()) : ''
       const reply = (await script.run(db, { bucket: key }, { limit, windowMs, cost, now })) as number[]
       return {

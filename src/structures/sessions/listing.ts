@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors.js'
+import { positiveInt } from '../../common/validate.js'
 import { unboundedError } from '../common/errors.js'
 import { together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
@@ -48,8 +48,7 @@ export async function* scanSessions(
 }
 
 function checkCount(count: unknown): void {
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > 1000)
-    throw invalidArgument('count must be an integer from 1 to 1000', { count })
+  positiveInt('count', count, undefined, 1000)
 }
 
 /**

@@ -1,5 +1,4 @@
-import { strictOptions } from '../../common/validate.js'
-import { invalidArgument } from '../../errors.js'
+import { positiveInt, strictOptions } from '../../common/validate.js'
 import { together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
@@ -27,10 +26,7 @@ export async function pageSessions(
   const { maxListed, scanCount } = ctx.options
   strictOptions('page options', options, ['cursor', 'limit'])
   const limit = options.limit ?? Math.min(100, maxListed)
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > maxListed)
-    throw invalidArgument(`page: limit must be an integer from 1 to maxListed (${maxListed})`, {
-      limit,
-    })
+  positiveInt('page: limit (at most maxListed)', limit, undefined, maxListed)
   // Sorted by address, so the cursor's master index means the same master on every call.
   const masters = (await ctx.db.masters()).sort((a, b) => (a.address < b.address ? -1 : 1))
   const sources = ctx.layout.sources
