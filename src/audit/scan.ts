@@ -1,3 +1,5 @@
+import { evalScript } from '../atomic/script.js'
+import { commandError } from '../client/errors.js'
 import { type ParsedReply, ReplyError } from '../client/resp-parser.js'
 import type { Command, Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
@@ -117,18 +119,14 @@ export function executorPort(node: Executor): ScanPort {
 export function connectionPort(connection: AuditConnection, options: { script?: boolean } = {}): ScanPort {
   // null: not tried yet (the first call sends the source); false: off or refused, the rounds run.
   let script: boolean | null = options.script === true ? null : false
+  const executor = throwingExecutor(connection)
   const call = async (keys: readonly KeyState[], caps: Capabilities, samples: string) => {
+    // The first call sends the source; later ones its SHA, and the source again on NOSCRIPT
+    // (SCRIPT FLUSH, a restart or a failover since), through the toolkit's one fallback.
     const head = script === null ? ['EVAL_RO', INSPECT_SOURCE] : ['EVALSHA_RO', INSPECT_SCRIPT.sha]
     const args: string[] = [...head, '0', samples, caps.memory ? '1' : '0', caps.encoding ? '1' : '0']
     for (const state of keys) args.push(state.key.wire as string)
-    let [reply] = await connection.pipeline([args])
-    if (reply instanceof ReplyError && reply.message.startsWith('NOSCRIPT')) {
-      // SCRIPT FLUSH, a restart or a failover since the first call: send the source again.
-      args[0] = 'EVAL_RO'
-      args[1] = INSPECT_SOURCE
-      ;[reply] = await connection.pipeline([args])
-    }
-    return reply
+    return evalScript(executor, INSPECT_WIRE_SCRIPT, args).catch(() => null)
   }
   return {
     async scan(cursor, count) {
@@ -343,4 +341,29 @@ export async function scanNode(
   await Promise.all(inFlight)
   if (failure) throw (failure as { error: unknown }).error
   return { keys: dispatched - vanished, vanished, commands, complete, unavailable: [...unavailable] }
+}
+
+/** The inspect script as the audit connection sends it: its source in latin1 (see INSPECT_SOURCE). */
+const INSPECT_WIRE_SCRIPT = { sha: INSPECT_SCRIPT.sha, source: INSPECT_SOURCE }
+
+/**
+ * The audit connection as an Executor whose error replies throw (as the client's do), for the
+ * script runner; the audit's own rounds keep error replies as values.
+ */
+function throwingExecutor(connection: AuditConnection): Executor {
+  const call = async <T extends Reply = Reply>(command: Command): Promise<T> => {
+    const [reply] = await connection.pipeline([command as readonly string[]])
+    if (reply instanceof ReplyError) throw commandError(reply.message, command)
+    return reply as T
+  }
+  return {
+    call,
+    async batch(commands) {
+      const replies = await connection.pipeline(commands as readonly (readonly string[])[])
+      const failed = replies.findIndex((reply) => reply instanceof ReplyError)
+      if (failed >= 0)
+        throw commandError((replies[failed] as ReplyError).message, commands[failed] as Command)
+      return replies as Reply[]
+    },
+  }
 }

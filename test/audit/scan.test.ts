@@ -6,6 +6,7 @@ import { connectionPort, type ScanPort, scanNode } from '../../src/audit/scan.js
 import type { KeyRecord } from '../../src/audit/types.js'
 import { type Command, connect, type Executor, type RedisExpertClient, type Reply } from '../../src/index.js'
 import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { callsBetween, commandCalls } from '../support/commandstats.js'
 
 let server: RedisServer
 let db: RedisExpertClient
@@ -324,3 +325,30 @@ async function turnSomeIntoHashes(commands: readonly (readonly unknown[])[]): Pr
     ])
   return chosen.length
 }
+
+describe('the audit script after SCRIPT FLUSH', () => {
+  it('sends the source again on NOSCRIPT (the one script fallback) and keeps reading by script', async () => {
+    await db.call(['FLUSHALL'])
+    await db.batch(Array.from({ length: 300 }, (_, i) => ['SET', `f:${i}`, String(i)] as Command))
+    const viaClient = await collectFrom((await db.masters())[0] as Executor, 50)
+    const own = await ownPort(true)
+    try {
+      const before = await commandCalls(db)
+      // Every page after the first finds the script cache empty: EVALSHA_RO gets NOSCRIPT.
+      const flushing = racingPort(own.port, async () => {
+        await db.call(['SCRIPT', 'FLUSH'])
+      })
+      const { records } = await collectFrom(flushing, 50)
+      const calls = callsBetween(before, await commandCalls(db))
+      expect(comparable(records)).toEqual(comparable(viaClient.records))
+      // The source went again after each NOSCRIPT, and no page fell back to the per-key rounds.
+      expect(calls.EVAL_RO ?? 0).toBeGreaterThan(1)
+      expect(calls.EVALSHA_RO ?? 0).toBeGreaterThan(0)
+      // Every key read inside the script (PTTL), none by the per-key rounds (which send TYPE).
+      expect(calls.PTTL ?? 0).toBe(300)
+      expect(calls.TYPE ?? 0).toBe(0)
+    } finally {
+      own.close()
+    }
+  })
+})
