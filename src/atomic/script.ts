@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { BatchOptions, CallOptions, Command, Executor, RedisArg, Reply } from '../common/types.js'
 import { strictOptions } from '../common/validate.js'
 import { invalidArgument, RedisExpertError } from '../errors.js'
-import { registerScriptSource } from '../guard/script-sources.js'
+import { declaredBySha, registerScriptSource } from '../guard/script-sources.js'
 import { declaredKeyOf, markDeclared } from '../keyspace/declared-commands.js'
 
 /**
@@ -152,17 +152,9 @@ export function defineScript<const K extends string, const A extends string>(
       options?: Omit<BatchOptions, 'atomic'>,
     ): Promise<Reply[]> {
       try {
-        return await db.batch(commands, options)
+        return await batchScripts(db, commands, options)
       } catch (error) {
-        if (!isNoScript(error)) throw scriptError(name, error)
-        try {
-          return await db.batch(
-            commands.map((command) => (command[1] === sha ? withSource(command, source) : command)),
-            options,
-          )
-        } catch (retryError) {
-          throw scriptError(name, retryError)
-        }
+        throw scriptError(name, error)
       }
     },
   })
@@ -185,6 +177,47 @@ export async function evalScript<T extends Reply = Reply>(
     if (!isNoScript(error) || command[1] !== script.sha) throw error
     return db.call<T>(withSource(command, script.source), options)
   }
+}
+
+/**
+ * Commands sent together (`db.batch`, not atomic) whose EVALSHA lines name `defineScript`
+ * scripts: on NOSCRIPT the batch goes again, once, each such line carrying its script's source
+ * (EVAL). Only a script the server has never seen fails with NOSCRIPT, and it did not run; the
+ * other commands of the batch run twice, so they must be safe to repeat.
+ */
+export async function batchScripts(
+  db: Executor,
+  commands: readonly Command[],
+  options?: Omit<BatchOptions, 'atomic'>,
+): Promise<Reply[]> {
+  try {
+    return await db.batch(commands, options)
+  } catch (error) {
+    if (!isNoScript(error)) throw error
+    return db.batch(commands.map(withDeclaredSource), options)
+  }
+}
+
+/** One command; an EVALSHA line of a `defineScript` script falls back to EVAL on NOSCRIPT. */
+export function callScripts<T extends Reply = Reply>(
+  db: Executor,
+  command: Command,
+  options?: CallOptions,
+): Promise<T> {
+  const declared = declaredScriptOf(command)
+  return declared === undefined ? db.call<T>(command, options) : evalScript<T>(db, declared, command, options)
+}
+
+/** The declared script an EVALSHA (EVALSHA_RO) line names, if any. */
+function declaredScriptOf(command: Command): { readonly sha: string; readonly source: string } | undefined {
+  const verb = command[0]
+  return verb === 'EVALSHA' || verb === 'EVALSHA_RO' ? declaredBySha(String(command[1])) : undefined
+}
+
+/** An EVALSHA line of a declared script as its EVAL line; any other command as it is. */
+function withDeclaredSource(command: Command): Command {
+  const declared = declaredScriptOf(command)
+  return declared === undefined ? command : withSource(command, declared.source)
 }
 
 /**

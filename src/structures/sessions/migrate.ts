@@ -1,10 +1,9 @@
 import { invalidArgument } from '../../errors.js'
-import { int } from '../common/round-trip.js'
+import { int, together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
 import { MOVE } from './scripts.js'
 import { decodeSession } from './serialization.js'
-import { runSteps } from './steps.js'
-import { indexStep, userOf } from './user-index.js'
+import { indexCommand, userOf } from './user-index.js'
 
 /** What `migrate()` did: sessions moved to the tagged layout, and those already there or destroyed. */
 export interface MigrationReport {
@@ -39,12 +38,7 @@ export async function migrateSessions(ctx: SessionContext): Promise<MigrationRep
     const target = { data: keys.data, gone: keys.gone }
     // move.lua writes the new key only when neither it nor a tombstone exists: a session saved
     // since the switch, or destroyed, is newer than connect-redis's copy.
-    const [done] = await runSteps(db, [
-      {
-        command: MOVE.command(target, { value: text, ttlMs }),
-        alone: () => MOVE.run(db, target, { value: text, ttlMs }),
-      },
-    ])
+    const [done] = await together(db, [MOVE.command(target, { value: text, ttlMs })])
     if (int(done) !== 1) skipped++
     else {
       moved++
@@ -53,7 +47,7 @@ export async function migrateSessions(ctx: SessionContext): Promise<MigrationRep
         (session) => userOf(ctx, session),
         () => undefined,
       )
-      if (user !== undefined) await runSteps(db, [indexStep(ctx, user, sid, ttlMs)])
+      if (user !== undefined) await together(db, [indexCommand(ctx, user, sid, ttlMs)])
     }
     await db.call(['UNLINK', key])
   }

@@ -1,13 +1,13 @@
+import type { Command } from '../../common/types.js'
 import { structureError } from '../common/errors.js'
-import { int } from '../common/round-trip.js'
+import { int, together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
 import { destroySession } from './destroy.js'
 import { SET } from './scripts.js'
 import { encodeSession } from './serialization.js'
-import { plainStep, runSteps, type Step } from './steps.js'
 import { ttlFor } from './ttl.js'
 import { checkSession } from './types.js'
-import { indexStep, userOf } from './user-index.js'
+import { indexCommand, userOf } from './user-index.js'
 
 /**
  * Saves a session (the store's `set`). Resolves true; false when the cookie has already expired
@@ -32,16 +32,11 @@ export async function saveSession(ctx: SessionContext, sid: string, session: obj
     const updated = await ctx.db.call(['SET', keys.data, value, 'PX', ttlMs, 'XX'])
     if (updated === 'OK') return true
   }
-  const steps: Step[] = [
-    {
-      command: SET.command(keys, { value, ttlMs }),
-      alone: () => SET.run(ctx.db, keys, { value, ttlMs }),
-    },
-  ]
-  if (user !== undefined) steps.push(indexStep(ctx, user, keys.sid, ttlMs))
+  const commands: Command[] = [SET.command(keys, { value, ttlMs })]
+  if (user !== undefined) commands.push(indexCommand(ctx, user, keys.sid, ttlMs))
   // Migrating: the session now lives in the tagged layout; connect-redis's copy goes.
-  if (keys.legacy !== null) steps.push(plainStep(ctx.db, ['UNLINK', keys.legacy]))
-  const [saved] = await runSteps(ctx.db, steps)
+  if (keys.legacy !== null) commands.push(['UNLINK', keys.legacy])
+  const [saved] = await together(ctx.db, commands)
   if (int(saved) !== 1)
     throw structureError(
       'SESSION_DESTROYED',

@@ -1,10 +1,10 @@
-import { int } from '../common/round-trip.js'
+import type { Command } from '../../common/types.js'
+import { int, together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
 import { destroySession } from './destroy.js'
-import { plainStep, runSteps } from './steps.js'
 import { ttlFor } from './ttl.js'
 import { checkSession } from './types.js'
-import { indexStep, userOf } from './user-index.js'
+import { indexCommand, userOf } from './user-index.js'
 
 /**
  * The store's `touch`: extends the TTL only. It never writes the session's data, so it cannot undo
@@ -22,10 +22,10 @@ export async function touchSession(ctx: SessionContext, sid: string, session: ob
     return false
   }
   const user = userOf(ctx, session)
-  const expire = plainStep(ctx.db, ['PEXPIRE', keys.data, ttlMs])
-  const [touched] = await runSteps(
+  const expire: Command = ['PEXPIRE', keys.data, ttlMs]
+  const [touched] = await together(
     ctx.db,
-    user === undefined ? [expire] : [expire, indexStep(ctx, user, keys.sid, ttlMs)],
+    user === undefined ? [expire] : [expire, indexCommand(ctx, user, keys.sid, ttlMs)],
   )
   if (int(touched) === 1) return true
   // Migrating: a session not saved since the switch still lives in connect-redis's key.

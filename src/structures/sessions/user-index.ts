@@ -1,9 +1,9 @@
+import type { Command } from '../../common/types.js'
 import { identifier } from '../../common/validate.js'
 import { int, together } from '../common/round-trip.js'
 import type { SessionContext } from './context.js'
 import { destroySession } from './destroy.js'
 import { INDEX } from './scripts.js'
-import type { Step } from './steps.js'
 import type { SessionData } from './types.js'
 
 /*
@@ -20,10 +20,8 @@ export function userOf(ctx: SessionContext, session: SessionData): string | unde
 }
 
 /** The index write that goes with a save or touch of a user's session (index.lua). */
-export function indexStep(ctx: SessionContext, user: string, sid: string, ttlMs: number): Step {
-  const keys = { user: ctx.layout.userKey(user) }
-  const args = { sid, ttlMs, max: ctx.options.maxPerUser }
-  return { command: INDEX.command(keys, args), alone: () => INDEX.run(ctx.db, keys, args) }
+export function indexCommand(ctx: SessionContext, user: string, sid: string, ttlMs: number): Command {
+  return INDEX.command({ user: ctx.layout.userKey(user) }, { sid, ttlMs, max: ctx.options.maxPerUser })
 }
 
 /**
