@@ -232,7 +232,8 @@ function withSource(command: Command, source: string): Command {
   return declared === undefined ? line : markDeclared(line, declared)
 }
 
-export function isNoScript(error: unknown): boolean {
+/** The server did not have the script cached: the one error the fallback answers. */
+function isNoScript(error: unknown): boolean {
   return error instanceof RedisExpertError && error.details.redisCode === 'NOSCRIPT'
 }
 
