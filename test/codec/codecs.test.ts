@@ -90,10 +90,12 @@ describe('msgpack codec', () => {
     expect(msgpack.decode(Buffer.from('cf0000010000000000', 'hex'))).toBe(2 ** 40)
     expect(msgpack.decode(Buffer.from('d3ffe0000000000001', 'hex'))).toBe(-Number.MAX_SAFE_INTEGER)
     expect(msgpack.decode(Buffer.from('d30000000000000001', 'hex'))).toBe(1)
+    expect(Object.is(msgpack.decode(msgpack.encode(-0) as Buffer), 0)).toBe(true)
     fc.assert(
       fc.property(fc.maxSafeInteger(), (n) => {
         const decoded = msgpack.decode(msgpack.encode({ n, list: [n, -n] }) as Buffer)
-        expect(decoded).toEqual({ n, list: [n, -n] })
+        // -0 is an integer here, and MessagePack's integers (like JSON's numbers) have no -0.
+        expect(decoded).toEqual({ n, list: [n, n === 0 ? 0 : -n] })
       }),
     )
   })
