@@ -101,38 +101,7 @@ function evaluate(
   ttl: boolean,
   slots: boolean,
 ): void {
-  const refusal = profile.refusal
-  if (refusal) {
-    add(out, profile, command, ctx, index, {
-      rule: refusal.rule,
-      code: refusal.rule === 'keys' ? 'GUARD_KEYS' : 'GUARD_BLOCKING',
-      message: refusal.message,
-      fix: refusal.fix,
-    })
-  }
-  if (profile.items > 0 && profile.read) {
-    const found = unbounded(command, profile, profile.read, ctx, max)
-    if (found)
-      add(out, profile, command, ctx, index, {
-        rule: 'unbounded',
-        code: 'GUARD_UNBOUNDED',
-        ...found,
-        fix: withMax(profile.read.fix, max),
-      })
-  }
-  if (profile.frees) {
-    const big = firstBlockingToFree(ctx.keysOf(command), ctx, max)
-    if (big !== undefined) {
-      add(out, profile, command, ctx, index, {
-        rule: 'blocking',
-        code: 'GUARD_BLOCKING',
-        key: big,
-        message: `DEL frees its values on the main thread, and ${describeKey(big, ctx.declarationOf(big))}: freeing a large collection blocks every client`,
-        fix: 'use UNLINK: the same reply, and large values are freed in a background thread',
-        rewrite: ['UNLINK', ...command.slice(1)],
-      })
-    }
-  }
+  stops(command, profile, ctx, max, out, index)
   const unknownWrite = profile.unknown && ctx.isWrite?.(command) === true
   if (!ctx.durabilityOk && (profile.writes.length > 0 || profile.mayWrite || unknownWrite)) {
     const key = sourceOfTruthWritten(command, profile, ctx, unknownWrite)
@@ -194,6 +163,63 @@ function add(
 ): void {
   const shown = redact(profile, command, ctx)
   out.push(index === undefined ? { ...v, command: shown } : { ...v, command: shown, index })
+}
+
+/**
+ * The rules a command breaks by itself, whatever is around it and whatever it writes: refused
+ * outright (KEYS, FLUSHALL without ASYNC...), an unbounded read, a blocking DEL. What the guard
+ * judges inside a defineScript script (scripts.ts), where the TTL, durability and slot rules are
+ * the script's own; an allowed command costs its classification only.
+ */
+export function checkStops(command: GuardCommand, context: GuardContext): readonly Violation[] {
+  const max = context.maxRange ?? DEFAULT_MAX_RANGE
+  const profile = classify(command, max)
+  if (profile.refusal === undefined && !(profile.items > 0 && profile.read) && !profile.frees) return NONE
+  const out: Violation[] = []
+  stops(command, profile, context, max, out, undefined)
+  return out.length === 0 ? NONE : out
+}
+
+function stops(
+  command: GuardCommand,
+  profile: Profile,
+  ctx: GuardContext,
+  max: number,
+  out: Violation[],
+  index: number | undefined,
+): void {
+  const refusal = profile.refusal
+  if (refusal) {
+    add(out, profile, command, ctx, index, {
+      rule: refusal.rule,
+      code: refusal.rule === 'keys' ? 'GUARD_KEYS' : 'GUARD_BLOCKING',
+      message: refusal.message,
+      fix: refusal.fix,
+    })
+  }
+  if (profile.items > 0 && profile.read) {
+    const found = unbounded(command, profile, profile.read, ctx, max)
+    if (found)
+      add(out, profile, command, ctx, index, {
+        rule: 'unbounded',
+        code: 'GUARD_UNBOUNDED',
+        ...found,
+        fix: withMax(profile.read.fix, max),
+      })
+  }
+  if (profile.frees) {
+    const big = firstBlockingToFree(ctx.keysOf(command), ctx, max)
+    if (big !== undefined) {
+      add(out, profile, command, ctx, index, {
+        rule: 'blocking',
+        code: 'GUARD_BLOCKING',
+        key: big,
+        message: `DEL frees its values on the main thread, and ${describeKey(big, ctx.declarationOf(big))}: freeing a large collection blocks every client`,
+        fix: 'use UNLINK: the same reply, and large values are freed in a background thread',
+        rewrite: ['UNLINK', ...command.slice(1)],
+      })
+    }
+  }
 }
 
 // -- unbounded reads -------------------------------------------------------------------------

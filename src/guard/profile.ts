@@ -165,11 +165,25 @@ export const UNKNOWN_WRITES: readonly KeyWrite[] = Object.freeze([
   Object.freeze({ key: 'all', ttl: 'creates' }),
 ])
 
+/**
+ * Profiles of refused TTL arguments, by name and reason: the same few recur (a script's TTL held
+ * in a local variable is '<not a literal>' on every call), and a profile is frozen data. Bounded,
+ * since a reason may quote the argument.
+ */
+const refusedTtls = new Map<string, Profile>()
+
 /** The profile of a command whose TTL argument is refused: it gives no TTL (Redis rejects it). */
 export function refusedTtl(name: string, why: string): Profile {
-  return Object.freeze({
-    ...makeProfile(name, { keys: 1, writes: [w(1, 'keeps')] }),
-    quiet: false,
-    badTtl: why,
-  })
+  const id = `${name}\n${why}`
+  let profile = refusedTtls.get(id)
+  if (profile === undefined) {
+    profile = Object.freeze({
+      ...makeProfile(name, { keys: 1, writes: [w(1, 'keeps')] }),
+      quiet: false,
+      badTtl: why,
+    })
+    if (refusedTtls.size >= 256) refusedTtls.clear()
+    refusedTtls.set(id, profile)
+  }
+  return profile
 }

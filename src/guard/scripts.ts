@@ -1,7 +1,8 @@
 import { keySlot } from '../common/slot.js'
 import { text } from './args.js'
+import { classify } from './classify.js'
 import { type LuaArg, type LuaCall, type LuaCalls, luaCalls } from './lua-calls.js'
-import { checkBatch, checkCommand } from './policy.js'
+import { checkBatch, checkStops, DEFAULT_MAX_RANGE } from './policy.js'
 import { type DeclaredScript, declaredBySha, declaredBySource } from './script-sources.js'
 import type { GuardArg, GuardCommand, GuardContext, Violation } from './types.js'
 
@@ -96,21 +97,38 @@ function planOf(declared: DeclaredScript): DeclaredPlan {
     const read = luaCalls(declared.source)
     plan = {
       read,
-      resolvable: read.calls.filter((c) => c.args.every((a) => a.kind !== 'unknown')),
-      partial: read.calls.filter((c) => c.args.some((a) => a.kind === 'unknown')),
+      resolvable: read.calls.filter(
+        (c) => c.args.every((a) => a.kind !== 'unknown') && !neverStopped(c, true),
+      ),
+      partial: read.calls.filter((c) => c.args.some((a) => a.kind === 'unknown') && !neverStopped(c, false)),
     }
     plans.set(declared, plan)
   }
   return plan
 }
 
+/**
+ * Whether a call can never be refused, decided once when the script is read. What the guard
+ * judges inside a declared script (refusals; for a resolvable call also unbounded reads and a
+ * blocking DEL) depends on the command and its tokens, never on key names: a call without ARGV
+ * among its arguments gets the same answer on every call. `resolvable`: also the read and DEL
+ * rules apply. Such calls are dropped from the plan: most of a script's calls (TIME, GET, INCRBY,
+ * PEXPIRE) cost nothing per call then.
+ */
+function neverStopped(call: LuaCall, resolvable: boolean): boolean {
+  if (call.args.some((a) => a.kind === 'argv')) return false
+  const line = [
+    call.command,
+    ...call.args.map((a) => (a.kind === 'literal' ? a.value : a.kind === 'key' ? 'k' : UNKNOWN_ARG)),
+  ]
+  const profile = classify(line, DEFAULT_MAX_RANGE)
+  if (profile.refusal !== undefined) return false
+  return !resolvable || (profile.read === undefined && !profile.frees)
+}
+
 /** Judged in a declared script whatever the arguments: KEYS, and the blocking commands that have no drop-in rewrite. */
 function holdsAnyway(v: Violation): boolean {
   return v.code === 'GUARD_KEYS' || (v.code === 'GUARD_BLOCKING' && v.rewrite === undefined)
-}
-
-function holdsResolved(v: Violation): boolean {
-  return v.code === 'GUARD_KEYS' || v.code === 'GUARD_BLOCKING' || v.code === 'GUARD_UNBOUNDED'
 }
 
 function declaredViolations(
@@ -135,9 +153,11 @@ function declaredViolations(
   const judge = (call: LuaCall, resolvable: boolean) => {
     const line = [call.command, ...call.args.map((a) => resolve(a, script))]
     // SCRIPT LOAD carries no keys: KEYS[i] is then as unknown as a computed argument.
-    const keep = resolvable && !line.includes(UNKNOWN_ARG) ? holdsResolved : holdsAnyway
-    for (const v of checkCommand(line, inner)) {
-      if (!keep(v)) continue
+    const resolved = resolvable && !line.includes(UNKNOWN_ARG)
+    // Only the rules a command breaks by itself (checkStops): the TTL, durability and slot rules
+    // are the script's own — and judging them here costs more than the script's round trip.
+    for (const v of checkStops(line, inner)) {
+      if (!resolved && !holdsAnyway(v)) continue
       const { rewrite, index: _index, ...rest } = v
       out.push({
         ...rest,
