@@ -49,6 +49,12 @@ import type { GuardArg, GuardCommand, GuardContext, Violation } from './types.js
 export const UNKNOWN_ARG = '<not a literal>'
 
 export function scriptViolations(command: GuardCommand, context: GuardContext): readonly Violation[] {
+  // The hot case, a declared script by its SHA1 with nothing left to judge per call: no parsing.
+  const verb = command[0]
+  if ((verb === 'EVALSHA' || verb === 'EVALSHA_RO') && command[1] !== undefined) {
+    const declared = declaredBySha(text(command[1]))
+    if (declared !== undefined && nothingToJudge(declared)) return NO_VIOLATIONS
+  }
   const script = scriptOf(command)
   if (script === null) return []
   return script.declared === undefined
@@ -124,6 +130,18 @@ function neverStopped(call: LuaCall, resolvable: boolean): boolean {
   const profile = classify(line, DEFAULT_MAX_RANGE)
   if (profile.refusal !== undefined) return false
   return !resolvable || (profile.read === undefined && !profile.frees)
+}
+
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([])
+
+/** A declared script whose every call was settled when it was read (see neverStopped). */
+function nothingToJudge(declared: DeclaredScript): boolean {
+  const plan = planOf(declared)
+  return (
+    plan.resolvable.length === 0 &&
+    plan.partial.length === 0 &&
+    (declared.reviewed !== null || plan.read.dynamic.length === 0)
+  )
 }
 
 /** Judged in a declared script whatever the arguments: KEYS, and the blocking commands that have no drop-in rewrite. */
