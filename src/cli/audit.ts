@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
+import type { Script } from '../atomic/script.js'
 import {
+  type AuditAclOptions,
   type AuditOptions,
   type AuditReport,
   audit,
@@ -21,6 +23,8 @@ import type { ConnectOptions } from '../client/index.js'
 import { connect } from '../connect.js'
 import { RedisExpertError } from '../errors.js'
 import type { Keyspace } from '../keyspace/index.js'
+import type { AccessDeclaration } from '../report/acl/index.js'
+import { isScript } from '../report/python/index.js'
 import {
   type ConnectionCliOptions,
   connectOptions,
@@ -29,7 +33,7 @@ import {
   withoutUrlSecret,
   withTimeoutOptions,
 } from './connection-options.js'
-import { loadKeyspaces } from './keyspace-module.js'
+import { loadKeyspaceModule } from './keyspace-module.js'
 
 /** The options as commander hands them over: strings, validated by `resolveCliOptions`. */
 export interface AuditCliOptions extends ConnectionCliOptions {
@@ -41,6 +45,8 @@ export interface AuditCliOptions extends ConnectionCliOptions {
   readonly memorySamples?: string
   readonly schema?: string
   readonly export?: string
+  /** `--acl` (true) or `--acl <export>`: compare the server's ACL users with the generated ones. */
+  readonly acl?: string | boolean
   readonly threshold?: readonly string[]
   readonly failOn?: string
   readonly progress?: boolean
@@ -56,6 +62,8 @@ export interface ResolvedCliOptions {
   readonly failOn: FailOn | null
   readonly schema: string | null
   readonly export: string | null
+  /** The export of --schema holding the access declaration (`access` by default), or null: no ACL comparison. */
+  readonly acl: string | null
   readonly progress: boolean
   readonly audit: Omit<AuditOptions, 'keyspaces' | 'onProgress'>
 }
@@ -69,6 +77,12 @@ export function resolveCliOptions(options: AuditCliOptions): ResolvedCliOptions 
       {
         details: { option: '--export' },
       },
+    )
+  if (options.acl !== undefined && options.schema === undefined)
+    throw new RedisExpertError(
+      'INVALID_ARGUMENT',
+      '--acl compares the ACL users generated for the --schema module: give --schema too',
+      { details: { option: '--acl' } },
     )
   const audit: AuditOptions = {
     ...(options.sample === undefined ? {} : { sample: parseSample(options.sample) }),
@@ -88,6 +102,7 @@ export function resolveCliOptions(options: AuditCliOptions): ResolvedCliOptions 
     failOn: options.failOn === undefined ? null : parseFailOn(options.failOn),
     schema: options.schema ?? null,
     export: options.export ?? null,
+    acl: options.acl === undefined ? null : options.acl === true ? 'access' : String(options.acl),
     progress: options.progress !== false,
     audit,
   }
@@ -95,8 +110,16 @@ export function resolveCliOptions(options: AuditCliOptions): ResolvedCliOptions 
 
 /** The keyspaces of `--schema file` (or its export `name`); errors say which option was wrong. */
 export async function schemaKeyspaces(file: string, name: string | null): Promise<Keyspace[]> {
+  return (await schemaModule(file, name)).keyspaces
+}
+
+/** The `--schema` module: its keyspaces (or export `name`) and every export. */
+async function schemaModule(
+  file: string,
+  name: string | null,
+): Promise<{ keyspaces: Keyspace[]; exports: Record<string, unknown> }> {
   try {
-    return await loadKeyspaces(file, name ?? undefined)
+    return await loadKeyspaceModule(file, name ?? undefined)
   } catch (error) {
     if (!(error instanceof RedisExpertError)) throw error
     throw new RedisExpertError(error.code, `--schema ${error.message}`, {
@@ -143,8 +166,9 @@ function progressBar(): { update(scanned: number, total: number): void; stop(): 
 
 /** Runs the audit as the CLI does and returns the rendered report; for tests and embedding. */
 export async function runAudit(options: ResolvedCliOptions, showProgress = false): Promise<AuditRun> {
-  const keyspaces =
-    options.schema === null ? undefined : await schemaKeyspaces(options.schema, options.export)
+  const schema = options.schema === null ? null : await schemaModule(options.schema, options.export)
+  const keyspaces = schema?.keyspaces
+  const acl = schema === null || options.acl === null ? null : aclOptions(schema.exports, options.acl)
   const notes: string[] = []
   let db = await connect(connectOptions(options.url, options.cluster, options.timeouts))
   if (!options.cluster && (await isClusterNode(db))) {
@@ -160,6 +184,7 @@ export async function runAudit(options: ResolvedCliOptions, showProgress = false
     const report = await audit(db, {
       ...options.audit,
       ...(keyspaces ? { keyspaces } : {}),
+      ...(acl ? { acl } : {}),
       ...(bar ? { onProgress: ({ scanned, total }) => bar.update(scanned, total) } : {}),
     })
     const failed = options.failOn === null ? [] : failing(report, options.failOn)
@@ -207,6 +232,10 @@ export function registerAudit(program: Command): void {
     .option('--schema <file>', 'check keys against the keyspaces this module exports (.ts or .js)')
     .option('--export <name>', 'with --schema: only this export')
     .option(
+      '--acl [export]',
+      "with --schema: compare the server's ACL users with those `redis-expert acl` generates (the access declaration: the module's `access` export, or this one)",
+    )
+    .option(
       '--threshold <name=value...>',
       'override thresholds, e.g. big-hash-fields=10000 hash-candidate-min-keys=100',
     )
@@ -238,4 +267,25 @@ export function registerAudit(program: Command): void {
       process.exitCode = 2
     }
   })
+}
+
+/** The audit's ACL comparison from the --schema module: its access declaration and its scripts. */
+function aclOptions(exports: Record<string, unknown>, name: string): AuditAclOptions {
+  const scripts = Object.entries(exports)
+    .filter(([key, value]) => key !== 'default' && isScript(value))
+    .map(([, value]) => value as Script)
+  const access = exports[name]
+  // `--acl` alone without an `access` export: the generator's default users (app + auditor).
+  if (access === undefined && name !== 'access')
+    throw new RedisExpertError(
+      'INVALID_ARGUMENT',
+      `--acl: the --schema module has no export named '${name}'`,
+      {
+        details: { option: '--acl' },
+      },
+    )
+  return {
+    ...(access === undefined ? {} : { access: access as AccessDeclaration }),
+    ...(scripts.length > 0 ? { scripts } : {}),
+  }
 }
