@@ -274,6 +274,10 @@ export class Client extends EventEmitter<ClientEvents> implements Executor {
    * `db.watch()` (atomic/watch.ts) is built on it.
    */
   isolated<T>(firstKey: string | undefined, fn: (connection: HeldConnection) => Promise<T>): Promise<T> {
+    if (firstKey !== undefined && (typeof firstKey !== 'string' || firstKey === ''))
+      return Promise.reject(invalidArgument('isolated: the first key is a non-empty string, or undefined'))
+    if (typeof fn !== 'function')
+      return Promise.reject(invalidArgument('isolated: takes a function that uses the held connection'))
     return this.#topology.dedicated(firstKey, (connection) => fn(holdConnection(connection, this.#gate)), [
       'UNWATCH',
     ])

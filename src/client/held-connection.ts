@@ -32,8 +32,9 @@ export function holdConnection(connection: Connection, gate: GuardGate): HeldCon
       watch = ['WATCH', ...keys]
       await send(watch)
     },
-    call: <R extends Reply = Reply>(command: Command) =>
-      send(gate.active ? gate.command(command) : command) as Promise<R>,
+    // async: a refusal by the guard rejects the promise, as db.call's does, rather than throwing.
+    call: async <R extends Reply = Reply>(command: Command) =>
+      (await send(gate.active ? gate.command(command) : command)) as R,
     exec: async (commands) => {
       const unit = watch === undefined ? [...commands] : [watch, ...commands]
       const checked = gate.active ? gate.batch(unit, true) : unit
