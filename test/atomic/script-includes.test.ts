@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, defineScript, type RedisExpertClient } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { describe, expect, it } from 'vitest'
+import { defineScript } from '../../src/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /** `--@include <name>`: Lua snippets shared by several scripts, assembled when a script is defined. */
 
@@ -13,17 +13,7 @@ const stamped = defineScript({
   args: ['n', 'now'],
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 describe('--@include', () => {
   it('assembles the source at definition: a local snippet and a shared one, each once', () => {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Finding } from '../../src/audit/index.js'
 import { aclReport } from '../../src/cli/acl.js'
 import { resolveCliOptions, runAudit } from '../../src/cli/audit.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /**
  * `redis-expert audit --schema <module> --acl`: the security rule compares the server's ACL
@@ -12,18 +11,11 @@ import { type RedisServer, startRedis } from '../../src/testing/index.js'
 
 const MODULE = 'test/report/acl/fixtures/access.ts'
 
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile({ guard: 'off' })
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, guard: 'off' })
   await aclReport(MODULE, { format: 'acl', apply: true, url: server.url })
 }, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
 
 async function driftFindings(acl: string | boolean): Promise<Finding[]> {
   const options = resolveCliOptions({ url: server.url, schema: MODULE, acl, format: 'json', progress: false })
