@@ -33,7 +33,8 @@ import { CommandWriter } from './resp-writer.js'
  *   answered) with one deadline: a server that accepts and stays silent fails the open.
  * - **Replies are ordered**, so the commands in flight are a FIFO ring of slots (resolve,
  *   reject, name, deadline, flags; in-flight.ts): no object per command beyond its promise.
- *   Commands of one tick leave in one write.
+ *   Commands leave at the end of the tick on an idle connection (no turn of the event loop
+ *   added to a lone request); under load, the commands of one turn share one write.
  * - **Every command has its own deadline**, checked by one sweep per tick (in-flight.ts), not a
  *   timer per command. When the oldest command is past its deadline nothing behind it can be
  *   answered: the connection is stuck (server paused, half-open socket) and is dropped; overdue
@@ -294,10 +295,7 @@ export class Connection extends InFlight implements ReplySink {
   writeUnanswered(args: readonly (string | Buffer)[]): void {
     if (!this.ready || this.#settings.onPush === undefined) return
     this.#writer.add(args)
-    if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.#flush)
-    }
+    if (!this.#scheduled) this.#schedule(this.head === this.tail)
   }
 
   /**
@@ -345,10 +343,19 @@ export class Connection extends InFlight implements ReplySink {
     this.flags[slot] = flags
     if (deadline >= this.frontier) this.frontier = deadline
     else this.unorderedUntil = seq
-    if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.#flush)
-    }
+    if (!this.#scheduled) this.#schedule(seq === this.head)
+  }
+
+  /**
+   * Writes what was added, once per turn. On an idle connection (nothing else awaits a reply)
+   * at the end of this tick: a lone request, or a batch added in one go, leaves without waiting
+   * a turn of the event loop. Under load (replies pending) after the turn's I/O (setImmediate),
+   * so that every command of the turn shares one write.
+   */
+  #schedule(idle: boolean): void {
+    this.#scheduled = true
+    if (idle) process.nextTick(this.#flush)
+    else setImmediate(this.#flush)
   }
 
   #write(): void {
