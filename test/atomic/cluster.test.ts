@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, keySlot, type RedisExpertClient } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { connect, keySlot } from '../../src/index.js'
 import { sendCommand } from '../../src/testing/command.js'
-import { type RedisCluster, slotRange, startCluster } from '../../src/testing/index.js'
+import { slotRange } from '../../src/testing/index.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 import { cappedIncr } from './fixtures/scripts.js'
 
-let cluster: RedisCluster
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
-}, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
+const { cluster, db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 })
 
 /** Which master (0..2) owns a key, from the launcher's even slot split. */
 const masterOf = (key: string) =>

@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type AuditReport, audit } from '../../src/audit/index.js'
-import { connect, type RedisExpertClient } from '../../src/index.js'
-import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 import { concurrently, findingKeys, SEED, SEEDED_KEYS, seedCommands } from './seed.js'
 
-let cluster: RedisCluster
-let db: RedisExpertClient
+// The launcher's defaults: no AOF, no maxmemory, no password. The findings they earn are
+// expected below, beside those of the seed.
+const { db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 }, { guard: 'off' })
 let report: AuditReport
 
 beforeAll(async () => {
-  // The launcher's defaults: no AOF, no maxmemory, no password. The findings they earn are
-  // expected below, beside those of the seed.
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes }, guard: 'off' })
   await concurrently(db, seedCommands())
   // ACL users are per node: the application user exists on every master.
   for (const node of await db.masters())
     await node.call(['ACL', 'SETUSER', 'app', 'on', '>app-secret', '~*', '&*', '+@all'])
   report = await audit(db)
 }, 90_000)
-
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
 
 describe('audit of a seeded 3-master Cluster', () => {
   it('scans every master, counting each key once', () => {

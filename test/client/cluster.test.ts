@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { connect } from '../../src/index.js'
 import { sendCommand } from '../../src/testing/command.js'
-import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 
-let cluster: RedisCluster
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 1 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes }, guard: 'off' })
-}, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
+const { cluster, db } = await startClusterForFile({ masters: 3, replicasPerMaster: 1 }, { guard: 'off' })
 
 /** Asks one node directly, bypassing the cluster client. */
 async function onNode<T>(url: string, args: string[]): Promise<T> {

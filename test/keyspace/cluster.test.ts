@@ -1,10 +1,9 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { keySlot } from '../../src/common/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 
 /** Entries that share the hash tag {<uid>}: every key of one user lands in one slot. */
 const ks = defineKeyspace('shop', {
@@ -15,17 +14,7 @@ const ks = defineKeyspace('shop', {
   user: { pattern: 'user:<uid>', type: t.hash(), role: 'state', ttl: '7d' },
 })
 
-let cluster: RedisCluster
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
-}, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
+const { db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 })
 
 async function serverSlot(key: string): Promise<number> {
   return (await db.call(['CLUSTER', 'KEYSLOT', key])) as number

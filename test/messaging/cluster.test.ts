@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import {
   createPubSub,
   createStreamProducer,
@@ -8,23 +7,13 @@ import {
   message,
   readDeadLetters,
 } from '../../src/messaging/index.js'
-import { type RedisCluster, startCluster } from '../../src/testing/index.js'
 import { commandCalls } from '../support/commandstats.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 import { consumerNames, pendingCount, sleep, waitFor } from './helpers.js'
 
 /* Messaging on a real 3-master Cluster: a stream and its dead letters share a hash tag. */
 
-let cluster: RedisCluster
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
-}, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
+const { db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 })
 
 async function slotOwners(keys: readonly string[]): Promise<Set<number>> {
   const owners = new Set<number>()

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it } from 'vitest'
 import {
   createActivity,
   createCompactMap,
@@ -10,21 +9,11 @@ import {
   createSessionStore,
   createUniqueCounter,
 } from '../../src/structures/index.js'
-import { type RedisCluster, startCluster } from '../../src/testing/index.js'
+import { startClusterForFile } from '../support/redis-fixture.js'
 
 /* Every structure on a real 3-master Cluster: keys used together share a hash tag. */
 
-let cluster: RedisCluster
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicasPerMaster: 0 })
-  db = await connect({ cluster: { rootNodes: cluster.rootNodes } })
-}, 60_000)
-afterAll(async () => {
-  await db?.close()
-  await cluster?.stop()
-})
+const { db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 })
 
 const MON = Date.UTC(2030, 4, 13, 9)
 

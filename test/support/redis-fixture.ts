@@ -1,7 +1,16 @@
 import { afterAll } from 'vitest'
 import type { ConnectOptions } from '../../src/client/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import {
+  type RedisCluster,
+  type RedisServer,
+  type StartClusterOptions,
+  startCluster,
+  startRedis,
+} from '../../src/testing/index.js'
+
+/** Connect options besides the target: the fixture supplies the url or the Cluster's root nodes. */
+export type FileConnectOptions = Omit<ConnectOptions, 'url' | 'cluster' | 'sentinel'>
 
 /**
  * The setup most integration test files share: a redis-server of the file's own, started by the
@@ -16,20 +25,52 @@ import { type RedisServer, startRedis } from '../../src/testing/index.js'
  * (closing a second client on this server, say) still runs before the server stops.
  */
 export async function startRedisForFile(
-  options: Omit<ConnectOptions, 'url'> = {},
+  options: FileConnectOptions = {},
 ): Promise<{ server: RedisServer; db: RedisExpertClient }> {
   const server = await startRedis()
+  const db = await connectForFile(server, { ...options, url: server.url })
+  return { server, db }
+}
+
+/**
+ * The same for the Cluster test files: a local Cluster of the file's own, started by the
+ * launcher with `cluster` (what `startCluster` takes), and a client connected to its masters;
+ * both closed after the file's last test.
+ *
+ *   const { cluster, db } = await startClusterForFile({ masters: 3, replicasPerMaster: 0 })
+ *   // or startClusterForFile({ masters: 3, replicasPerMaster: 1 }, { guard: 'off' })
+ *
+ * Called with top-level await at the top of the test file, like startRedisForFile; the closing is
+ * an afterAll registered here, so a file's own afterAll still runs before the Cluster stops.
+ */
+export async function startClusterForFile(
+  cluster: StartClusterOptions = {},
+  options: FileConnectOptions = {},
+): Promise<{ cluster: RedisCluster; db: RedisExpertClient }> {
+  const launched = await startCluster(cluster)
+  const db = await connectForFile(launched, { ...options, cluster: { rootNodes: launched.rootNodes } })
+  return { cluster: launched, db }
+}
+
+/**
+ * Connects to what the launcher just started and registers the afterAll that closes the client,
+ * then stops the server or Cluster. If the connect fails, stops it at once and rethrows.
+ */
+async function connectForFile(
+  launched: { stop(): Promise<void> },
+  options: ConnectOptions,
+): Promise<RedisExpertClient> {
   let db: RedisExpertClient
   try {
-    db = await connect({ ...options, url: server.url })
+    db = await connect(options)
   } catch (error) {
-    // No afterAll is registered yet: nothing else would stop this server.
-    await server.stop()
+    // No afterAll is registered yet: nothing else would stop these processes.
+    await launched.stop()
     throw error
   }
   afterAll(async () => {
     await db.close()
-    await server.stop()
+    await launched.stop()
   })
-  return { server, db }
+  return db
 }
