@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type AuditAclOptions, audit, type Finding } from '../../src/audit/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { type AccessDeclaration, generateAcl, setUserCommands } from '../../src/report/acl/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /**
  * The security rule against the users `redis-expert acl` generates (issue 14): applied to a real
@@ -25,8 +24,7 @@ const access: AccessDeclaration = {
 }
 const options: AuditAclOptions = { access }
 
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile()
 
 async function applyGenerated(): Promise<void> {
   for (const command of setUserCommands(generateAcl({ keyspaces: [ks], access }))) await db.call(command)
@@ -42,14 +40,8 @@ async function drift(): Promise<Finding[]> {
 }
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   await applyGenerated()
 }, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
 
 describe('the audit compares the server’s ACL users with the generated ones', () => {
   it('no drift right after applying them', async () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { audit } from '../../src/audit/index.js'
 import { createCache } from '../../src/cache/index.js'
-import { connect, defineKeyspace, type RedisExpertClient, t } from '../../src/index.js'
+import { defineKeyspace, t } from '../../src/index.js'
 import { decideEntry } from '../../src/keyspace/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 16: `audit --schema` flagged every key of a cache created with `grace` as "TTL above the
@@ -19,17 +19,7 @@ const ks = defineKeyspace('gr', {
   undeclared: { pattern: 'undeclared:<id>', type: t.json(), role: 'cache', ttl: '1m' },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, keyspaces: [ks] })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile({ keyspaces: [ks] })
 
 describe('grace, declared once', () => {
   it('createCache takes its grace from the declaration; the audit finds nothing to say', async () => {

@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connectionSettings } from '../../src/audit/audit.js'
 import { AuditConnection } from '../../src/audit/connection.js'
 import type { ScannedKey } from '../../src/audit/inspect.js'
 import { connectionPort, type ScanPort, scanNode } from '../../src/audit/scan.js'
 import type { KeyRecord } from '../../src/audit/types.js'
-import { type Command, connect, type Executor, type RedisExpertClient, type Reply } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import type { Command, Executor, Reply } from '../../src/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, guard: 'off' })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile({ guard: 'off' })
 
 /**
  * The real master, with another client's writes slipped in between SCAN and the pipeline that

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../../src/cache/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { connect } from '../../src/connect.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { countingLoader, type Product, product, shop, sleep } from './fixtures/shop.js'
 import { codeOf, gate, measured } from './helpers.js'
 
@@ -11,21 +11,16 @@ import { codeOf, gate, measured } from './helpers.js'
  * INFO commandstats, negative caching, tags, write-through, the stale-set race, bad input.
  */
 
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile({ keyspaces: [shop] })
 
 let products: Awaited<ReturnType<typeof createProducts>>
 const createProducts = () => createCache(db, shop.product, { negativeTtl: '2s' })
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, keyspaces: [shop] })
   products = await createProducts()
 })
 afterAll(async () => {
   await products?.close()
-  await db?.close()
-  await server?.stop()
 })
 
 describe('getOrSet', () => {

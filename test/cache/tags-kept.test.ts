@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from '../../src/cache/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { product, type ShopProduct, shop } from './fixtures/shop.js'
 import { measured } from './helpers.js'
 
@@ -11,19 +10,14 @@ import { measured } from './helpers.js'
  * keeps the entry's tags unless the call names them (`tags: []` drops them, other tags replace).
  */
 
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile({ keyspaces: [shop] })
 let products: Cache<ShopProduct>
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, keyspaces: [shop] })
   products = await createCache(db, shop.product, { l1: { maxItems: 100 } })
 })
 afterAll(async () => {
   await products?.close()
-  await db?.close()
-  await server?.stop()
 })
 
 async function tagged(id: string, tags: string[]) {

@@ -1,16 +1,14 @@
 import { Celery, type CeleryWorker, TaskError } from 'redis-expert/celery'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { runPython } from '../support/python.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { fixtures } from './helpers.js'
 
 /*
  * A real Python Celery 5 producer (send_task, apply_async, delay) → the TypeScript worker → the
  * Python AsyncResult.get(). One redis-server and one TypeScript worker for the whole file.
  */
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile()
 let celery: Celery
 let worker: CeleryWorker
 const errors: unknown[] = []
@@ -20,8 +18,6 @@ class ValidationError extends Error {
 }
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   celery = new Celery(db)
   worker = celery.worker({
     concurrency: 4,
@@ -48,8 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close()
   await celery?.close()
-  await db?.close()
-  await server?.stop()
 })
 
 async function python(...args: string[]): Promise<Record<string, unknown>> {

@@ -2,9 +2,9 @@ import { Celery, type CeleryWorker, DEAD_LETTER_PREFIX, encodeTask, SEP } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreTags, visibleTags } from '../../src/celery/restore.js'
 import type { Command } from '../../src/common/types.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import type { RedisExpertClient } from '../../src/connect.js'
 import type { RedisExpertError } from '../../src/errors.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, commandsOf, sleep, waitFor } from './helpers.js'
 
 /*
@@ -12,22 +12,17 @@ import { codeOf, commandsOf, sleep, waitFor } from './helpers.js'
  * counts are exact): round trips, bad input, malformed messages, eta, priorities, shutdown and
  * the visibility timeout of long tasks.
  */
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile()
 let celery: Celery
 const workers: CeleryWorker[] = []
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   celery = new Celery(db)
-}, 60_000)
+})
 
 afterAll(async () => {
   for (const worker of workers) await worker.close()
   await celery?.close()
-  await db?.close()
-  await server?.stop()
 })
 
 function raw(command: Command) {

@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Celery } from '../../src/celery/index.js'
 import { closestName, strictOptions } from '../../src/common/validate.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { createStreamProducer, createStreamWorker } from '../../src/messaging/index.js'
 import { Queue, QueueEvents, Worker } from '../../src/queue/index.js'
 import { RqQueue, RqWorker } from '../../src/rq/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 15 (7): every options object of the queue, the workers, Celery and RQ refuses an unknown
  * key with INVALID_ARGUMENT naming the key and the closest valid name — a typo must not leave a
  * default in place in silence (`{ jobTimeoutMs }` used to leave a 30 s lease).
  */
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-}, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 /** The refusal: code, unknown key, closest name. */
 async function refusal(fn: () => unknown): Promise<{ code: string; option: unknown; closest: unknown }> {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { Slots } from '../../src/kit/worker-core.js'
 import { Queue, Worker } from '../../src/queue/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { codeOf } from '../support/errors.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { sleep, waitFor } from '../support/wait.js'
 
 /*
@@ -11,17 +10,7 @@ import { sleep, waitFor } from '../support/wait.js'
  * idempotent start, graceful and bounded close, error events. Shown here on the queue's Worker;
  * each worker's own tests show the same on it.
  */
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-}, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { db } = await startRedisForFile()
 
 describe('Slots (pure)', () => {
   it('counts, waits for a free slot and for none in use', async () => {

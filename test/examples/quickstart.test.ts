@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { describe, expect, it } from 'vitest'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 16: `npm start` with REDIS_URL left ~1000 keys behind, and a second run against the same
@@ -39,17 +38,7 @@ function normalized(out: string): string {
     .replace(/ {2,}/g, ' ')
 }
 
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile()
 
 describe('npm start against the same REDIS_URL, twice', () => {
   it('prints the same tour, leaves no key, and its audit finds nothing undeclared', {

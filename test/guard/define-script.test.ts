@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { defineScript } from '../../src/atomic/script.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { GuardError } from '../../src/guard/index.js'
-import { connect, type RedisExpertClient } from '../../src/index.js'
+import { connect } from '../../src/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /**
  * The strict guard reads defineScript scripts too — on EVALSHA (their SHA1 names their source),
@@ -47,12 +47,9 @@ const reviewedKeys = defineScript({
   reviewed: 'ARGV[1] is HLEN or SCARD, chosen by the caller from a fixed list',
 })
 
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile()
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   db.declare(ks)
   await db.unsafe({ reason: 'test fixture' }, async (raw) => {
     const fields: string[] = []
@@ -60,10 +57,6 @@ beforeAll(async () => {
     await raw.call(['HSET', 'legacy:big', ...fields])
   })
 }, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
 
 /** The guard code the call throws (or 'sent'), and which script commands reached the server. */
 async function outcome(run: () => Promise<unknown>): Promise<{ code: string; sent: string[] }> {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { defineScript } from '../../src/atomic/script.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { connect } from '../../src/connect.js'
 import { GuardError } from '../../src/guard/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /**
  * The strict guard reads the scripts a caller builds — EVAL, EVAL_RO, SCRIPT LOAD, FUNCTION LOAD —
@@ -18,12 +18,9 @@ const ks = defineKeyspace('scr', {
   cache: { pattern: 'cache:<id>', type: t.string(), role: 'cache', ttl: '1m' },
 })
 
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile()
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   db.declare(ks)
   // An undeclared hash of 10 000 fields: what an EVAL of HGETALL would return in one reply.
   await db.unsafe({ reason: 'test fixture' }, async (raw) => {
@@ -32,10 +29,6 @@ beforeAll(async () => {
     await raw.call(['HSET', 'legacy:big', ...fields])
   })
 }, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
 
 /** The guard code of what the call throws, or 'sent' — and whether the server saw the command at all. */
 async function outcome(command: (string | number)[]): Promise<{ code: string; ran: boolean }> {

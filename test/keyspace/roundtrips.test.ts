@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { connect } from '../../src/connect.js'
 import {
   defineKeyspace,
   type EntryDeclaration,
@@ -9,7 +9,8 @@ import {
   t,
 } from '../../src/keyspace/index.js'
 import { bindKeyspace } from '../../src/ops/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { CountingExecutor, callsBetween, codeOf, commandCalls, countCommands } from './helpers.js'
 
 /*
@@ -140,20 +141,13 @@ async function prepare(kind: TypeKind, key: string): Promise<void> {
   })
 }
 
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile()
 
 beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
   // The typed-write script's first EVALSHA on a fresh server is answered NOSCRIPT and resent as
   // EVAL (one extra round trip, once per server): warm it so the table's steady state is pinned.
   const warm = bindKeyspace(db, ks) as unknown as Record<string, (p: object) => Handle>
   await warm.hash_ttl!({ id: 'warm' }).hset!({ f: 1 })
-})
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
 })
 
 describe('round trips and commands per operation (INFO commandstats)', () => {

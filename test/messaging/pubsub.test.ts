@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createPubSub, defineChannels, message, type PubSub } from '../../src/messaging/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, commandsOf, sleep, waitFor } from './helpers.js'
 
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile()
 const opened: PubSub<never>[] = []
 
 type Order = { id: number; total: number }
@@ -23,14 +21,8 @@ function pubsub(options = {}) {
   return ps
 }
 
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
 afterAll(async () => {
   await Promise.all(opened.map((ps) => ps.close()))
-  await db?.close()
-  await server?.stop()
 })
 
 describe('channel declarations', () => {

@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   createStreamProducer,
   createStreamWorker,
   readDeadLetters,
   type StreamWorker,
 } from '../../src/messaging/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, commandsOf, consumerNames, pendingCount, sleep, waitFor } from './helpers.js'
 
-let server: RedisServer
-let db: RedisExpertClient
+const { db } = await startRedisForFile()
 const workers: StreamWorker[] = []
 
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-})
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close({ timeoutMs: 1000 })))
-  await db?.close()
-  await server?.stop()
 })
 
 type Job = { n: number; poison?: boolean }

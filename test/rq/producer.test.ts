@@ -1,27 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { RqQueue } from '../../src/rq/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 import { codeOf } from '../support/errors.js'
 import { type PythonProcess, runPython, spawnPython } from '../support/python.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 
 /** TypeScript enqueues, a real Python RQ 1.13 worker (JSONSerializer) runs the jobs. */
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
-let server: RedisServer
-let db: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-}, 30_000)
-afterAll(async () => {
-  await db?.close()
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile()
 
 interface PyJob {
   id: string

@@ -3,30 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { RqQueue, type RqTask, RqWorker } from '../../src/rq/index.js'
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
+import { type RedisCluster, startCluster } from '../../src/testing/index.js'
 import { callsBetween, commandCalls } from '../support/commandstats.js'
 import { codeOf } from '../support/errors.js'
 import { runPython } from '../support/python.js'
+import { startRedisForFile } from '../support/redis-fixture.js'
 import { sleep } from '../support/wait.js'
 
 /** Python (RQ 1.13's own Queue and Job, JSONSerializer) enqueues and reads; the TypeScript worker runs. */
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
-let server: RedisServer
-let db: RedisExpertClient
+const { server, db } = await startRedisForFile()
 const workers: RqWorker[] = []
 /** Lets the "crashed" worker's hanging handlers end, so that afterAll can close it. */
 let release: () => void = () => {}
 
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-}, 30_000)
 afterAll(async () => {
   release()
   await Promise.all(workers.map((w) => w.close()))
-  await db?.close()
-  await server?.stop()
 })
 
 interface PyResult {
