@@ -114,10 +114,18 @@ describe('sendTask → Python Celery worker → result.get', () => {
 
 describe('the other way round: kombu writes the unacked entry, TypeScript restores it', () => {
   it('a Python worker SIGKILLed holding an eta task: a TS worker restores it after the visibility timeout and runs it when due', async () => {
+    // The earlier tests' messages are all acked first: Celery stores an expired task's REVOKED
+    // status before it acks its message, and such a leftover entry once passed for this task's
+    // (the worker was killed before taking it; the TypeScript worker then ran the original).
+    await waitFor('earlier messages to be acked', async () => (await db.call(['HLEN', 'unacked'])) === 0)
     const sent = Date.now()
     const result = await celery.sendTask<string>('py.when', [], {}, { countdown: 2 })
     // kombu's QoS.append put it in unacked; Celery holds eta tasks in memory without acking.
-    await waitFor('the Python worker to hold it', async () => (await db.call(['HLEN', 'unacked'])) === 1)
+    await waitFor('the Python worker to hold it', async () => {
+      const held: string[] = []
+      for await (const [, value] of db.hscan('unacked')) held.push(String(value))
+      return held.length === 1 && held[0]!.includes(result.id)
+    })
     await worker.kill()
     const short = new Celery(db, { visibilityTimeout: 1000 })
     const ts = short.worker({
