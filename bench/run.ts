@@ -14,7 +14,7 @@ import { concurrentSuite, pipelinedSuite } from './suites/client.js'
 import { clusterSuite } from './suites/cluster.js'
 import { guardSuite } from './suites/guard.js'
 import { keyvSuite } from './suites/keyv.js'
-import { latencySuite } from './suites/latency.js'
+import { latencyAofSuite, latencySuite } from './suites/latency.js'
 import { queueSuite } from './suites/queue.js'
 import { streamSuite } from './suites/streams.js'
 import { structureSuites } from './suites/structures.js'
@@ -30,6 +30,7 @@ const SUITES: readonly Suite[] = [
   streamSuite,
   queueSuite,
   latencySuite,
+  latencyAofSuite,
   auditSuite,
 ]
 

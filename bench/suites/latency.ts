@@ -5,9 +5,14 @@
  * jobs the queue stays idle for IDLE_MS, so that each add finds the worker waiting (blocked) —
  * what a mostly idle production queue sees. The table's figure is 1000 / p50 (higher is better);
  * the p50 / p99 table printed after it is the result.
+ *
+ * Two suites: without persistence (`queue-latency`) and with AOF `appendfsync everysec`
+ * (`queue-latency-aof`, the queue suite's setting). Each sets the server's persistence in its
+ * setup: a suite must not measure what the one before it left configured.
  */
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
+import { Redis } from 'ioredis'
 import type { BenchCase, ServerHandle, Suite } from '../harness.js'
 
 const JOBS = 200
@@ -21,7 +26,6 @@ interface Rig {
   close(): Promise<void>
 }
 
-const latencies: Record<string, number[]> = {}
 let started: (n: number) => void = () => {}
 
 interface BeeQueue {
@@ -92,7 +96,7 @@ async function rig(library: Library, url: string, queue: string): Promise<Rig> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function libraryCase(library: Library, server: ServerHandle): BenchCase {
+function libraryCase(library: Library, server: ServerHandle, latencies: Record<string, number[]>): BenchCase {
   let runs = 0
   return {
     name: library,
@@ -127,24 +131,36 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN
 }
 
-export const latencySuite: Suite = {
-  name: 'queue-latency',
-  description: `Add → handler start on an idle queue: ${JOBS} single jobs per repetition, ${IDLE_MS} ms idle between them; producer and worker (concurrency 1) on their own connections in one process. Figure: 1000 / p50 ms.`,
-  baseline: 'bee-queue',
-  unit: '1000 / p50 ms',
-  targets: [{ case: 'redis-expert', minRatio: 1 }],
-  async setup(server) {
-    return {
-      cases: LIBRARIES.map((library) => libraryCase(library, server)),
-      async teardown() {
-        const lines = Object.entries(latencies).map(
-          ([library, values]) =>
-            `| ${library} | ${percentile(values, 50).toFixed(3)} | ${percentile(values, 90).toFixed(3)} | ${percentile(values, 99).toFixed(3)} | ${values.length} |`,
-        )
-        console.log(
-          `Add → start latency, ms (every repetition's jobs pooled, warm-up excluded):\n\n| library | p50 | p90 | p99 | jobs |\n|---|---:|---:|---:|---:|\n${lines.join('\n')}\n`,
-        )
-      },
-    }
-  },
+/** The suite with the server's persistence set to `aof`: off, or AOF with fsync every second. */
+function latencySuiteWith(aof: boolean): Suite {
+  const persistence = aof ? 'AOF appendfsync everysec' : 'no persistence'
+  return {
+    name: aof ? 'queue-latency-aof' : 'queue-latency',
+    description: `Add → handler start on an idle queue, ${persistence}: ${JOBS} single jobs per repetition, ${IDLE_MS} ms idle between them; producer and worker (concurrency 1) on their own connections in one process. Figure: 1000 / p50 ms.`,
+    baseline: 'bee-queue',
+    unit: '1000 / p50 ms',
+    targets: [{ case: 'redis-expert', minRatio: 1 }],
+    async setup(server) {
+      const admin = new Redis(server.url)
+      await admin.config('SET', 'appendonly', aof ? 'yes' : 'no')
+      if (aof) await admin.config('SET', 'appendfsync', 'everysec')
+      const latencies: Record<string, number[]> = {}
+      return {
+        cases: LIBRARIES.map((library) => libraryCase(library, server, latencies)),
+        async teardown() {
+          admin.disconnect()
+          const lines = Object.entries(latencies).map(
+            ([library, values]) =>
+              `| ${library} | ${percentile(values, 50).toFixed(3)} | ${percentile(values, 90).toFixed(3)} | ${percentile(values, 99).toFixed(3)} | ${values.length} |`,
+          )
+          console.log(
+            `Add → start latency, ms, ${persistence} (every repetition's jobs pooled, warm-up excluded):\n\n| library | p50 | p90 | p99 | jobs |\n|---|---:|---:|---:|---:|\n${lines.join('\n')}\n`,
+          )
+        },
+      }
+    },
+  }
 }
+
+export const latencySuite = latencySuiteWith(false)
+export const latencyAofSuite = latencySuiteWith(true)
