@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -34,6 +35,10 @@ const VALKEY_TESTS = [
 export default defineConfig({
   resolve,
   test: {
+    // The files wait on servers, sockets and timers far more than they compute: vitest's default
+    // (one worker fewer than the CPUs) ran them one at a time on a two-core machine; two at a time
+    // took the suite from 11.8 to 7.4 minutes there, every test passing.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Once per run, not per project: names the run, and fails it if a server outlives its test.
     globalSetup: ['test/global-setup.ts'],
     projects: [
