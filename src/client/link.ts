@@ -4,6 +4,9 @@ import { Connection } from './connection.js'
 import type { ConnectionSettings } from './connection-open.js'
 import type { Endpoint } from './endpoint.js'
 
+/** How long after its budget a locate() that did not settle is given up (a safety net; see #attempt). */
+const LOCATE_GRACE_MS = 100
+
 /**
  * A connection that comes back: one server (a standalone server, one Cluster node, the
  * master a Sentinel names), reconnected for as long as the link lives.
@@ -77,7 +80,9 @@ export class Link {
         await this.#attempt(left)
         return
       } catch (error) {
-        lastError = error
+        // An attempt the budget's end cut short says less than the one before it (a Sentinel
+        // that named a replica, say): keep that one's reason.
+        if (lastError === undefined || Date.now() < budgetEnds) lastError = error
         if (error instanceof RedisExpertError && error.details.reason === 'auth') break
       }
       const pause = Math.min(backoffDelay(attempt, this.#settings.reconnect), budgetEnds - Date.now())
@@ -154,7 +159,10 @@ export class Link {
   }
 
   async #attempt(timeoutMs: number): Promise<void> {
-    const endpoint = await withTimeout(Promise.resolve(this.#settings.locate(timeoutMs)), timeoutMs)
+    // locate() keeps its own deadline and, when it runs out, says why (a Sentinel named a
+    // replica…); the timeout around it is a safety net a little later, so as not to win that race.
+    const located = Promise.resolve(this.#settings.locate(timeoutMs))
+    const endpoint = await withTimeout(located, timeoutMs + LOCATE_GRACE_MS)
     this.#endpoint = endpoint
     const connection = await Connection.open({
       ...this.#settings,

@@ -81,8 +81,9 @@ export class SentinelLocator {
       }
       // A wrong password for the data nodes does not get better by asking again.
       if (role instanceof RedisExpertError && role.details.reason === 'auth') throw role
-      // What the last check saw (this call's or, when it ran out of time first, an earlier one's).
-      if (role !== null)
+      // What the last check saw (this call's or, when it ran out of time first, an earlier one's):
+      // a check the deadline cut short does not replace a reason already known.
+      if (role !== null && (typeof role === 'string' || this.#lastWhy === null || Date.now() < deadline))
         this.#lastWhy =
           typeof role === 'string'
             ? `it reports role ${role}`

@@ -73,14 +73,16 @@ describe('connect({ sentinel }) options', () => {
  * A Sentinel we control: GET-MASTER-ADDR-BY-NAME answers `master.port`, SUBSCRIBE is
  * confirmed, and `announce()` publishes +switch-master to every subscriber.
  */
-function fakeSentinel(name: string, master: { port: number }) {
+function fakeSentinel(name: string, master: { port: number; answerDelayMs?: number }) {
   const subscribers = new Set<Socket>()
   const start = () =>
     startFakeServer((socket, command) => {
       const [verb, sub] = command.map((c) => c.toUpperCase())
-      if (verb === 'SENTINEL' && sub === 'GET-MASTER-ADDR-BY-NAME')
-        socket.write(command[2] === name ? `*2\r\n${bulk(HOST)}${bulk(String(master.port))}` : '*-1\r\n')
-      else if (verb === 'SUBSCRIBE') {
+      if (verb === 'SENTINEL' && sub === 'GET-MASTER-ADDR-BY-NAME') {
+        const answer = command[2] === name ? `*2\r\n${bulk(HOST)}${bulk(String(master.port))}` : '*-1\r\n'
+        if (master.answerDelayMs) setTimeout(() => socket.write(answer), master.answerDelayMs)
+        else socket.write(answer)
+      } else if (verb === 'SUBSCRIBE') {
         subscribers.add(socket)
         socket.on('close', () => subscribers.delete(socket))
         socket.write(`*3\r\n${bulk('subscribe')}${bulk(command[1] ?? '')}:1\r\n`)
@@ -111,7 +113,7 @@ describe('moving on READONLY, NOREPLICAS and +switch-master (a scripted Sentinel
   let b: RedisServer
   let sentinel: FakeServer
   let db: RedisExpertClient
-  const master = { port: 0 }
+  const master: { port: number; answerDelayMs?: number } = { port: 0 }
   const script = fakeSentinel('scripted', master)
 
   beforeAll(async () => {
@@ -180,6 +182,22 @@ describe('moving on READONLY, NOREPLICAS and +switch-master (a scripted Sentinel
       expect(refused.code).toBe('CONNECTION_FAILED')
       expect(refused.message).toContain('reports role slave')
       expect(Date.now() - started).toBeLessThan(2000)
+
+      // A Sentinel slow to answer: the budget runs out while asking it again, and the error
+      // still says what was wrong with the node it named (it once said only that the last,
+      // budget-starved question went unanswered).
+      master.answerDelayMs = 60
+      for (let i = 0; i < 3; i++) {
+        const slow = await rejection(
+          connect({
+            sentinel: { name: 'scripted', sentinels: [sentinel.url] },
+            connectTimeoutMs: 500 + 37 * i,
+          }),
+        )
+        expect(slow.code).toBe('CONNECTION_FAILED')
+        expect(slow.message).toContain('role slave')
+      }
+      master.answerDelayMs = 0
 
       setTimeout(() => {
         master.port = b.port
