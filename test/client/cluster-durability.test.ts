@@ -63,6 +63,9 @@ async function killUnderWrites(safe: boolean): Promise<Outcome> {
   let running = true
   const writer = async (key: string) => {
     while (running) {
+      // Only a write sent after the kill measures detection: one in flight at the kill may
+      // still be acknowledged by the old master.
+      const sentAfterKill = killedAt > 0
       try {
         const value = Number(
           await client.call(['INCR', key], safe ? { waitReplicas: 1, replicaTimeoutMs: 500 } : undefined),
@@ -70,7 +73,7 @@ async function killUnderWrites(safe: boolean): Promise<Outcome> {
         // Each writer owns its key: its replies grow by one, unless a failover lost writes.
         if (value <= (acknowledged.get(key) ?? 0)) wrongReplies++
         acknowledged.set(key, Math.max(acknowledged.get(key) ?? 0, value))
-        if (killedAt && !firstAfterKill) firstAfterKill = Date.now()
+        if (sentAfterKill && !firstAfterKill) firstAfterKill = Date.now()
       } catch {
         // Unavailable during the failover, or NOT_REPLICATED: not acknowledged.
       }
@@ -79,8 +82,9 @@ async function killUnderWrites(safe: boolean): Promise<Outcome> {
   }
   const writers = keys.map(writer)
   await sleep(1500)
-  killedAt = Date.now()
+  const killStarted = Date.now()
   await cluster.killNode(victim)
+  killedAt = Date.now()
   const until = Date.now() + 15_000
   while (!firstAfterKill && Date.now() < until) await sleep(50)
   await sleep(1000)
@@ -98,7 +102,7 @@ async function killUnderWrites(safe: boolean): Promise<Outcome> {
   return {
     acknowledged: total,
     lost,
-    detectionMs: firstAfterKill ? firstAfterKill - killedAt : -1,
+    detectionMs: firstAfterKill ? firstAfterKill - killStarted : -1,
     wrongReplies,
   }
 }
