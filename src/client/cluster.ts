@@ -265,11 +265,12 @@ export class ClusterTopology implements Topology {
     // A redirection loop (nodes that disagree about a slot while it moves) is waited out
     // within the command's own deadline, not failed after a few bounces.
     const wait = count <= EAGER_REDIRECTIONS ? 0 : Math.min(200, 20 * 2 ** (count - EAGER_REDIRECTIONS - 1))
+    const target = parseRedirection(reply)
     if (count > MAX_REDIRECTIONS || this.#closed || wait >= timeoutMs) {
-      reject(commandError(reply, args))
+      const moved = target && (reply.startsWith('MOVED') || reply.startsWith('ASK'))
+      reject(moved ? this.#unsettled(target.slot, count, reply, args) : commandError(reply, args))
       return
     }
-    const target = parseRedirection(reply)
     const later = (send: () => void) => {
       if (wait === 0) send()
       else setTimeout(send, wait)
@@ -390,6 +391,25 @@ export class ClusterTopology implements Topology {
         this.#links.delete(address)
         link.close().catch(() => {})
       }
+  }
+
+  /**
+   * A command redirected (MOVED / ASK) until its deadline or MAX_REDIRECTIONS: the nodes did not
+   * agree about its slot in time. A redirection means the command did not run.
+   */
+  #unsettled(
+    slot: number,
+    count: number,
+    reply: string,
+    args: readonly (string | Buffer)[],
+  ): RedisExpertError {
+    const command = String(args[0]).toUpperCase()
+    if (this.#closed) return this.#unavailable(slot, args)
+    return new RedisExpertError(
+      'CONNECTION_UNAVAILABLE',
+      `${command}: slot ${slot} did not settle: redirected ${count} times (last: ${reply}) until the command's deadline; it did not run`,
+      { details: { command, slot, reason: 'redirections', redirections: count } },
+    )
   }
 
   #unavailable(slot: number, args?: readonly (string | Buffer)[]): RedisExpertError {

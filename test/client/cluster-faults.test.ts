@@ -178,6 +178,35 @@ describe('nodes that disagree about a slot', () => {
   }, 30_000)
 })
 
+describe('nodes that never agree within the deadline', () => {
+  it('a command bounced until its deadline fails with CONNECTION_UNAVAILABLE (it did not run), not a raw MOVED', async () => {
+    const key = 'bounce:{never}'
+    await db.call(['SET', key, 'v'])
+    const slot = keySlot(key)
+    const from = await ownerOf(slot)
+    const to = (await masters()).find((node) => node !== from) as ClusterNode
+    const fromId = String(await on(from, ['CLUSTER', 'MYID']))
+    const toId = String(await on(to, ['CLUSTER', 'MYID']))
+    await on(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId])
+    await on(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId])
+    await on(from, ['MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', key])
+    await on(from, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    try {
+      // MOVED both ways for as long as the new owner is not told: past the call's deadline.
+      const error = await db.call(['GET', key], { timeoutMs: 400 }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string; details: Record<string, unknown> },
+      )
+      expect(error?.code).toBe('CONNECTION_UNAVAILABLE')
+      expect(error?.message).toMatch(/GET: slot \d+ .*MOVED.*did not run/)
+      expect(error?.details).toMatchObject({ reason: 'redirections', slot })
+    } finally {
+      for (const node of await masters()) await on(node, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    }
+    expect(await db.call(['GET', key])).toBe('v')
+  }, 30_000)
+})
+
 describe('the property: under every fault at once, every caller gets its own reply', () => {
   it('≥ 100k concurrent calls with error replies, a migrating slot, a killed connection and a paused master', async () => {
     const callers = 100_000
