@@ -156,52 +156,53 @@ describe('slots that move while commands run', () => {
   }, 30_000)
 })
 
+/**
+ * Moves `key`'s slot half-way: the old owner hands it over, the new one still thinks it is
+ * importing it, so each sends a command for it to the other (MOVED both ways) until `agree()`
+ * tells every master who owns it.
+ */
+async function disagreeAbout(key: string): Promise<{ slot: number; agree(): Promise<void> }> {
+  await db.call(['SET', key, 'v'])
+  const slot = keySlot(key)
+  const from = await ownerOf(slot)
+  const to = (await masters()).find((node) => node !== from) as ClusterNode
+  const fromId = String(await on(from, ['CLUSTER', 'MYID']))
+  const toId = String(await on(to, ['CLUSTER', 'MYID']))
+  await on(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId])
+  await on(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId])
+  await on(from, ['MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', key])
+  await on(from, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+  return {
+    slot,
+    async agree() {
+      for (const node of await masters()) await on(node, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    },
+  }
+}
+
 describe('nodes that disagree about a slot', () => {
   it('a command bounced between them (MOVED both ways) is held until they agree, within its deadline', async () => {
     const key = 'bounce:{ping-pong}'
-    await db.call(['SET', key, 'v'])
-    const slot = keySlot(key)
-    const from = await ownerOf(slot)
-    const to = (await masters()).find((node) => node !== from) as ClusterNode
-    const fromId = String(await on(from, ['CLUSTER', 'MYID']))
-    const toId = String(await on(to, ['CLUSTER', 'MYID']))
-    await on(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId])
-    await on(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId])
-    await on(from, ['MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', key])
-    // The old owner hands the slot over; the new one still thinks it is importing it, so each
-    // sends the command to the other (MOVED both ways) until it is told.
-    await on(from, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    const nodes = await disagreeAbout(key)
     const reply = db.call(['GET', key])
     await sleep(150)
-    for (const node of await masters()) await on(node, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    await nodes.agree()
     expect(await reply).toBe('v')
   }, 30_000)
-})
 
-describe('nodes that never agree within the deadline', () => {
   it('a command bounced until its deadline fails with CONNECTION_UNAVAILABLE (it did not run), not a raw MOVED', async () => {
     const key = 'bounce:{never}'
-    await db.call(['SET', key, 'v'])
-    const slot = keySlot(key)
-    const from = await ownerOf(slot)
-    const to = (await masters()).find((node) => node !== from) as ClusterNode
-    const fromId = String(await on(from, ['CLUSTER', 'MYID']))
-    const toId = String(await on(to, ['CLUSTER', 'MYID']))
-    await on(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId])
-    await on(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId])
-    await on(from, ['MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', key])
-    await on(from, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+    const nodes = await disagreeAbout(key)
     try {
-      // MOVED both ways for as long as the new owner is not told: past the call's deadline.
       const error = await db.call(['GET', key], { timeoutMs: 400 }).then(
         () => null,
         (e: unknown) => e as { code: string; message: string; details: Record<string, unknown> },
       )
       expect(error?.code).toBe('CONNECTION_UNAVAILABLE')
       expect(error?.message).toMatch(/GET: slot \d+ .*MOVED.*did not run/)
-      expect(error?.details).toMatchObject({ reason: 'redirections', slot })
+      expect(error?.details).toMatchObject({ reason: 'redirections', slot: nodes.slot })
     } finally {
-      for (const node of await masters()) await on(node, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId])
+      await nodes.agree()
     }
     expect(await db.call(['GET', key])).toBe('v')
   }, 30_000)
