@@ -4,7 +4,7 @@ import { RedisExpertError } from '../errors.js'
 import { parseRedirection, SLOT_COUNT } from './cluster-map.js'
 import { fetchSlotMap } from './cluster-map-fetch.js'
 import type { Connection } from './connection.js'
-import type { Redirect } from './connection-open.js'
+import type { Redirect, Resend } from './connection-open.js'
 import { DedicatedPool } from './dedicated.js'
 import { type Endpoint, parseAddress } from './endpoint.js'
 import { commandError } from './errors.js'
@@ -244,78 +244,75 @@ export class ClusterTopology implements Topology {
   }
 
   /** A MOVED / ASK / TRYAGAIN / CLUSTERDOWN / LOADING reply to a command (`redirect`, connection-open.ts). */
-  readonly #redirect: Redirect = (reply, args, buffers, timeoutMs, settle, fail, from) => {
-    let resolve = settle
-    let reject = fail
+  readonly #redirect: Redirect = (reply, call, from) => {
+    const { args } = call
     const before = this.#redirections.get(args)
-    if (before === undefined) {
-      // The first redirection of this call: its count is forgotten when the call settles, so
-      // a caller that sends the same argument array again starts from zero.
-      resolve = (value) => {
-        this.#redirections.delete(args)
-        settle(value)
-      }
-      reject = (error) => {
-        this.#redirections.delete(args)
-        fail(error)
-      }
-    }
+    // The first redirection of this call: its count is forgotten when the call settles, so a
+    // caller that sends the same argument array again starts from zero.
+    const counted: Resend =
+      before !== undefined
+        ? call
+        : {
+            ...call,
+            resolve: (value) => {
+              this.#redirections.delete(args)
+              call.resolve(value)
+            },
+            reject: (error) => {
+              this.#redirections.delete(args)
+              call.reject(error)
+            },
+          }
     const count = (before ?? 0) + 1
     this.#redirections.set(args, count)
     // A redirection loop (nodes that disagree about a slot while it moves) is waited out
     // within the command's own deadline, not failed after a few bounces.
     const wait = count <= EAGER_REDIRECTIONS ? 0 : Math.min(200, 20 * 2 ** (count - EAGER_REDIRECTIONS - 1))
     const target = parseRedirection(reply)
-    if (count > MAX_REDIRECTIONS || this.#closed || wait >= timeoutMs) {
+    if (count > MAX_REDIRECTIONS || this.#closed || wait >= call.timeoutMs) {
       const moved = target && (reply.startsWith('MOVED') || reply.startsWith('ASK'))
-      reject(moved ? this.#unsettled(target.slot, count, reply, args) : commandError(reply, args))
+      counted.reject(moved ? this.#unsettled(target.slot, count, reply, args) : commandError(reply, args))
       return
     }
-    const later = (send: () => void) => {
-      if (wait === 0) send()
-      else setTimeout(send, wait)
+    const later = { ...counted, timeoutMs: call.timeoutMs - wait }
+    const send = (link: Link, asking: boolean) => {
+      if (wait === 0) this.#forward(link, later, asking)
+      else setTimeout(() => this.#forward(link, later, asking), wait)
     }
     if (reply.startsWith('MOVED') && target) {
       const link = this.#linkAt(target.address)
       this.#slots[target.slot] = link
       this.#scheduleRefresh()
-      later(() => this.#forward(link, args, buffers, timeoutMs - wait, resolve, reject, false))
+      send(link, false)
       return
     }
     if (reply.startsWith('ASK') && target) {
-      const link = this.#linkAt(target.address)
-      later(() => this.#forward(link, args, buffers, timeoutMs - wait, resolve, reject, true))
+      send(this.#linkAt(target.address), true)
       return
     }
     // TRYAGAIN (a multi-key command during a migration), CLUSTERDOWN, LOADING: not now.
-    if (timeoutMs <= RETRY_PAUSE_MS) {
-      reject(commandError(reply, args))
+    if (call.timeoutMs <= RETRY_PAUSE_MS) {
+      counted.reject(commandError(reply, args))
       return
     }
     if (reply.startsWith('CLUSTERDOWN')) this.#scheduleRefresh()
-    setTimeout(() => from.forward(args, buffers, timeoutMs - RETRY_PAUSE_MS, resolve, reject), RETRY_PAUSE_MS)
+    const retry = { ...counted, timeoutMs: call.timeoutMs - RETRY_PAUSE_MS }
+    setTimeout(() => from.forward(retry), RETRY_PAUSE_MS)
   }
 
-  #forward(
-    link: Link,
-    args: readonly (string | Buffer)[],
-    buffers: boolean,
-    timeoutMs: number,
-    resolve: (reply: Reply) => void,
-    reject: (error: unknown) => void,
-    asking: boolean,
-  ): void {
+  /** Sends a redirected call to `link`, once it is connected (up to offlineWaitMs). */
+  #forward(link: Link, call: Resend, asking: boolean): void {
     const connection = link.connection
     if (connection) {
-      connection.forward(args, buffers, timeoutMs, resolve, reject, asking)
+      connection.forward(call, asking)
       return
     }
     const started = Date.now()
-    link.waitReady(Math.min(timeoutMs, this.#settings.offlineWaitMs)).then((ready) => {
+    link.waitReady(Math.min(call.timeoutMs, this.#settings.offlineWaitMs)).then((ready) => {
       const now = link.connection
       if (ready && now)
-        now.forward(args, buffers, Math.max(1, timeoutMs - (Date.now() - started)), resolve, reject, asking)
-      else reject(this.#unavailable(-1, args))
+        now.forward({ ...call, timeoutMs: Math.max(1, call.timeoutMs - (Date.now() - started)) }, asking)
+      else call.reject(this.#unavailable(-1, call.args))
     })
   }
 

@@ -37,24 +37,18 @@ export interface ConnectionSettings {
   readonly redirect?: Redirect
 }
 
+/** A caller's command that a Cluster redirection sends again: its promise already exists. */
+export interface Resend {
+  readonly args: readonly (string | Buffer)[]
+  readonly buffers: boolean
+  /** What is left of the command's deadline, ms. */
+  readonly timeoutMs: number
+  readonly resolve: (reply: Reply) => void
+  readonly reject: (error: unknown) => void
+}
+
 /** `from` is the connection that got the reply: TRYAGAIN and the like are retried on it. */
-export type Redirect = (
-  reply: string,
-  args: readonly (string | Buffer)[],
-  buffers: boolean,
-  timeoutMs: number,
-  resolve: (reply: Reply) => void,
-  reject: (error: unknown) => void,
-  from: {
-    forward(
-      args: readonly (string | Buffer)[],
-      buffers: boolean,
-      timeoutMs: number,
-      resolve: (reply: Reply) => void,
-      reject: (error: unknown) => void,
-    ): void
-  },
-) => void
+export type Redirect = (reply: string, call: Resend, from: { forward(call: Resend): void }) => void
 
 /** The socket to the endpoint, TCP or TLS, connecting. */
 export function openSocket(settings: ConnectionSettings): Socket {

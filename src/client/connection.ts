@@ -3,7 +3,13 @@ import type { Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
 import { argText } from './command-info.js'
 import { closedError, isPush, isRedirection, lost } from './connection-failures.js'
-import { type ConnectionSettings, handshakeCommands, openSocket, runOpening } from './connection-open.js'
+import {
+  type ConnectionSettings,
+  handshakeCommands,
+  openSocket,
+  type Resend,
+  runOpening,
+} from './connection-open.js'
 import type { Endpoint } from './endpoint.js'
 import { commandError } from './errors.js'
 import {
@@ -258,15 +264,14 @@ export class Connection extends InFlight implements ReplySink {
       if ((flags & ERROR_VALUE) !== 0) (this.resolves[slot] as Resolve)(error as unknown as Reply)
       else if (redirect !== undefined && (flags & NO_REDIRECT) === 0 && isRedirection(error.message)) {
         const left = Math.max(1, (this.deadlines[slot] as number) - this.now - this.tickMs)
-        redirect(
-          error.message,
+        const call = {
           args,
-          (flags & BUFFERS) !== 0,
-          left,
-          this.resolves[slot] as Resolve,
+          buffers: (flags & BUFFERS) !== 0,
+          timeoutMs: left,
+          resolve: this.resolves[slot] as Resolve,
           reject,
-          this,
-        )
+        }
+        redirect(error.message, call, this)
       } else reject(commandError(error.message, args, error))
     }
     this.clear(slot)
@@ -302,20 +307,13 @@ export class Connection extends InFlight implements ReplySink {
    * Sends a command on behalf of a caller whose promise already exists (a Cluster
    * redirection): `asking` sends ASKING right before it, in the same write.
    */
-  forward(
-    args: readonly (string | Buffer)[],
-    buffers: boolean,
-    timeoutMs: number,
-    resolve: (reply: Reply) => void,
-    reject: (error: unknown) => void,
-    asking = false,
-  ): void {
+  forward(call: Resend, asking = false): void {
     if (!this.ready) {
-      reject(this.#notReady(args))
+      call.reject(this.#notReady(call.args))
       return
     }
-    if (asking) this.#enqueueWith(['ASKING'], NO_REDIRECT, timeoutMs, noop, noop)
-    this.#enqueueWith(args, buffers ? BUFFERS : 0, timeoutMs, resolve, reject)
+    if (asking) this.#enqueueWith(['ASKING'], NO_REDIRECT, call.timeoutMs, noop, noop)
+    this.#enqueueWith(call.args, call.buffers ? BUFFERS : 0, call.timeoutMs, call.resolve, call.reject)
   }
 
   #enqueueWith(
