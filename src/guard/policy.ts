@@ -5,7 +5,7 @@ import { assertCommand } from './args.js'
 import { classify } from './classify.js'
 import { type Profile, type ReadRule, UNKNOWN_WRITES } from './profile.js'
 import { keysAt, redact } from './redact.js'
-import { type Anchor, crossSlot, sameSlot, slotClash } from './slots.js'
+import { crossSlot, slotClash, TransactionSlots } from './slots.js'
 import { batchTtl, exemptFromTtl, ttlViolation } from './ttl-state.js'
 import type {
   DurabilityGap,
@@ -65,7 +65,7 @@ export function checkBatch(
   const out: Violation[] = []
   let ttlRisk = false
   let inMulti = false
-  let group: Anchor | undefined
+  let group: TransactionSlots | undefined
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i]
     assertCommand(command, i)
@@ -81,8 +81,10 @@ export function checkBatch(
     if (!profile.quiet || (!context.durabilityOk && profile.writes.length > 0)) {
       evaluate(command, profile, context, max, out, i, false, !grouped)
     }
-    if (grouped && group?.reported !== true)
-      group = sameSlot(command, profile, context, i, group, atomic, out)
+    if (grouped) {
+      group ??= new TransactionSlots(context, atomic, out)
+      group.check(command, profile, i)
+    }
   }
   if (ttlRisk) batchTtl(commands, context, max, out)
   if (out.length === 0) return NONE

@@ -10,14 +10,6 @@ import type { GuardCommand, GuardContext, Violation } from './types.js'
  * CROSSSLOT is a refusal before sending, not an error in production.
  */
 
-/** The first key of a MULTI: every later key must share its slot. `reported` once a clash was found. */
-export interface Anchor {
-  readonly key: string
-  readonly slot: number
-  readonly index: number
-  reported: boolean
-}
-
 /** Two keys of one command or transaction in different slots. */
 export interface Clash {
   readonly a: string
@@ -56,50 +48,52 @@ export function crossSlot(
   }
 }
 
-/** Checks one command of a MULTI against the slot of the transaction's first key. */
-export function sameSlot(
-  command: GuardCommand,
-  profile: Profile,
-  ctx: GuardContext,
-  index: number,
-  anchor: Anchor | undefined,
-  atomic: boolean,
-  out: Violation[],
-): Anchor | undefined {
-  const at = profile.keys
-  if (at === 'none') return anchor
-  if (typeof at === 'number') {
-    if (at >= command.length) return anchor
-    return checkKey(text(command[at]), command, profile, ctx, index, anchor, atomic, out)
-  }
-  for (const key of ctx.keysOf(command)) {
-    anchor = checkKey(key, command, profile, ctx, index, anchor, atomic, out)
-    if (anchor.reported) break
-  }
-  return anchor
-}
+/**
+ * The slot rule across one transaction (a MULTI … EXEC, or an atomic batch): every key of every
+ * command must share the slot of its first key. Only the first clash is reported.
+ */
+export class TransactionSlots {
+  readonly #ctx: GuardContext
+  /** An atomic batch (the client adds MULTI/EXEC) rather than the caller's own MULTI. */
+  readonly #atomic: boolean
+  readonly #out: Violation[]
+  #first: { readonly key: string; readonly slot: number } | undefined
+  #reported = false
 
-function checkKey(
-  key: string,
-  command: GuardCommand,
-  profile: Profile,
-  ctx: GuardContext,
-  index: number,
-  anchor: Anchor | undefined,
-  atomic: boolean,
-  out: Violation[],
-): Anchor {
-  const slot = slotOf(ctx, key)
-  if (!anchor) return { key, slot, index, reported: false }
-  if (slot !== anchor.slot) {
-    const v = crossSlot(profile.name, { a: anchor.key, b: key }, ctx, true)
-    out.push({
+  constructor(ctx: GuardContext, atomic: boolean, out: Violation[]) {
+    this.#ctx = ctx
+    this.#atomic = atomic
+    this.#out = out
+  }
+
+  /** Checks the keys of the batch's command number `index`. */
+  check(command: GuardCommand, profile: Profile, index: number): void {
+    const at = profile.keys
+    if (this.#reported || at === 'none') return
+    if (typeof at === 'number') {
+      if (at < command.length) this.#key(text(command[at]), command, profile, index)
+      return
+    }
+    for (const key of this.#ctx.keysOf(command)) {
+      this.#key(key, command, profile, index)
+      if (this.#reported) return
+    }
+  }
+
+  #key(key: string, command: GuardCommand, profile: Profile, index: number): void {
+    const slot = slotOf(this.#ctx, key)
+    if (this.#first === undefined) {
+      this.#first = { key, slot }
+      return
+    }
+    if (slot === this.#first.slot) return
+    const v = crossSlot(profile.name, { a: this.#first.key, b: key }, this.#ctx, true)
+    this.#out.push({
       ...v,
-      fix: atomic ? v.fix : `${v.fix} (commands between MULTI and EXEC run as one transaction)`,
-      command: redact(profile, command, ctx),
+      fix: this.#atomic ? v.fix : `${v.fix} (commands between MULTI and EXEC run as one transaction)`,
+      command: redact(profile, command, this.#ctx),
       index,
     })
-    anchor.reported = true
+    this.#reported = true
   }
-  return anchor
 }
