@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, defineKeyspace, type RedisExpertClient, t } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { describe, expect, it } from 'vitest'
+import { defineKeyspace, t } from '../../src/index.js'
+import { connectAlsoForFile, startRedisForFile } from '../support/redis-fixture.js'
 import { cappedIncr } from './fixtures/scripts.js'
 import { commandCalls, delta } from './helpers.js'
-
-let server: RedisServer
-let db: RedisExpertClient
-let observer: RedisExpertClient
 
 const app = defineKeyspace('app', {
   settings: { pattern: 'settings', type: t.hash(), role: 'reference', ttl: 'persistent' },
 })
 
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url, keyspaces: [app] })
-  observer = await connect({ url: server.url, guard: 'off' })
-})
-afterAll(async () => {
-  await Promise.all([db?.close(), observer?.close()])
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile({ keyspaces: [app] })
+const observer = await connectAlsoForFile(server, { guard: 'off' })
 
 describe('db.pipeline()', () => {
   it('resolves to a typed tuple, in order, in one round trip', async () => {

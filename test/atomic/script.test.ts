@@ -1,22 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, defineScript, type RedisExpertClient } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { describe, expect, it } from 'vitest'
+import { defineScript } from '../../src/index.js'
+import { connectAlsoForFile, startRedisForFile } from '../support/redis-fixture.js'
 import { cappedIncr, move } from './fixtures/scripts.js'
 import { commandCalls, delta } from './helpers.js'
 
-let server: RedisServer
-let db: RedisExpertClient
-let observer: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-  observer = await connect({ url: server.url, guard: 'off' })
-})
-afterAll(async () => {
-  await Promise.all([db?.close(), observer?.close()])
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile()
+const observer = await connectAlsoForFile(server, { guard: 'off' })
 
 describe('defineScript', () => {
   it('runs by EVALSHA: one round trip, its inner commands counted by the server', async () => {

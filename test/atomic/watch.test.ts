@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { describe, expect, it } from 'vitest'
+import type { RedisExpertClient } from '../../src/index.js'
+import { connectAlsoForFile, startRedisForFile } from '../support/redis-fixture.js'
 
-let server: RedisServer
-let first: RedisExpertClient
-let second: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  first = await connect({ url: server.url })
-  second = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await Promise.all([first?.close(), second?.close()])
-  await server?.stop()
-})
+const { server, db: first } = await startRedisForFile()
+const second = await connectAlsoForFile(server)
 
 /** Read-modify-write that only WATCH makes safe: GET, then SET of the value plus one. */
 function increment(db: RedisExpertClient, key: string) {

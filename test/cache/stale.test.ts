@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type CacheStatus, createCache } from '../../src/cache/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { connectAlsoForFile, startRedisForFile } from '../support/redis-fixture.js'
 import { countingLoader, type Product, product, shop, sleep } from './fixtures/shop.js'
 import { codeOf, eventually, gate } from './helpers.js'
 
@@ -11,20 +10,8 @@ import { codeOf, eventually, gate } from './helpers.js'
  * subscription, as two processes would have).
  */
 
-let server: RedisServer
-let db: RedisExpertClient
-let other: RedisExpertClient
-
-beforeAll(async () => {
-  server = await startRedis()
-  db = await connect({ url: server.url })
-  other = await connect({ url: server.url })
-})
-afterAll(async () => {
-  await db?.close()
-  await other?.close()
-  await server?.stop()
-})
+const { server, db } = await startRedisForFile()
+const other = await connectAlsoForFile(server)
 
 describe('grace and stale-if-error', () => {
   it('serves the expired value when the loader throws, and never caches the error', async () => {

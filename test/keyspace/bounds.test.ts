@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { GuardEvent } from '../../src/guard/index.js'
 import { defineKeyspace, t } from '../../src/keyspace/index.js'
-import { type RedisServer, startRedis } from '../../src/testing/index.js'
+import { connectAlsoForFile, startRedisForFile } from '../support/redis-fixture.js'
 
 /*
  * Issue 16: `maxItems` was declared but never checked — a typed get() on an entry declared
@@ -19,14 +18,10 @@ const ks = defineKeyspace('bnd', {
   feed: { pattern: 'feed:<id>', type: t.list(), role: 'state', ttl: '1h', maxItems: 5 },
 })
 
-let server: RedisServer
-let strict: RedisExpertClient
-let warn: RedisExpertClient
+const { server, db: strict } = await startRedisForFile({ keyspaces: [ks] })
+const warn = await connectAlsoForFile(server, { keyspaces: [ks], guard: 'warn' })
 
 beforeAll(async () => {
-  server = await startRedis()
-  strict = await connect({ url: server.url, keyspaces: [ks] })
-  warn = await connect({ url: server.url, keyspaces: [ks], guard: 'warn' })
   // Written behind the toolkit's back: more than the declarations allow.
   await strict.unsafe({ reason: 'a writer that ignores the declared bounds' }, async (raw) => {
     const fields: string[] = []
@@ -41,11 +36,6 @@ beforeAll(async () => {
     await raw.call(['RPUSH', ks.feed.key({ id: 'big' }), ...Array.from({ length: 6 }, (_, i) => `"${i}"`)])
     await raw.call(['HSET', ks.user.key({ id: 'small' }), 'a', '"1"'])
   })
-})
-afterAll(async () => {
-  await strict?.close()
-  await warn?.close()
-  await server?.stop()
 })
 
 describe('a whole read that returns more than maxItems', () => {

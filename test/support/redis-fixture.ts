@@ -53,6 +53,22 @@ export async function startClusterForFile(
 }
 
 /**
+ * One more client on the file's server (an observer with the guard off, a second writer), closed
+ * after the file's last test, before the server stops (registered after the file's fixture, its
+ * afterAll runs first).
+ *
+ *   const observer = await connectAlsoForFile(server, { guard: 'off' })
+ */
+export async function connectAlsoForFile(
+  server: RedisServer,
+  options: FileConnectOptions = {},
+): Promise<RedisExpertClient> {
+  const db = await connect({ ...options, url: server.url })
+  afterAll(() => db.close())
+  return db
+}
+
+/**
  * Connects to what the launcher just started and registers the afterAll that closes the client,
  * then stops the server or Cluster. If the connect fails, stops it at once and rethrows.
  */
