@@ -61,9 +61,16 @@ describe('startSentinel', () => {
     expect(((await ask(promoted, 'ROLE')) as SetupReply[])[0]).toBe('master')
 
     // The sentinels turn the old master into a replica of the new one once they see it still claiming to be a master.
+    // Reconfiguring it, a Sentinel also sends it CLIENT KILL TYPE normal (sentinel.c, sentinelSendSlaveOf),
+    // so that clients reconnect and notice: a ROLE asked at that moment loses its connection — not yet.
     let role: SetupReply[] = []
     await until(Date.now() + 30_000, 'the old master to become a replica of the new one', async () => {
-      role = (await ask(master, 'ROLE')) as SetupReply[]
+      try {
+        role = (await ask(master, 'ROLE')) as SetupReply[]
+      } catch (error) {
+        if ((error as { code?: string }).code === 'CONNECTION_LOST') return false
+        throw error
+      }
       return role[0] === 'slave' && role[2] === promoted.port
     }).catch((error: unknown) => {
       throw new Error(`${String(error)}; its ROLE: ${JSON.stringify(role)}`)
