@@ -10,7 +10,11 @@ export interface Lease {
   /** This holder's random token (the semaphore's holder id). */
   readonly token: string
   readonly leaseMs: number
-  /** Aborted when the lease is known to be lost (auto-renewal found it gone or taken). */
+  /**
+   * Aborted (LOCK_LOST) when this holder can no longer count on the lease: an extension found it
+   * gone or taken, or it ran out — leaseMs after the last acquire or extend that succeeded was
+   * sent, less a drift margin — with no newer extension through (see LeaseValidity).
+   */
   readonly signal: AbortSignal
   /** Extends the lease from now; LOCK_NOT_HELD when it was lost. */
   extend(leaseMs?: number): Promise<void>
@@ -94,28 +98,73 @@ export async function retryUntil<T>(
 }
 
 /**
- * Keeps a lease alive while work runs: extends it every third of the lease. When an extension
- * finds the lease gone, or the lease runs out while extensions fail (Redis unreachable), the
- * lease's signal is aborted so that the work can stop.
+ * How long a holder counts on its lease, by this process's monotonic clock: `leaseMs` from when
+ * the call that (re)started it was sent — the server's TTL cannot have begun earlier — less a
+ * margin for drift between this clock and the server's (Redlock's: 1 % of the lease, plus 2 ms).
+ * When that passes with no newer extension through, the signal is aborted with LOCK_LOST, whatever
+ * calls are still in flight: a holder cut off from Redis (a partition, a stalled server) learns it
+ * before another holder can take the lease, not when its extension times out (the command timeout
+ * may well be longer than the lease). The timer is unref'd: a lease never released does not keep
+ * the process alive.
  */
-export function renewWhile(lease: Lease, abort: AbortController): () => void {
-  let expiresAt = Date.now() + lease.leaseMs
+export class LeaseValidity {
+  readonly #abort = new AbortController()
+  readonly #what: string
+  #timer: NodeJS.Timeout | undefined
+  /** When the call that set the current end was sent: an older call's late reply changes nothing. */
+  #sentAt = Number.NEGATIVE_INFINITY
+
+  /** `what` names the lease in messages ("lock 'orders'"); `sentAt`: performance.now() when the acquisition was sent. */
+  constructor(what: string, sentAt: number, leaseMs: number) {
+    this.#what = what
+    this.renewed(sentAt, leaseMs)
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  /** A call sent at `sentAt` (performance.now()) set the lease to `leaseMs` from its arrival. */
+  renewed(sentAt: number, leaseMs: number): void {
+    if (this.#abort.signal.aborted || sentAt < this.#sentAt) return
+    this.#sentAt = sentAt
+    const endsAt = sentAt + leaseMs - (Math.floor(leaseMs / 100) + 2)
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(
+      () =>
+        this.lose(
+          `${this.#what}: the lease ran out (${leaseMs} ms after the last acquire or extend that succeeded was sent) before an extension got through; Redis may be unreachable, and another holder may take it now`,
+        ),
+      Math.max(0, endsAt - performance.now()),
+    )
+    this.#timer.unref()
+  }
+
+  /** The lease is lost (an extension found it gone or taken, or it ran out): the signal aborts. */
+  lose(message = `${this.#what}: an extension found the lease gone or taken`): void {
+    this.end()
+    if (!this.#abort.signal.aborted) this.#abort.abort(structureError('LOCK_LOST', message))
+  }
+
+  /** Given back: the signal stays as it is. */
+  end(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+}
+
+/**
+ * Keeps a lease alive while work runs: extends it every third of the lease. An extension that
+ * finds the lease gone aborts its signal; one that fails on the way (Redis unreachable) leaves the
+ * lease to run out by its own clock (LeaseValidity) unless a later one gets through.
+ */
+export function renewWhile(lease: Lease): () => void {
   let stopped = false
   const every = Math.max(1, Math.floor(lease.leaseMs / 3))
   const tick = async () => {
-    if (stopped) return
-    const started = Date.now()
-    try {
-      await lease.extend()
-      expiresAt = started + lease.leaseMs
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === 'LOCK_NOT_HELD' || Date.now() >= expiresAt) {
-        abort.abort(structureError('LOCK_LOST', `lost the lease on '${lease.name}' while work was running`))
-        return
-      }
-    }
-    if (!stopped) timer = setTimeout(tick, every)
+    if (stopped || lease.signal.aborted) return
+    await lease.extend().catch(() => {})
+    if (!stopped && !lease.signal.aborted) timer = setTimeout(tick, every)
   }
   let timer: NodeJS.Timeout = setTimeout(tick, every)
   return () => {
@@ -124,37 +173,30 @@ export function renewWhile(lease: Lease, abort: AbortController): () => void {
   }
 }
 
-/** A lease just taken, with the controller that aborts its signal when it is lost. */
-export interface Held<L extends Lease> {
-  readonly lease: L
-  readonly abort: AbortController
-}
-
 /**
  * withLock / withPermit: acquire (waiting as the options say), run `fn` under the lease, give
  * it back. LOCK_NOT_ACQUIRED, with `refusal`'s message, when the wait ran out.
  */
 export async function takeAndRun<T, L extends Lease>(
-  take: (name: string, options?: AcquireOptions) => Promise<Held<L> | null>,
+  take: (name: string, options?: AcquireOptions) => Promise<L | null>,
   name: string,
   fn: (lease: L) => Promise<T> | T,
   options: WithLeaseOptions | undefined,
   names: { readonly call: string; refusal(waitMs: number | string): string },
 ): Promise<T> {
   if (typeof fn !== 'function') throw invalidArgument(`${names.call} needs a function to run`)
-  const held = await take(name, options)
-  if (!held) throw structureError('LOCK_NOT_ACQUIRED', names.refusal(options?.waitMs ?? 0), { name })
-  return runWithLease(held.lease, held.abort, options?.renew !== false, fn)
+  const lease = await take(name, options)
+  if (!lease) throw structureError('LOCK_NOT_ACQUIRED', names.refusal(options?.waitMs ?? 0), { name })
+  return runWithLease(lease, options?.renew !== false, fn)
 }
 
 /** Runs `fn` under a lease: renewal, release, and LOCK_LOST when exclusion may have been broken. */
 export async function runWithLease<T, L extends Lease>(
   lease: L,
-  abort: AbortController,
   renew: boolean,
   fn: (lease: L) => Promise<T> | T,
 ): Promise<T> {
-  const stop = renew ? renewWhile(lease, abort) : () => {}
+  const stop = renew ? renewWhile(lease) : () => {}
   let result: T
   try {
     result = await fn(lease)

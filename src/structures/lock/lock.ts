@@ -18,9 +18,9 @@ import {
   ACQUIRE_OPTIONS,
   type AcquireOptions,
   acquireCall,
-  type Held,
   LEASE_HINTS,
   type Lease,
+  LeaseValidity,
   retryUntil,
   takeAndRun,
   WITH_LEASE_OPTIONS,
@@ -101,48 +101,49 @@ export function createLock(db: Client, options?: LockOptions): Lock {
       )
   }
 
-  const take = async (rawName: string, options?: AcquireOptions): Promise<Held<LockLease> | null> => {
+  const take = async (rawName: string, options?: AcquireOptions): Promise<LockLease | null> => {
     const name = identifier('name', rawName)
     const call = acquireCall(options, defaultLeaseMs)
     const lock = keyspace.lock.key({ name })
     const fence = keyspace.fence.key({ name })
     const token = randomBytes(16).toString('base64url')
-    return retryUntil<Held<LockLease>>(call, retryDelayMs, async () => {
+    return retryUntil<LockLease>(call, retryDelayMs, async () => {
+      const sentAt = performance.now()
       const [ok, value] = (await ACQUIRE.run(
         db,
         { lock, fence },
         { token, leaseMs: call.leaseMs },
       )) as number[]
       if (ok !== 1) return { retryInMs: value ?? retryDelayMs }
-      const abort = new AbortController()
+      const validity = new LeaseValidity(`lock '${name}'`, sentAt, call.leaseMs)
       const lease: LockLease = {
         name,
         token,
         fence: value!,
         leaseMs: call.leaseMs,
-        signal: abort.signal,
+        signal: validity.signal,
         async extend(leaseMs?: number) {
           const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
+          const sent = performance.now()
           if (int(await EXTEND.run(db, { lock }, { token, leaseMs: ms })) !== 1) {
-            if (!abort.signal.aborted) abort.abort(structureError('LOCK_LOST', `lost lock '${name}'`))
+            validity.lose()
             throw structureError('LOCK_NOT_HELD', `lock '${name}' is no longer held by this holder`, { name })
           }
+          validity.renewed(sent, ms)
         },
-        release: () => release(name, lock, token),
+        release: () => {
+          validity.end()
+          return release(name, lock, token)
+        },
       }
-      return { value: { lease, abort } }
+      return { value: lease }
     })
   }
 
   return Object.freeze({
     keyspace,
     acquire: async (name: string, options?: AcquireOptions) =>
-      (
-        await take(
-          name,
-          strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions,
-        )
-      )?.lease ?? null,
+      take(name, strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions),
     withLock<T>(name: string, fn: (lease: LockLease) => Promise<T> | T, options?: WithLeaseOptions) {
       strictOptions('withLock options', options, WITH_LEASE_OPTIONS, LEASE_HINTS)
       return takeAndRun(take, name, fn, options, {

@@ -19,9 +19,9 @@ import {
   ACQUIRE_OPTIONS,
   type AcquireOptions,
   acquireCall,
-  type Held,
   LEASE_HINTS,
   type Lease,
+  LeaseValidity,
   retryUntil,
   takeAndRun,
   WITH_LEASE_OPTIONS,
@@ -91,44 +91,48 @@ export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphor
   })
   declareOn(db, keyspace)
 
-  const take = async (rawName: string, options?: AcquireOptions): Promise<Held<Lease> | null> => {
+  const take = async (rawName: string, options?: AcquireOptions): Promise<Lease | null> => {
     const name = identifier('name', rawName)
     const call = acquireCall(options, defaultLeaseMs)
     const holders = keyspace.holders.key({ name })
     const token = randomBytes(16).toString('base64url')
-    return retryUntil<Held<Lease>>(call, retryDelayMs, async () => {
+    return retryUntil<Lease>(call, retryDelayMs, async () => {
+      const sentAt = performance.now()
       const [ok, value] = (await SEMAPHORE_ACQUIRE.run(
         db,
         { holders },
         { holder: token, limit, leaseMs: call.leaseMs, now: now() },
       )) as number[]
       if (ok !== 1) return { retryInMs: value ?? retryDelayMs }
-      const abort = new AbortController()
+      const validity = new LeaseValidity(`a permit of '${name}'`, sentAt, call.leaseMs)
       const lease: Lease = {
         name,
         token,
         leaseMs: call.leaseMs,
-        signal: abort.signal,
+        signal: validity.signal,
         async extend(leaseMs?: number) {
           const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
+          const sent = performance.now()
           const extended = await SEMAPHORE_EXTEND.run(
             db,
             { holders },
             { holder: token, leaseMs: ms, now: now() },
           )
           if (int(extended) !== 1) {
-            if (!abort.signal.aborted) abort.abort(structureError('LOCK_LOST', `lost a permit of '${name}'`))
+            validity.lose()
             throw structureError('LOCK_NOT_HELD', `this holder no longer holds a permit of '${name}'`, {
               name,
             })
           }
+          validity.renewed(sent, ms)
         },
         async release() {
+          validity.end()
           if (int(await db.call(['ZREM', holders, token])) !== 1)
             throw structureError('LOCK_NOT_HELD', `this holder's permit of '${name}' had expired`, { name })
         },
       }
-      return { value: { lease, abort } }
+      return { value: lease }
     })
   }
 
@@ -136,12 +140,7 @@ export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphor
     limit,
     keyspace,
     acquire: async (name: string, options?: AcquireOptions) =>
-      (
-        await take(
-          name,
-          strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions,
-        )
-      )?.lease ?? null,
+      take(name, strictOptions('acquire options', options, ACQUIRE_OPTIONS, LEASE_HINTS) as AcquireOptions),
     withPermit<T>(name: string, fn: (lease: Lease) => Promise<T> | T, options?: WithLeaseOptions) {
       strictOptions('withPermit options', options, WITH_LEASE_OPTIONS, LEASE_HINTS)
       return takeAndRun(take, name, fn, options, {
