@@ -148,6 +148,22 @@ describe('semaphore', () => {
     expect(await sem.holders('jobs')).toBe(2)
   })
 
+  it("holders() counts by the server's clock, not this process's", async () => {
+    const sem = createSemaphore(db, { limit: 5, namespace: 'sem-skew' })
+    await sem.acquire('skew', { leaseMs: 3000 })
+    await sem.acquire('skew', { leaseMs: 3000 })
+    // A process whose clock runs 5 s ahead (or behind) sees the same holders.
+    for (const skewMs of [5000, -5000]) {
+      const real = Date.now
+      Date.now = () => real() + skewMs
+      try {
+        expect(await sem.holders('skew')).toBe(2)
+      } finally {
+        Date.now = real
+      }
+    }
+  })
+
   it('withPermit: bounded concurrency across many callers', async () => {
     const sem = createSemaphore(db, { limit: 4, namespace: 'sem-work', retryDelayMs: 5 })
     let inside = 0

@@ -32,3 +32,9 @@ export const SEMAPHORE_EXTEND = defineScript({
   keys: ['holders'],
   args: ['holder', 'leaseMs', 'now'],
 })
+export const SEMAPHORE_HOLDERS = defineScript({
+  name: 'semaphore-holders',
+  file: here('semaphore-holders.lua'),
+  keys: ['holders'],
+  args: ['now'],
+})

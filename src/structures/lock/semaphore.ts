@@ -27,7 +27,7 @@ import {
   WITH_LEASE_OPTIONS,
   type WithLeaseOptions,
 } from './lease.js'
-import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND } from './scripts.js'
+import { SEMAPHORE_ACQUIRE, SEMAPHORE_EXTEND, SEMAPHORE_HOLDERS } from './scripts.js'
 
 /** A semaphore's options: permits per name, namespace, default lease, retry delay. */
 export interface SemaphoreOptions {
@@ -150,8 +150,7 @@ export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphor
     },
     async holders(name: string) {
       const key = keyspace.holders.key({ name: identifier('name', name) })
-      const nowMs = clock ? clock() : Date.now()
-      return int(await db.call(['ZCOUNT', key, `(${nowMs}`, '+inf']))
+      return int(await SEMAPHORE_HOLDERS.run(db, { holders: key }, { now: now() }))
     },
   })
 }
