@@ -59,8 +59,15 @@ export interface Script<K extends string = string, A extends string = string> {
   readonly args: readonly A[]
   /** The reason given with `reviewed`, or null. */
   readonly reviewed: string | null
-  /** The EVALSHA command line for these keys and arguments (for pipelines and MULTI). */
-  command(keys: Readonly<Record<K, string>>, args: Readonly<Record<A, RedisArg>>): Command
+  /**
+   * The EVALSHA command line for these keys and arguments (for pipelines and MULTI); `rest`:
+   * repeated arguments appended after the named ones (a batch of n groups, say).
+   */
+  command(
+    keys: Readonly<Record<K, string>>,
+    args: Readonly<Record<A, RedisArg>>,
+    rest?: readonly RedisArg[],
+  ): Command
   /**
    * Runs the script: EVALSHA (EVALSHA_RO when read-only), and on NOSCRIPT (a server that never
    * saw it, or after SCRIPT FLUSH, a restart or a failover) EVAL with the source once, which
@@ -134,7 +141,15 @@ export function defineScript<const K extends string, const A extends string>(
     keys,
     args,
     reviewed,
-    command: (k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => line(head, k, a),
+    command: (
+      k: Readonly<Record<K, string>>,
+      a: Readonly<Record<A, RedisArg>>,
+      rest?: readonly RedisArg[],
+    ) => {
+      const command = line(head, k, a)
+      if (rest !== undefined) for (let i = 0; i < rest.length; i++) command.push(rest[i] as RedisArg)
+      return command
+    },
     async run<T extends Reply = Reply>(
       db: Executor,
       k: Readonly<Record<K, string>>,

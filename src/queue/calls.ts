@@ -5,7 +5,7 @@ import { invalidArgument } from '../errors.js'
 import type { Finished, Taken } from './attempt.js'
 import type { QueueKeys } from './keyspace.js'
 import { unpackOptions } from './options.js'
-import { batchCommand, EXTEND, PROGRESS, TAKE } from './scripts.js'
+import { EXTEND, PROGRESS, TAKE } from './scripts.js'
 
 /** Outcomes per take call, and leases per extend call, at most. */
 export const MAX_BATCH = 1000
@@ -27,8 +27,7 @@ export interface TakeCall {
 export function takeLine(keys: QueueKeys, call: TakeCall): Command {
   const groups: RedisArg[] = []
   for (const f of call.finished) groups.push(f.taken.id, f.taken.token, f.outcome, f.value, f.jitter)
-  return batchCommand(
-    TAKE,
+  return TAKE.command(
     {
       wait: keys.wait,
       delayed: keys.delayed,
@@ -93,8 +92,7 @@ export function extendLines(keys: QueueKeys, leaseMs: number, held: readonly Tak
     const end = Math.min(held.length, start + MAX_BATCH)
     for (let i = start; i < end; i++) groups.push(held[i]!.id, held[i]!.token)
     lines.push(
-      batchCommand(
-        EXTEND,
+      EXTEND.command(
         { active: keys.active },
         { jobPrefix: keys.jobPrefix, leaseMs, count: end - start },
         groups,

@@ -26,7 +26,7 @@ import {
   serverNow,
   unschedule,
 } from './repeat.js'
-import { ADD, batchCommand } from './scripts.js'
+import { ADD } from './scripts.js'
 
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
 const ADD_BATCH = 1000
@@ -289,8 +289,7 @@ export class Queue<T = unknown> {
 
   #addLine(groups: RedisArg[], count: number): Command {
     const k = this.keys
-    return batchCommand(
-      ADD,
+    return ADD.command(
       { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal },
       { jobPrefix: k.jobPrefix, count },
       groups,

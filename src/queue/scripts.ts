@@ -1,5 +1,4 @@
-import { defineScript, type Script } from '../atomic/script.js'
-import type { Command, RedisArg } from '../common/types.js'
+import { defineScript } from '../atomic/script.js'
 
 const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 
@@ -63,15 +62,3 @@ export const PROGRESS = defineScript({
   keys: ['job', 'events'],
   args: ['id', 'token', 'progress', 'eventsMaxLen'],
 })
-
-/** The EVALSHA line of `script` with `groups` (the repeated arguments) appended; run by `script.runCommand`. */
-export function batchCommand<K extends string, A extends string>(
-  script: Script<K, A>,
-  keys: Readonly<Record<K, string>>,
-  args: Readonly<Record<A, RedisArg>>,
-  groups: readonly RedisArg[],
-): Command {
-  const line = script.command(keys, args) as RedisArg[]
-  for (let i = 0; i < groups.length; i++) line.push(groups[i] as RedisArg)
-  return line
-}
