@@ -313,6 +313,52 @@ describe('stream worker', () => {
     await Promise.all([a.close(), b.close()])
   })
 
+  it("an entry another consumer claimed stays that one's: a's renewal does not take it back, nor does a's failure", async () => {
+    const producer = createStreamProducer<Job>(db, 'w6b')
+    const id = await producer.add({ n: 1 })
+    let fail: (error: Error) => void = () => {}
+    const running = new Promise<void>((_, reject) => {
+      fail = reject
+    })
+    let started = false
+    const a = worker(
+      'w6b',
+      async () => {
+        started = true
+        await running
+      },
+      { consumer: 'a', claimIdleMs: 300 },
+    )
+    await waitFor('a handles it', () => started)
+    // What another consumer's XAUTOCLAIM does once a's renewals stopped reaching Redis for
+    // claimIdleMs (a partition, an event loop blocked): the entry is b's now, b runs it and, alive,
+    // renews it every claimIdleMs / 3 as a consumer does.
+    const renewAsB = () => db.call(['XCLAIM', a.key, 'g', 'b', 0, id, 'JUSTID'])
+    await renewAsB()
+    const bRenews = setInterval(() => void renewAsB(), 100)
+    const owners = new Set<string | undefined>()
+    const watchOwner = async (ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+        const pending = (await db.call(['XPENDING', a.key, 'g', '-', '+', 10])) as [string, string][]
+        owners.add(pending.find((p) => p[0] === id)?.[1])
+      }
+    }
+    try {
+      await watchOwner(400) // four of a's renewal rounds (every claimIdleMs / 3)
+      expect([...owners]).toEqual(['b'])
+      // a's handler fails now: the entry's fate is b's to decide, so a neither counts a failure
+      // nor claims it for a retry.
+      fail(new Error('a gives up'))
+      await waitFor('a is done', () => a.stats().failed === 1)
+      await watchOwner(200)
+      expect([...owners]).toEqual(['b'])
+      expect(await db.call(['HGET', a.keyspace.failures.key({ stream: 'w6b' }), `${id}|g`])).toBeNull()
+    } finally {
+      clearInterval(bRenews)
+    }
+    await a.close()
+  })
+
   it('removes idle consumers that hold nothing, never one with pending entries', async () => {
     const producer = createStreamProducer<Job>(db, 'w7')
     await db.call(['XGROUP', 'CREATE', producer.key, 'g', '0', 'MKSTREAM'])

@@ -10,8 +10,11 @@ ARGV[2]  this consumer
 ARGV[3]  the entry id
 ARGV[4]  idle time to set, ms
 ARGV[5]  failures hash TTL, ms
-Returns the entry's failures so far.
+Returns the entry's failures so far, or false when the entry is no longer this consumer's:
+another consumer reclaimed it (and runs it, and decides), or it was acknowledged.
 ]]
+--@include owned
+if not owned(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return false end
 local failures = redis.call('HINCRBY', KEYS[2], ARGV[3] .. '|' .. ARGV[1], 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')

@@ -2,7 +2,7 @@ import type { Client } from '../../client/client.js'
 import type { Reply } from '../../common/types.js'
 import { RedisExpertError } from '../../errors.js'
 import { parseEntries, type RawEntry, text } from '../../kit/stream-entries.js'
-import { DEAD_LETTER, FAIL, PRUNE, RECLAIM } from './scripts.js'
+import { DEAD_LETTER, FAIL, PRUNE, RECLAIM, RENEW } from './scripts.js'
 
 /** A failed entry's failure count lives this long after its last failure. */
 const FAILURES_TTL_MS = 7 * 86_400_000
@@ -87,7 +87,10 @@ export async function deadLetter(t: RecoveryTarget, id: string, error: unknown):
   return moved !== null
 }
 
-/** Counts a handler failure and leaves the entry to be claimed again after the retry delay. */
+/**
+ * Counts a handler failure and leaves the entry to be claimed again after the retry delay — if
+ * the entry is still this consumer's (fail.lua): one another consumer reclaimed is left to it.
+ */
 export async function failLater(t: RecoveryTarget, id: string, idleMs: number): Promise<void> {
   await FAIL.run(
     t.db,
@@ -101,9 +104,20 @@ export async function forgetFailures(t: RecoveryTarget, id: string): Promise<voi
   await t.db.call(['HDEL', t.failuresKey, `${id}|${t.group}`])
 }
 
-/** Resets the idle time of entries still being handled: a live consumer keeps what it holds. */
-export async function renewIds(t: RecoveryTarget, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await t.db.call(['XCLAIM', t.key, t.group, t.consumer, 0, ...ids, 'JUSTID'])
+/**
+ * Resets the idle time of entries still being handled, so that a live consumer keeps what it
+ * holds — what it still owns only (renew.lua). Returns the ids another consumer claimed meanwhile
+ * (or that were acknowledged): they are no longer this consumer's to renew.
+ */
+export async function renewIds(t: RecoveryTarget, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const command = RENEW.command(
+    { stream: t.key },
+    { group: t.group, consumer: t.consumer, count: ids.length },
+    ids,
+  )
+  const gone = await RENEW.runCommand(t.db, command)
+  return Array.isArray(gone) ? gone.map((id) => text(id)) : []
 }
 
 /** Removes consumers idle longer than `idleMs` with nothing pending (never this one). */

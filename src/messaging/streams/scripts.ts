@@ -20,6 +20,12 @@ export const FAIL = defineScript({
   keys: ['stream', 'failures'],
   args: ['group', 'consumer', 'id', 'idleMs', 'ttlMs'],
 })
+export const RENEW = defineScript({
+  name: 'stream-renew',
+  file: here('renew.lua'),
+  keys: ['stream'],
+  args: ['group', 'consumer', 'count'],
+})
 export const PRUNE = defineScript({
   name: 'stream-prune-consumers',
   file: here('prune.lua'),

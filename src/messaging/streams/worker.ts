@@ -132,7 +132,10 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   }
 
   protected override async renew(): Promise<void> {
-    await renewIds(this.#t, [...this.#inFlight])
+    // An entry another consumer claimed while this one could not renew it is that one's now: it
+    // is not renewed again. Its handler here runs on: a success still acknowledges the entry (the
+    // work was done), a failure leaves its fate to the new owner (fail.lua, dead-letter.lua).
+    for (const id of await renewIds(this.#t, [...this.#inFlight])) this.#inFlight.delete(id)
     await this.reclaim()
   }
 
