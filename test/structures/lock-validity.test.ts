@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { connect } from '../../src/connect.js'
-import { createLock, createSemaphore } from '../../src/structures/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { createLock, createSemaphore, type Lease } from '../../src/structures/index.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
 import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, sleep } from './helpers.js'
@@ -12,62 +12,58 @@ import { codeOf, sleep } from './helpers.js'
  */
 const { server, db } = await startRedisForFile()
 
-describe('a holder cut off from Redis (a proxy that stops forwarding, sockets open)', () => {
-  it('withLock: the holder is told its lease ran out before another holder can take it', async () => {
-    const proxy = await startPartitionProxy(server.port)
-    // The default command timeout (5 s) is far longer than the lease: the extension in flight
-    // when the partition starts would only fail after another holder had taken over.
-    const cutOff = await connect({ url: proxy.url })
-    try {
-      const mine = createLock(cutOff)
-      const theirs = createLock(db, { retryDelayMs: 10 })
-      const events: string[] = []
-      const work = mine.withLock(
-        'partitioned',
-        async (lease) => {
-          lease.signal.addEventListener('abort', () => events.push('holder told'))
-          proxy.cut()
-          const other = await theirs.acquire('partitioned', { waitMs: 4000, leaseMs: 5000 })
-          events.push(other === null ? 'nobody else took it' : 'another holder took it')
-          proxy.heal()
-          await other?.release()
-        },
-        { leaseMs: 600 },
-      )
-      expect(await codeOf(work)).toBe('LOCK_LOST')
-      expect(events).toEqual(['holder told', 'another holder took it'])
-    } finally {
-      await cutOff.close()
-      await proxy.close()
-    }
-  })
+/** A lease-holding call made through `db`, and another holder's attempt to take the same lease. */
+interface Contest {
+  readonly what: string
+  hold(db: RedisExpertClient, fn: (lease: Lease) => Promise<void>): Promise<void>
+  takeOver(): Promise<Lease | null>
+}
 
-  it('withPermit: the same for a semaphore permit', async () => {
-    const proxy = await startPartitionProxy(server.port)
-    const cutOff = await connect({ url: proxy.url })
-    try {
-      const mine = createSemaphore(cutOff, { limit: 1, namespace: 'sem-cut' })
-      const theirs = createSemaphore(db, { limit: 1, namespace: 'sem-cut', retryDelayMs: 10 })
-      const events: string[] = []
-      const work = mine.withPermit(
-        'pool',
-        async (lease) => {
+const contests: Contest[] = [
+  {
+    what: 'withLock',
+    hold: (cutOff, fn) => createLock(cutOff).withLock('partitioned', fn, { leaseMs: 600 }),
+    takeOver: () =>
+      createLock(db, { retryDelayMs: 10 }).acquire('partitioned', { waitMs: 4000, leaseMs: 5000 }),
+  },
+  {
+    what: 'withPermit',
+    hold: (cutOff, fn) =>
+      createSemaphore(cutOff, { limit: 1, namespace: 'sem-cut' }).withPermit('pool', fn, { leaseMs: 600 }),
+    takeOver: () =>
+      createSemaphore(db, { limit: 1, namespace: 'sem-cut', retryDelayMs: 10 }).acquire('pool', {
+        waitMs: 4000,
+        leaseMs: 5000,
+      }),
+  },
+]
+
+describe('a holder cut off from Redis (a proxy that stops forwarding, sockets open)', () => {
+  it.each(contests)(
+    '$what: the holder is told its lease ran out before another holder can take it',
+    async ({ hold, takeOver }) => {
+      const proxy = await startPartitionProxy(server.port)
+      // The default command timeout (5 s) is far longer than the lease: the extension in flight
+      // when the partition starts would only fail after another holder had taken over.
+      const cutOff = await connect({ url: proxy.url })
+      try {
+        const events: string[] = []
+        const work = hold(cutOff, async (lease) => {
           lease.signal.addEventListener('abort', () => events.push('holder told'))
           proxy.cut()
-          const other = await theirs.acquire('pool', { waitMs: 4000, leaseMs: 5000 })
+          const other = await takeOver()
           events.push(other === null ? 'nobody else took it' : 'another holder took it')
           proxy.heal()
           await other?.release()
-        },
-        { leaseMs: 600 },
-      )
-      expect(await codeOf(work)).toBe('LOCK_LOST')
-      expect(events).toEqual(['holder told', 'another holder took it'])
-    } finally {
-      await cutOff.close()
-      await proxy.close()
-    }
-  })
+        })
+        expect(await codeOf(work)).toBe('LOCK_LOST')
+        expect(events).toEqual(['holder told', 'another holder took it'])
+      } finally {
+        await cutOff.close()
+        await proxy.close()
+      }
+    },
+  )
 })
 
 describe("a lease's signal without renewal", () => {
