@@ -12,7 +12,12 @@ export interface Job<T> {
   readonly stalls: number
   /** For an occurrence of a repeatable job: its schedule's key and scheduled time (server ms). */
   readonly repeat: { readonly key: string; readonly slot: number } | null
-  /** Fires when the job's timeout passes or the worker is closed with a deadline that passes. */
+  /**
+   * Fires when the job's timeout passes, when the worker is closed with a deadline that passes,
+   * or when the worker learns the job's lease is no longer its own (it ran out while the worker
+   * could not renew it, and the job was recovered as a stall: it may be running elsewhere, and
+   * this attempt's outcome will not be recorded).
+   */
   readonly signal: AbortSignal
   /**
    * Records progress (any JSON value, e.g. a percentage) on the job and appends a 'progress'
@@ -51,6 +56,14 @@ export interface Finished {
   readonly jitter: number
 }
 
+/** How to abort each attempt running now (its signal), by the job it runs. */
+const running = new WeakMap<Taken, (reason: Error) => void>()
+
+/** Fires the signal of the attempt running `taken`, if it still runs. */
+export function abortAttempt(taken: Taken, reason: Error): void {
+  running.get(taken)?.(reason)
+}
+
 /**
  * Runs the handler once: the job's data decoded, its timeout raced (the signal fires), a throw
  * or a timeout a 'failed' outcome. Never rejects.
@@ -74,6 +87,12 @@ export async function runAttempt<T, R>(
     }
     return signal
   }
+  const abortWith = (reason: Error) => {
+    if (abortedWith) return
+    abortedWith = reason
+    abort?.abort(reason)
+  }
+  running.set(taken, abortWith)
   let timer: NodeJS.Timeout | undefined
   try {
     const job: Job<T> = {
@@ -97,8 +116,7 @@ export async function runAttempt<T, R>(
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
                 const error = new Error(`timed out after ${taken.timeoutMs} ms`)
-                abortedWith = error
-                abort?.abort(error)
+                abortWith(error)
                 reject(error)
               }, taken.timeoutMs)
             }),
@@ -119,6 +137,7 @@ export async function runAttempt<T, R>(
       jitter: Math.random(),
     }
   } finally {
+    running.delete(taken)
     if (timer) clearTimeout(timer)
   }
 }

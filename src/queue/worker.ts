@@ -4,7 +4,7 @@ import type { Reply } from '../common/types.js'
 import { assertClient, durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
 import { WorkerCore } from '../kit/worker-core.js'
-import { type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
+import { abortAttempt, type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
 import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
@@ -283,15 +283,34 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     })
   }
 
-  /** One extend call per renewal round for every job this worker holds (per 1000). */
+  /**
+   * One extend call per renewal round for every job this worker holds (per 1000). A job whose
+   * lease is no longer this worker's — it ran out while renewals could not reach Redis, and the
+   * job was recovered as a stall — has its handler's signal fired: it may run elsewhere now.
+   */
   protected override async renew(): Promise<void> {
     if (this.#held.size === 0) return
-    const lines = extendLines(this.keys, this.#leaseMs, [...this.#held])
+    const held = [...this.#held]
+    const lost = new Set<string>()
     await Promise.all(
-      lines.map((line) =>
-        EXTEND.runCommand(this.#db, line).catch((error: unknown) => this.reportError(error)),
+      extendLines(this.keys, this.#leaseMs, held).map((line) =>
+        EXTEND.runCommand<Reply[]>(this.#db, line).then(
+          (ids) => {
+            for (const id of ids) lost.add(String(id))
+          },
+          (error: unknown) => this.reportError(error),
+        ),
       ),
     )
+    if (lost.size === 0) return
+    for (const taken of held)
+      if (lost.has(taken.id))
+        abortAttempt(
+          taken,
+          new Error(
+            `the lease of job ${taken.id} ran out while this worker could not renew it, and the job was recovered as a stall: it may be running elsewhere now, and this attempt's outcome will not be recorded`,
+          ),
+        )
   }
 
   /**

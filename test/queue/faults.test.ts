@@ -5,6 +5,7 @@ import { RedisExpertError } from '../../src/errors.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+import { startPartitionProxy } from '../support/partition-proxy.js'
 
 /*
  * Issue 15: jobs are never lost unrun.
@@ -153,6 +154,54 @@ describe('server time only (standalone)', () => {
     expect(ran(ahead.out()).length).toBeGreaterThan(0)
     expect(ran(behind.out()).length).toBeGreaterThan(0)
   }, 60_000)
+})
+
+describe('a worker cut off from Redis (standalone; a proxy that stops forwarding)', () => {
+  it("once another worker has taken its stalled job, the first one's next renewal aborts that handler's signal; its outcome is not recorded", async () => {
+    const proxy = await startPartitionProxy(server.port)
+    onTestFinished(() => proxy.close())
+    const cutOff = await connect({ url: proxy.url })
+    clients.push(cutOff)
+    const db = await client('standalone')
+    const q = new Queue<string>(db, 'cut-off')
+    let told: unknown
+    let first = true
+    const a = new Worker<string, string>(
+      cutOff,
+      q.name,
+      async (job) => {
+        first = false
+        await new Promise((resolve) => job.signal.addEventListener('abort', resolve))
+        told = job.signal.reason
+        return 'a'
+      },
+      { leaseMs: 600, pollMs: 50 },
+    )
+    onTestFinished(() => a.close({ timeoutMs: 1000 }))
+    const { id } = await q.add('j', 'x')
+    await waitFor('a runs it', () => !first)
+    proxy.cut()
+    // The lease runs out on the server (nothing renews it), and another worker recovers the job
+    // as a stall and runs it.
+    const ranByB: number[] = []
+    const b = new Worker<string, string>(
+      db,
+      q.name,
+      (job) => {
+        ranByB.push(job.stalls)
+        return 'b'
+      },
+      { leaseMs: 600, pollMs: 50 },
+    )
+    onTestFinished(() => b.close())
+    await waitFor('b ran it', () => ranByB.length === 1, 5000)
+    expect(ranByB).toEqual([1])
+    proxy.heal()
+    await waitFor('a is told', () => told !== undefined, 3000)
+    expect(String((told as Error).message)).toMatch(/lease/)
+    await waitFor('a settles', () => a.stats().running === 0, 3000)
+    expect(await q.getJob(id)).toMatchObject({ state: 'completed', result: 'b', stalls: 1, attemptsMade: 1 })
+  }, 20_000)
 })
 
 describe('lost take replies (standalone)', () => {

@@ -7,18 +7,22 @@ ARGV[1]  job hash key prefix
 ARGV[2]  lease, ms
 ARGV[3]  n, the number of jobs; then n pairs, ARGV[4 + 2·i ...]: job id, its lease token
 Per call: TIME; per job: HGET of the token; then one ZADD XX for every job still held.
-Returns the number of leases renewed (the others are no longer this worker's).
+Returns the ids whose lease is no longer this worker's: it ran out and the job was recovered (a
+stall), and may be running elsewhere now.
 ]]
 local t = redis.call('TIME')
 local deadline = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2]))
 local leases = {}
+local lost = {}
 local n = tonumber(ARGV[3])
 for i = 0, n - 1 do
   local id = ARGV[4 + i * 2]
   if redis.call('HGET', ARGV[1] .. id, 'token') == ARGV[5 + i * 2] then
     leases[#leases + 1] = deadline
     leases[#leases + 1] = id
+  else
+    lost[#lost + 1] = id
   end
 end
 if #leases > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(leases)) end
-return #leases / 2
+return lost
