@@ -147,7 +147,26 @@ export function defineScript<const K extends string, const A extends string>(
       rest?: readonly RedisArg[],
     ) => {
       const command = line(head, k, a)
-      if (rest !== undefined) for (let i = 0; i < rest.length; i++) command.push(rest[i] as RedisArg)
+      if (rest === undefined) return command
+      if (!Array.isArray(rest))
+        throw invalidArgument(`script '${name}': the repeated arguments (rest) must be an array`, {
+          script: name,
+        })
+      for (let i = 0; i < rest.length; i++) {
+        const arg: unknown = rest[i]
+        if (
+          !(
+            typeof arg === 'string' ||
+            Buffer.isBuffer(arg) ||
+            (typeof arg === 'number' && Number.isFinite(arg))
+          )
+        )
+          throw invalidArgument(
+            `script '${name}': repeated argument ${i} must be a string, Buffer or finite number, not ${arg === null ? 'null' : typeof arg}`,
+            { script: name, index: i },
+          )
+        command.push(arg)
+      }
       return command
     },
     async run<T extends Reply = Reply>(

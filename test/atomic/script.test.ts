@@ -79,4 +79,16 @@ describe('defineScript', () => {
       code: 'INVALID_ARGUMENT',
     })
   })
+
+  it('command(): repeated arguments go after the named ones; anything but an array of strings, Buffers or finite numbers is refused', () => {
+    const keys = { counter: 'c' }
+    const args = { cap: 5, ttlMs: 1000 }
+    const line = cappedIncr.command(keys, args, ['x', 2, Buffer.from('y')])
+    expect(line.slice(-3)).toEqual(['x', 2, Buffer.from('y')])
+    expect(line.slice(0, -3)).toEqual(cappedIncr.command(keys, args))
+    for (const rest of ['abc', { 0: 'a', length: 1 }, [{}], [null], [Number.NaN]])
+      expect(() => cappedIncr.command(keys, args, rest as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      )
+  })
 })
