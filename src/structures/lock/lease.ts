@@ -117,15 +117,27 @@ export class LeaseValidity {
   /** `what` names the lease in messages ("lock 'orders'"); `sentAt`: performance.now() when the acquisition was sent. */
   constructor(what: string, sentAt: number, leaseMs: number) {
     this.#what = what
-    this.renewed(sentAt, leaseMs)
+    this.#renewed(sentAt, leaseMs)
   }
 
   get signal(): AbortSignal {
     return this.#abort.signal
   }
 
+  /**
+   * Runs an extension to `leaseMs` (`run` resolves whether the server extended it): the lease then
+   * counts from when the call was sent, or is lost. Resolves whether it was extended.
+   */
+  async extend(leaseMs: number, run: () => Promise<boolean>): Promise<boolean> {
+    const sentAt = performance.now()
+    const extended = await run()
+    if (extended) this.#renewed(sentAt, leaseMs)
+    else this.lose()
+    return extended
+  }
+
   /** A call sent at `sentAt` (performance.now()) set the lease to `leaseMs` from its arrival. */
-  renewed(sentAt: number, leaseMs: number): void {
+  #renewed(sentAt: number, leaseMs: number): void {
     if (this.#abort.signal.aborted || sentAt < this.#sentAt) return
     this.#sentAt = sentAt
     const endsAt = sentAt + leaseMs - (Math.floor(leaseMs / 100) + 2)

@@ -124,12 +124,9 @@ export function createLock(db: Client, options?: LockOptions): Lock {
         signal: validity.signal,
         async extend(leaseMs?: number) {
           const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
-          const sent = performance.now()
-          if (int(await EXTEND.run(db, { lock }, { token, leaseMs: ms })) !== 1) {
-            validity.lose()
+          const run = async () => int(await EXTEND.run(db, { lock }, { token, leaseMs: ms })) === 1
+          if (!(await validity.extend(ms, run)))
             throw structureError('LOCK_NOT_HELD', `lock '${name}' is no longer held by this holder`, { name })
-          }
-          validity.renewed(sent, ms)
         },
         release: () => {
           validity.end()

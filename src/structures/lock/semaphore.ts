@@ -112,19 +112,12 @@ export function createSemaphore(db: Client, options: SemaphoreOptions): Semaphor
         signal: validity.signal,
         async extend(leaseMs?: number) {
           const ms = durationMs('leaseMs', leaseMs, call.leaseMs)
-          const sent = performance.now()
-          const extended = await SEMAPHORE_EXTEND.run(
-            db,
-            { holders },
-            { holder: token, leaseMs: ms, now: now() },
-          )
-          if (int(extended) !== 1) {
-            validity.lose()
+          const run = async () =>
+            int(await SEMAPHORE_EXTEND.run(db, { holders }, { holder: token, leaseMs: ms, now: now() })) === 1
+          if (!(await validity.extend(ms, run)))
             throw structureError('LOCK_NOT_HELD', `this holder no longer holds a permit of '${name}'`, {
               name,
             })
-          }
-          validity.renewed(sent, ms)
         },
         async release() {
           validity.end()
