@@ -1,5 +1,6 @@
 import { durationMs, optionNames } from '../../common/validate.js'
 import { invalidArgument } from '../../errors.js'
+import { leaseEndsAt } from '../../kit/lease-end.js'
 import { structureError } from '../common/errors.js'
 import { sleep } from '../common/round-trip.js'
 
@@ -100,12 +101,11 @@ export async function retryUntil<T>(
 /**
  * How long a holder counts on its lease, by this process's monotonic clock: `leaseMs` from when
  * the call that (re)started it was sent — the server's TTL cannot have begun earlier — less a
- * margin for drift between this clock and the server's (Redlock's: 1 % of the lease, plus 2 ms).
- * When that passes with no newer extension through, the signal is aborted with LOCK_LOST, whatever
- * calls are still in flight: a holder cut off from Redis (a partition, a stalled server) learns it
- * before another holder can take the lease, not when its extension times out (the command timeout
- * may well be longer than the lease). The timer is unref'd: a lease never released does not keep
- * the process alive.
+ * drift margin (`leaseEndsAt`). When that passes with no newer extension through, the signal is
+ * aborted with LOCK_LOST, whatever calls are still in flight: a holder cut off from Redis (a
+ * partition, a stalled server) learns it before another holder can take the lease, not when its
+ * extension times out (the command timeout may well be longer than the lease). The timer is
+ * unref'd: a lease never released does not keep the process alive.
  */
 export class LeaseValidity {
   readonly #abort = new AbortController()
@@ -140,7 +140,7 @@ export class LeaseValidity {
   #renewed(sentAt: number, leaseMs: number): void {
     if (this.#abort.signal.aborted || sentAt < this.#sentAt) return
     this.#sentAt = sentAt
-    const endsAt = sentAt + leaseMs - (Math.floor(leaseMs / 100) + 2)
+    const endsAt = leaseEndsAt(sentAt, leaseMs)
     clearTimeout(this.#timer)
     this.#timer = setTimeout(
       () =>
