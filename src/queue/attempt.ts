@@ -14,9 +14,10 @@ export interface Job<T> {
   readonly repeat: { readonly key: string; readonly slot: number } | null
   /**
    * Fires when the job's timeout passes, when the worker is closed with a deadline that passes,
-   * or when the worker learns the job's lease is no longer its own (it ran out while the worker
-   * could not renew it, and the job was recovered as a stall: it may be running elsewhere, and
-   * this attempt's outcome will not be recorded).
+   * or when the worker can no longer count on the job's lease: by its own clock, the lease may
+   * run out before a renewal gets through (the worker is cut off from Redis), or a renewal found
+   * the job recovered as a stall. Then another worker may run it, and a failure of this attempt
+   * is not recorded (see docs/messaging.md).
    */
   readonly signal: AbortSignal
   /**

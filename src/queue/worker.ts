@@ -7,6 +7,7 @@ import { WorkerCore } from '../kit/worker-core.js'
 import { abortAttempt, type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
 import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
+import { JobLeases } from './leases.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
 import { EXTEND, TAKE } from './scripts.js'
@@ -63,6 +64,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   /** Tokens of take calls whose reply was lost (to give their jobs back), and of those whose reply arrived. */
   #revoke: string[] = []
   #confirm: string[] = []
+  /** When each running job's lease may run out, by this process's clock (leases.ts). */
+  readonly #leases: JobLeases
 
   constructor(db: Client, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
     assertClient(db, 'new Worker: db')
@@ -81,6 +84,14 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
     this.#wakeKey = this.keys.wake(this.#tokenPrefix)
+    this.#leases = new JobLeases(this.#leaseMs, (taken) =>
+      abortAttempt(
+        taken,
+        new Error(
+          `the lease of job ${taken.id} ran out (${this.#leaseMs} ms after the take or the last renewal that got through) while this worker could not renew it: another worker may recover the job as a stall and run it; a failure of this attempt is not counted`,
+        ),
+      ),
+    )
     this.autostart()
   }
 
@@ -121,6 +132,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
 
   protected override async shutdown(): Promise<void> {
     await this.#waiting
+    this.#leases.clear()
   }
 
   /**
@@ -170,20 +182,27 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       revoke,
       confirm,
     })
+    const sentAt = performance.now()
+    // A wait's first reply: null when it timed out (the take then ran waitMs after the send, at least).
+    let woken = false
     const call =
       waitMs > 0
         ? this.#db
             .batch([['BLPOP', this.keys.signal, this.#wakeKey, (waitMs / 1000).toFixed(3)], line], {
               timeoutMs: waitMs + BLOCK_MARGIN_MS,
             })
-            .then((replies) => replies[1] as Reply)
+            .then((replies) => {
+              woken = replies[0] !== null
+              return replies[1] as Reply
+            })
         : TAKE.runCommand(this.#db, line)
     const done = call.then(
       (reply) => {
         if (waitMs > 0) this.#waiting = null
         this.#inFlight--
         this.#reserved -= count - batch.length
-        this.#taken(batch, count, token, reply as Reply[])
+        const r = reply as Reply[]
+        this.#taken(batch, count, token, r, this.#leaseStart(Number(r[4]), sentAt, waitMs, woken))
         this.#pump()
       },
       (error: unknown) => {
@@ -212,7 +231,22 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     if (waitMs > 0) this.#waiting = done
   }
 
-  #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[]): void {
+  /**
+   * When the leases a take call handed out began, at the earliest, by this process's clock; the
+   * call's server time refreshes the clock mapping (leases.ts). A call that did not wait ran no
+   * earlier than it was sent; one whose wait timed out, no earlier than waitMs after; one woken
+   * by an add, at a moment only its server time tells.
+   */
+  #leaseStart(serverNow: number, sentAt: number, waitMs: number, woken: boolean): number {
+    if (waitMs === 0 || !woken) {
+      this.#leases.calibrate(serverNow, sentAt + waitMs)
+      return sentAt
+    }
+    this.#leases.tighten(serverNow, sentAt)
+    return this.#leases.startOfWaited(serverNow, sentAt, performance.now())
+  }
+
+  #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[], leaseStart: number): void {
     const outcomes = reply[0] as Reply[]
     for (let i = 0; i < batch.length; i++) {
       this.#held.delete(batch[i]!.taken)
@@ -235,7 +269,9 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     if (jobs.length === 0) return
     this.#confirm.push(token)
     const now = Number(reply[4])
-    for (const taken of takenJobs(reply, token)) {
+    const jobsTaken = takenJobs(reply, token)
+    this.#leases.began(jobsTaken, leaseStart)
+    for (const taken of jobsTaken) {
       if (taken.repeatKey !== '') this.#scheduleNext(taken, now)
       this.#run(taken)
     }
@@ -278,7 +314,11 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       this.closingSignal,
       (error) => this.reportError(error, ref),
     ).then((finished) => {
-      this.#done.push(finished)
+      // A lease that ran out (or was found lost) makes a failure the lease's, not the job's: it is
+      // not recorded, and the job is recovered as a stall. A completion is recorded if the lease
+      // is still this worker's when the call gets through.
+      if (!this.#leases.end(taken) && finished.outcome === 'failed') this.#held.delete(taken)
+      else this.#done.push(finished)
       this.#poke()
     })
   }
@@ -289,14 +329,20 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
    * job was recovered as a stall — has its handler's signal fired: it may run elsewhere now.
    */
   protected override async renew(): Promise<void> {
-    if (this.#held.size === 0) return
-    const held = [...this.#held]
+    const held = this.#leases.live()
+    if (held.length === 0) return
     const lost = new Set<string>()
+    const sentAt = performance.now()
     await Promise.all(
-      extendLines(this.keys, this.#leaseMs, held).map((line) =>
+      extendLines(this.keys, this.#leaseMs, held).map((line, i) =>
         EXTEND.runCommand<Reply[]>(this.#db, line).then(
           (ids) => {
             for (const id of ids) lost.add(String(id))
+            const covered = held.slice(i * MAX_BATCH, (i + 1) * MAX_BATCH)
+            this.#leases.renewed(
+              covered.filter((taken) => !lost.has(taken.id)),
+              sentAt,
+            )
           },
           (error: unknown) => this.reportError(error),
         ),
@@ -304,7 +350,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     )
     if (lost.size === 0) return
     for (const taken of held)
-      if (lost.has(taken.id))
+      if (lost.has(taken.id) && this.#leases.end(taken))
         abortAttempt(
           taken,
           new Error(

@@ -157,50 +157,103 @@ describe('server time only (standalone)', () => {
 })
 
 describe('a worker cut off from Redis (standalone; a proxy that stops forwarding)', () => {
-  it("once another worker has taken its stalled job, the first one's next renewal aborts that handler's signal; its outcome is not recorded", async () => {
+  /** A worker through a proxy that can be cut, whose handler (first run) waits to be told and rethrows. */
+  async function cutOffWorker(queue: string, second: () => string) {
     const proxy = await startPartitionProxy(server.port)
     onTestFinished(() => proxy.close())
     const cutOff = await connect({ url: proxy.url })
     clients.push(cutOff)
+    const seen = { started: 0, toldAt: 0, told: undefined as unknown }
+    const w = new Worker<string, string>(
+      cutOff,
+      queue,
+      async (job) => {
+        if (seen.started++ > 0) return second()
+        await new Promise((resolve) => job.signal.addEventListener('abort', resolve))
+        seen.toldAt = performance.now()
+        seen.told = job.signal.reason
+        // A well-behaved handler gives up when told: its failure is the lease's, not the job's.
+        throw job.signal.reason
+      },
+      { leaseMs: 1000, pollMs: 50 },
+    )
+    onTestFinished(() => w.close({ timeoutMs: 1000 }))
+    return { proxy, worker: w, seen }
+  }
+
+  it('its handler is told by its own clock, before another worker can recover the job; its failure is not counted', async () => {
     const db = await client('standalone')
     const q = new Queue<string>(db, 'cut-off')
-    let told: unknown
-    let first = true
-    const a = new Worker<string, string>(
-      cutOff,
-      q.name,
-      async (job) => {
-        first = false
-        await new Promise((resolve) => job.signal.addEventListener('abort', resolve))
-        told = job.signal.reason
-        return 'a'
-      },
-      { leaseMs: 600, pollMs: 50 },
-    )
-    onTestFinished(() => a.close({ timeoutMs: 1000 }))
+    const a = await cutOffWorker(q.name, () => 'a again')
     const { id } = await q.add('j', 'x')
-    await waitFor('a runs it', () => !first)
-    proxy.cut()
+    await waitFor('a runs it', () => a.seen.started === 1)
+    a.proxy.cut()
     // The lease runs out on the server (nothing renews it), and another worker recovers the job
-    // as a stall and runs it.
+    // as a stall and runs it; a, cut off, hears nothing from Redis all the while.
+    let startedByB = 0
     const ranByB: number[] = []
     const b = new Worker<string, string>(
       db,
       q.name,
       (job) => {
+        startedByB ||= performance.now()
         ranByB.push(job.stalls)
         return 'b'
       },
-      { leaseMs: 600, pollMs: 50 },
+      { leaseMs: 1000, pollMs: 50 },
     )
     onTestFinished(() => b.close())
     await waitFor('b ran it', () => ranByB.length === 1, 5000)
     expect(ranByB).toEqual([1])
-    proxy.heal()
-    await waitFor('a is told', () => told !== undefined, 3000)
-    expect(String((told as Error).message)).toMatch(/lease/)
-    await waitFor('a settles', () => a.stats().running === 0, 3000)
+    expect(a.seen.toldAt).toBeGreaterThan(0)
+    expect(a.seen.toldAt).toBeLessThan(startedByB)
+    expect(String((a.seen.told as Error).message)).toMatch(/lease of job .* ran out/)
+    a.proxy.heal()
+    await waitFor('a settles', () => a.worker.stats().running === 0, 3000)
+    await sleep(200)
     expect(await q.getJob(id)).toMatchObject({ state: 'completed', result: 'b', stalls: 1, attemptsMade: 1 })
+    expect(a.worker.stats()).toMatchObject({ failed: 0, dead: 0 })
+  }, 20_000)
+
+  it('a lone worker cut off past its lease: the aborted attempt is a stall, not a failure, and the job runs again', async () => {
+    const db = await client('standalone')
+    const q = new Queue<string>(db, 'cut-off-alone')
+    const a = await cutOffWorker(q.name, () => 'second run')
+    // One attempt: a failure counted for the aborted run would make the job dead.
+    const { id } = await q.add('j', 'x', { attempts: 1 })
+    await waitFor('a runs it', () => a.seen.started === 1)
+    a.proxy.cut()
+    await waitFor('a is told', () => a.seen.told !== undefined, 3000)
+    a.proxy.heal()
+    await waitFor('the job completes', async () => (await q.getJob(id))?.state === 'completed', 5000)
+    expect(a.seen.started).toBe(2)
+    expect(await q.getJob(id)).toMatchObject({ result: 'second run', stalls: 1, attemptsMade: 1 })
+  }, 20_000)
+
+  it('a job taken after an idle wait longer than the lease is not aborted while its renewals get through', async () => {
+    const db = await client('standalone')
+    const q = new Queue<string>(db, 'idle-then-long')
+    let aborted = false
+    let done = false
+    const w = new Worker<string, string>(
+      db,
+      q.name,
+      async (job) => {
+        // Three leases long: renewals (every third of one) must keep it.
+        await sleep(1500)
+        aborted = job.signal.aborted
+        done = true
+        return 'ok'
+      },
+      { leaseMs: 500, pollMs: 5000 },
+    )
+    onTestFinished(() => w.close())
+    // The worker blocks in its wait (pollMs 5 s) for longer than a lease before the job comes.
+    await sleep(1200)
+    const { id } = await q.add('j', 'x')
+    await waitFor('the handler ends', () => done, 5000)
+    expect(aborted).toBe(false)
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 3000)
   }, 20_000)
 })
 

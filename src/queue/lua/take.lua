@@ -50,10 +50,11 @@ ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV
 Returns { outcomes, jobs, wait, returned, now }: outcomes has one entry per finished attempt,
 'completed', 'retry', 'dead' or 'lost' (the lease is no longer this worker's); jobs is
 { { id, name, data, attempt, packed options, stalls, repeat key, schedule, slot }, ... }
-(the last three '' / '' / '0' unless it is an occurrence of a repeatable job); now is the
-server's time (ms) when jobs were handed over; wait is, when no job was
+(the last three '' / '' / '0' unless it is an occurrence of a repeatable job); wait is, when
 fewer than `count` were handed over, the ms until the next delayed job is due or the next lease
-expires (-1: none, or paused), else 0; returned is the number of jobs of lost replies given back.
+expires (-1: none, or paused), else 0; returned is the number of jobs of lost replies given back;
+now is the server's time (ms) of the call: the leases began then, and the worker maps it to its own
+clock to know when they may run out (leases.ts).
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -216,7 +217,7 @@ if #ended > 0 then inSlices('ZREM', KEYS[3], ended) end
 if completed > 0 then redis.call('INCRBY', KEYS[7], completed) end
 if count <= 0 then
   flushEvents()
-  return { outcomes, {}, -1, returned }
+  return { outcomes, {}, -1, returned, now }
 end
 
 -- 2. Housekeeping.
@@ -270,9 +271,9 @@ local function nextWake()
   end
   return wait
 end
-if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1, returned } end
+if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1, returned, now } end
 local popped = redis.call('ZPOPMIN', KEYS[1], count)
-if not popped[1] then return { outcomes, {}, nextWake(), returned } end
+if not popped[1] then return { outcomes, {}, nextWake(), returned, now } end
 local ids = {}
 for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
 if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leaseMs, 'NX') then
@@ -283,7 +284,7 @@ if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leas
     back[#back + 1] = popped[i]
   end
   inSlices('ZADD', KEYS[1], back)
-  return { outcomes, {}, 0, returned }
+  return { outcomes, {}, 0, returned, now }
 end
 local deadline = string.format('%d', now + leaseMs)
 local taken = {}

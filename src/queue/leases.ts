@@ -1,0 +1,106 @@
+import { leaseEndsAt } from '../kit/lease-end.js'
+import type { Taken } from './attempt.js'
+
+/**
+ * The job leases a worker counts on, by its own monotonic clock (`performance.now()`): for each
+ * running job, the moment its lease may run out on the server — `leaseEndsAt` from the earliest
+ * the take or the last renewal that got through can have run. When that passes with no renewal
+ * through, the job is handed to `onRanOut` (which fires its handler's signal) and no longer
+ * counted on: a worker cut off from Redis learns it before another worker can recover the job
+ * as a stall, not when a renewal times out or finds the job gone.
+ *
+ * When a call ran on the server, by this clock, is known for most calls — no earlier than it was
+ * sent. A take queued behind a blocking wait (BLPOP) runs when an add wakes it, up to pollMs
+ * later: for it, the take's own server time (TIME) is mapped to this clock through an upper
+ * bound of (server clock − this clock) that every call refreshes (`calibrate`, `tighten`).
+ * One timer serves every lease, armed at the earliest end.
+ */
+export class JobLeases {
+  readonly #leaseMs: number
+  readonly #onRanOut: (taken: Taken) => void
+  /** Running jobs whose lease this worker counts on, and when that ends (monotonic ms). */
+  readonly #ends = new Map<Taken, number>()
+  #timer: NodeJS.Timeout | undefined
+  #armedFor = Number.POSITIVE_INFINITY
+  /** An upper bound of (server clock − this clock), ms: a call's server time less the earliest it ran. */
+  #offsetBound = Number.POSITIVE_INFINITY
+
+  constructor(leaseMs: number, onRanOut: (taken: Taken) => void) {
+    this.#leaseMs = leaseMs
+    this.#onRanOut = onRanOut
+  }
+
+  /** A call ran at `serverNow` (server ms), no earlier than `ranFrom` by this clock: the freshest bound. */
+  calibrate(serverNow: number, ranFrom: number): void {
+    this.#offsetBound = serverNow - ranFrom
+  }
+
+  /** As `calibrate`, but keeps the tighter of the two bounds (for a call that may have waited long). */
+  tighten(serverNow: number, ranFrom: number): void {
+    this.#offsetBound = Math.min(this.#offsetBound, serverNow - ranFrom)
+  }
+
+  /**
+   * The earliest, by this clock, a take that sat behind a blocking wait can have run: its server
+   * time mapped through the bound, never before it was sent nor after its reply came.
+   */
+  startOfWaited(serverNow: number, sentAt: number, receivedAt: number): number {
+    return Math.min(receivedAt, Math.max(sentAt, serverNow - this.#offsetBound))
+  }
+
+  /** Jobs whose lease began no earlier than `startedAt` (this clock). */
+  began(jobs: readonly Taken[], startedAt: number): void {
+    const end = leaseEndsAt(startedAt, this.#leaseMs)
+    for (const taken of jobs) this.#ends.set(taken, end)
+    if (jobs.length > 0 && end < this.#armedFor) this.#arm(end)
+  }
+
+  /** A renewal sent at `sentAt` extended these jobs' leases (a late reply never shortens one). */
+  renewed(jobs: readonly Taken[], sentAt: number): void {
+    const end = leaseEndsAt(sentAt, this.#leaseMs)
+    for (const taken of jobs) {
+      const current = this.#ends.get(taken)
+      if (current !== undefined && current < end) this.#ends.set(taken, end)
+    }
+  }
+
+  /** The jobs whose lease is still counted on: those to renew. */
+  live(): Taken[] {
+    return [...this.#ends.keys()]
+  }
+
+  /** Stops counting on the lease of `taken` (it ended, or was found lost); whether it was counted on until now. */
+  end(taken: Taken): boolean {
+    return this.#ends.delete(taken)
+  }
+
+  /** The worker is closed: no lease is counted on any more, and the timer stops. */
+  clear(): void {
+    this.#ends.clear()
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#armedFor = Number.POSITIVE_INFINITY
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer)
+    this.#armedFor = at
+    this.#timer = setTimeout(() => this.#check(), Math.max(0, at - performance.now()))
+    this.#timer.unref()
+  }
+
+  /** The timer fired: leases that ran out go to `onRanOut`; the timer is armed for the next end. */
+  #check(): void {
+    this.#timer = undefined
+    this.#armedFor = Number.POSITIVE_INFINITY
+    const now = performance.now()
+    let next = Number.POSITIVE_INFINITY
+    for (const [taken, end] of this.#ends) {
+      if (end <= now) {
+        this.#ends.delete(taken)
+        this.#onRanOut(taken)
+      } else if (end < next) next = end
+    }
+    if (next < Number.POSITIVE_INFINITY) this.#arm(next)
+  }
+}
