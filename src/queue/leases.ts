@@ -12,12 +12,12 @@ import type { Taken } from './attempt.js'
  * When a call ran on the server, by this clock, is known for most calls — no earlier than it was
  * sent. A take queued behind a blocking wait (BLPOP) runs when an add wakes it, up to pollMs
  * later: for it, the take's own server time (TIME) is mapped to this clock through an upper
- * bound of (server clock − this clock) that every call refreshes (`calibrate`, `tighten`).
- * One timer serves every lease, armed at the earliest end.
+ * bound of (server clock − this clock) that every take refreshes (`startOf`). One timer serves
+ * every lease, armed at the earliest end.
  */
 export class JobLeases {
   readonly #leaseMs: number
-  readonly #onRanOut: (taken: Taken) => void
+  readonly #onRanOut: (taken: Taken, reason: Error) => void
   /** Running jobs whose lease this worker counts on, and when that ends (monotonic ms). */
   readonly #ends = new Map<Taken, number>()
   #timer: NodeJS.Timeout | undefined
@@ -25,27 +25,34 @@ export class JobLeases {
   /** An upper bound of (server clock − this clock), ms: a call's server time less the earliest it ran. */
   #offsetBound = Number.POSITIVE_INFINITY
 
-  constructor(leaseMs: number, onRanOut: (taken: Taken) => void) {
+  constructor(leaseMs: number, onRanOut: (taken: Taken, reason: Error) => void) {
     this.#leaseMs = leaseMs
     this.#onRanOut = onRanOut
   }
 
-  /** A call ran at `serverNow` (server ms), no earlier than `ranFrom` by this clock: the freshest bound. */
-  calibrate(serverNow: number, ranFrom: number): void {
-    this.#offsetBound = serverNow - ranFrom
-  }
-
-  /** As `calibrate`, but keeps the tighter of the two bounds (for a call that may have waited long). */
-  tighten(serverNow: number, ranFrom: number): void {
-    this.#offsetBound = Math.min(this.#offsetBound, serverNow - ranFrom)
-  }
-
   /**
-   * The earliest, by this clock, a take that sat behind a blocking wait can have run: its server
-   * time mapped through the bound, never before it was sent nor after its reply came.
+   * When the leases a take call handed out began, at the earliest, by this clock; the call's
+   * server time (`serverNow`, TIME in the script) refreshes the mapping. A call that did not wait
+   * ran no earlier than it was sent; one whose wait timed out, no earlier than `waitMs` after;
+   * one woken by an add, at a moment only its server time tells — mapped through the bound, and
+   * never before the call was sent nor after its reply came (`receivedAt`).
    */
-  startOfWaited(serverNow: number, sentAt: number, receivedAt: number): number {
-    return Math.min(receivedAt, Math.max(sentAt, serverNow - this.#offsetBound))
+  startOf(call: {
+    readonly serverNow: number
+    readonly sentAt: number
+    readonly receivedAt: number
+    readonly waitMs: number
+    readonly woken: boolean
+  }): number {
+    const { serverNow, sentAt, waitMs } = call
+    if (waitMs === 0 || !call.woken) {
+      this.#offsetBound = serverNow - (sentAt + waitMs)
+      return sentAt
+    }
+    // This call's own bound is loose (it may have waited): it replaces the freshest one only if
+    // tighter — which also keeps the start from falling before the send.
+    this.#offsetBound = Math.min(this.#offsetBound, serverNow - sentAt)
+    return Math.min(call.receivedAt, serverNow - this.#offsetBound)
   }
 
   /** Jobs whose lease began no earlier than `startedAt` (this clock). */
@@ -98,9 +105,21 @@ export class JobLeases {
     for (const [taken, end] of this.#ends) {
       if (end <= now) {
         this.#ends.delete(taken)
-        this.#onRanOut(taken)
+        this.#onRanOut(
+          taken,
+          new Error(
+            `the lease of job ${taken.id} ran out (${this.#leaseMs} ms after the take or the last renewal that got through) while this worker could not renew it: another worker may recover the job as a stall and run it; a failure of this attempt is not counted`,
+          ),
+        )
       } else if (end < next) next = end
     }
     if (next < Number.POSITIVE_INFINITY) this.#arm(next)
   }
+}
+
+/** A renewal found the job's lease no longer this worker's: the job was recovered as a stall. */
+export function takenOver(taken: Taken): Error {
+  return new Error(
+    `the lease of job ${taken.id} ran out while this worker could not renew it, and the job was recovered as a stall: it may be running elsewhere now, and this attempt's outcome will not be recorded`,
+  )
 }

@@ -7,7 +7,7 @@ import { WorkerCore } from '../kit/worker-core.js'
 import { abortAttempt, type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
 import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
-import { JobLeases } from './leases.js'
+import { JobLeases, takenOver } from './leases.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
 import { EXTEND, TAKE } from './scripts.js'
@@ -84,14 +84,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
     this.#wakeKey = this.keys.wake(this.#tokenPrefix)
-    this.#leases = new JobLeases(this.#leaseMs, (taken) =>
-      abortAttempt(
-        taken,
-        new Error(
-          `the lease of job ${taken.id} ran out (${this.#leaseMs} ms after the take or the last renewal that got through) while this worker could not renew it: another worker may recover the job as a stall and run it; a failure of this attempt is not counted`,
-        ),
-      ),
-    )
+    this.#leases = new JobLeases(this.#leaseMs, abortAttempt)
     this.autostart()
   }
 
@@ -202,7 +195,14 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
         this.#inFlight--
         this.#reserved -= count - batch.length
         const r = reply as Reply[]
-        this.#taken(batch, count, token, r, this.#leaseStart(Number(r[4]), sentAt, waitMs, woken))
+        const leaseStart = this.#leases.startOf({
+          serverNow: Number(r[4]),
+          sentAt,
+          receivedAt: performance.now(),
+          waitMs,
+          woken,
+        })
+        this.#taken(batch, count, token, r, leaseStart)
         this.#pump()
       },
       (error: unknown) => {
@@ -229,21 +229,6 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       },
     )
     if (waitMs > 0) this.#waiting = done
-  }
-
-  /**
-   * When the leases a take call handed out began, at the earliest, by this process's clock; the
-   * call's server time refreshes the clock mapping (leases.ts). A call that did not wait ran no
-   * earlier than it was sent; one whose wait timed out, no earlier than waitMs after; one woken
-   * by an add, at a moment only its server time tells.
-   */
-  #leaseStart(serverNow: number, sentAt: number, waitMs: number, woken: boolean): number {
-    if (waitMs === 0 || !woken) {
-      this.#leases.calibrate(serverNow, sentAt + waitMs)
-      return sentAt
-    }
-    this.#leases.tighten(serverNow, sentAt)
-    return this.#leases.startOfWaited(serverNow, sentAt, performance.now())
   }
 
   #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[], leaseStart: number): void {
@@ -350,13 +335,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     )
     if (lost.size === 0) return
     for (const taken of held)
-      if (lost.has(taken.id) && this.#leases.end(taken))
-        abortAttempt(
-          taken,
-          new Error(
-            `the lease of job ${taken.id} ran out while this worker could not renew it, and the job was recovered as a stall: it may be running elsewhere now, and this attempt's outcome will not be recorded`,
-          ),
-        )
+      if (lost.has(taken.id) && this.#leases.end(taken)) abortAttempt(taken, takenOver(taken))
   }
 
   /**
