@@ -7,7 +7,9 @@ import type { Taken } from './attempt.js'
  * the take or the last renewal that got through can have run. When that passes with no renewal
  * through, the job is handed to `onRanOut` (which fires its handler's signal) and no longer
  * counted on: a worker cut off from Redis learns it before another worker can recover the job
- * as a stall, not when a renewal times out or finds the job gone.
+ * as a stall, not when a renewal times out or finds the job gone. Such a job is still renewed
+ * while its handler runs (it may ignore the signal): a renewal that gets through before another
+ * worker recovered the job keeps it this worker's alone.
  *
  * When a call ran on the server, by this clock, is known for most calls — no earlier than it was
  * sent. A take queued behind a blocking wait (BLPOP) runs when an add wakes it, up to pollMs
@@ -20,6 +22,8 @@ export class JobLeases {
   readonly #onRanOut: (taken: Taken, reason: Error) => void
   /** Running jobs whose lease this worker counts on, and when that ends (monotonic ms). */
   readonly #ends = new Map<Taken, number>()
+  /** Running jobs whose lease ran out by this clock: renewed still, never counted on again. */
+  readonly #lapsed = new Set<Taken>()
   #timer: NodeJS.Timeout | undefined
   #armedFor = Number.POSITIVE_INFINITY
   /** An upper bound of (server clock − this clock), ms: a call's server time less the earliest it ran. */
@@ -71,19 +75,21 @@ export class JobLeases {
     }
   }
 
-  /** The jobs whose lease is still counted on: those to renew. */
+  /** The jobs to renew: every running one, its lease counted on or lapsed. */
   live(): Taken[] {
-    return [...this.#ends.keys()]
+    return [...this.#ends.keys(), ...this.#lapsed]
   }
 
-  /** Stops counting on the lease of `taken` (it ended, or was found lost); whether it was counted on until now. */
+  /** `taken` ended, or was found lost: whether its lease was counted on until now (not lapsed). */
   end(taken: Taken): boolean {
+    this.#lapsed.delete(taken)
     return this.#ends.delete(taken)
   }
 
   /** The worker is closed: no lease is counted on any more, and the timer stops. */
   clear(): void {
     this.#ends.clear()
+    this.#lapsed.clear()
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.#armedFor = Number.POSITIVE_INFINITY
@@ -105,6 +111,7 @@ export class JobLeases {
     for (const [taken, end] of this.#ends) {
       if (end <= now) {
         this.#ends.delete(taken)
+        this.#lapsed.add(taken)
         this.#onRanOut(
           taken,
           new Error(

@@ -257,6 +257,51 @@ describe('a worker cut off from Redis (standalone; a proxy that stops forwarding
   }, 20_000)
 })
 
+describe('a worker whose event loop blocks past its lease (standalone)', () => {
+  it('its handler is told, and the job stays its own while renewals get through again: no other worker runs it', async () => {
+    const db = await client('standalone')
+    const q = new Queue<string>(db, 'blocked-loop')
+    let unblocked = false
+    let told: boolean | undefined
+    const a = new Worker<string, string>(
+      db,
+      q.name,
+      async (job) => {
+        // Blocks the event loop for 1.5 leases: no renewal goes out meanwhile.
+        const until = Date.now() + 1500
+        while (Date.now() < until) {}
+        unblocked = true
+        // Then goes on for 3 more leases, ignoring the signal it is given.
+        await sleep(3000)
+        told = job.signal.aborted
+        return 'a'
+      },
+      { leaseMs: 1000, pollMs: 50 },
+    )
+    onTestFinished(() => a.close())
+    const { id } = await q.add('j', 'x')
+    await waitFor('the block ends', () => unblocked, 5000)
+    // A renewal round (every 333 ms) revives the lease before another worker looks for stalls.
+    await sleep(400)
+    const ranByB: string[] = []
+    const b = new Worker<string, string>(
+      db,
+      q.name,
+      (job) => {
+        ranByB.push(job.id)
+        return 'b'
+      },
+      { leaseMs: 1000, pollMs: 50 },
+    )
+    onTestFinished(() => b.close())
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 8000)
+    expect(ranByB).toEqual([])
+    expect(await q.getJob(id)).toMatchObject({ result: 'a', stalls: 0, attemptsMade: 1 })
+    await waitFor("a's handler ends", () => told !== undefined)
+    expect(told).toBe(true)
+  }, 20_000)
+})
+
 describe('lost take replies (standalone)', () => {
   it('a take whose reply is lost (command timeout during DEBUG SLEEP): no job dead, no attempt counted, each job runs once', async () => {
     const db = await client('standalone')
