@@ -65,6 +65,20 @@ export function abortAttempt(taken: Taken, reason: Error): void {
   running.get(taken)?.(reason)
 }
 
+/** By the worker's clock, the job's lease may run out before a renewal gets through. */
+export function leaseRanOut(taken: Taken, leaseMs: number): Error {
+  return new Error(
+    `the lease of job ${taken.id} ran out (${leaseMs} ms after the take or the last renewal that got through) while this worker could not renew it: another worker may recover the job as a stall and run it; a failure of this attempt is not counted`,
+  )
+}
+
+/** A renewal found the job's lease no longer this worker's: the job was recovered as a stall. */
+export function takenOver(taken: Taken): Error {
+  return new Error(
+    `the lease of job ${taken.id} ran out while this worker could not renew it, and the job was recovered as a stall: it may be running elsewhere now, and this attempt's outcome will not be recorded`,
+  )
+}
+
 /**
  * Runs the handler once: the job's data decoded, its timeout raced (the signal fires), a throw
  * or a timeout a 'failed' outcome. Never rejects.

@@ -3,11 +3,19 @@ import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { assertClient, durationMs, positiveInt, strictOptions } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
+import { LeaseClock } from '../kit/lease-clock.js'
 import { WorkerCore } from '../kit/worker-core.js'
-import { abortAttempt, type Finished, type JobHandler, runAttempt, type Taken } from './attempt.js'
+import {
+  abortAttempt,
+  type Finished,
+  type JobHandler,
+  leaseRanOut,
+  runAttempt,
+  type Taken,
+  takenOver,
+} from './attempt.js'
 import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
-import { JobLeases, takenOver } from './leases.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
 import { EXTEND, TAKE } from './scripts.js'
@@ -65,7 +73,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #revoke: string[] = []
   #confirm: string[] = []
   /** When each running job's lease may run out, by this process's clock (leases.ts). */
-  readonly #leases: JobLeases
+  readonly #leases: LeaseClock<Taken>
 
   constructor(db: Client, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {
     assertClient(db, 'new Worker: db')
@@ -84,7 +92,9 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
     this.#wakeKey = this.keys.wake(this.#tokenPrefix)
-    this.#leases = new JobLeases(this.#leaseMs, abortAttempt)
+    this.#leases = new LeaseClock<Taken>(this.#leaseMs, (taken) =>
+      abortAttempt(taken, leaseRanOut(taken, this.#leaseMs)),
+    )
     this.autostart()
   }
 
