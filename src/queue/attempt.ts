@@ -1,4 +1,5 @@
 import { json } from '../codec/index.js'
+import { LazySignal } from '../kit/lazy-signal.js'
 
 /** The job a handler runs: its data, attempt counts, stalls, an abort signal and progress reporting. */
 export interface Job<T> {
@@ -58,11 +59,11 @@ export interface Finished {
 }
 
 /** How to abort each attempt running now (its signal), by the job it runs. */
-const running = new WeakMap<Taken, (reason: Error) => void>()
+const running = new WeakMap<Taken, LazySignal>()
 
 /** Fires the signal of the attempt running `taken`, if it still runs. */
 export function abortAttempt(taken: Taken, reason: Error): void {
-  running.get(taken)?.(reason)
+  running.get(taken)?.abort(reason)
 }
 
 /** By the worker's clock, the job's lease may run out before a renewal gets through. */
@@ -90,24 +91,8 @@ export async function runAttempt<T, R>(
   closing: AbortSignal,
   onFailure: (error: unknown) => void,
 ): Promise<Finished> {
-  // Created on first use: an AbortController per job costs more than a trivial handler.
-  let abort: AbortController | undefined
-  let abortedWith: Error | undefined
-  let signal: AbortSignal | undefined
-  const getSignal = () => {
-    if (!signal) {
-      abort = new AbortController()
-      if (abortedWith) abort.abort(abortedWith)
-      signal = AbortSignal.any([abort.signal, closing])
-    }
-    return signal
-  }
-  const abortWith = (reason: Error) => {
-    if (abortedWith) return
-    abortedWith = reason
-    abort?.abort(reason)
-  }
-  running.set(taken, abortWith)
+  const signal = new LazySignal(closing)
+  running.set(taken, signal)
   let timer: NodeJS.Timeout | undefined
   try {
     const job: Job<T> = {
@@ -119,7 +104,7 @@ export async function runAttempt<T, R>(
       stalls: taken.stalls,
       repeat: taken.repeatKey === '' ? null : { key: taken.repeatKey, slot: taken.slot },
       get signal() {
-        return getSignal()
+        return signal.signal
       },
       updateProgress: (value) => progress(taken, value),
     }
@@ -131,7 +116,7 @@ export async function runAttempt<T, R>(
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
                 const error = new Error(`timed out after ${taken.timeoutMs} ms`)
-                abortWith(error)
+                signal.abort(error)
                 reject(error)
               }, taken.timeoutMs)
             }),
