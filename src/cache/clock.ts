@@ -1,3 +1,5 @@
+import { serverTimeMs } from '../kit/server-time.js'
+
 /**
  * The server's clock as seen from this process: envelopes carry server-clock times so that
  * every process judges freshness alike, whatever its own clock says. The offset is measured
@@ -12,8 +14,7 @@ export class ServerClock {
 
   /** `TIME` reply → offset, measured around the call that fetched it. */
   calibrate(reply: unknown, sentAt: number, receivedAt: number): void {
-    if (!Array.isArray(reply) || reply.length < 2) return
-    const serverMs = Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000)
+    const serverMs = serverTimeMs(reply)
     if (Number.isFinite(serverMs)) this.#offset = Math.round(serverMs - (sentAt + receivedAt) / 2)
   }
 }
