@@ -82,6 +82,11 @@ export class LeaseClock<K> {
     return [...this.#ends.keys(), ...this.#lapsed]
   }
 
+  /** Whether the lease of `held` is counted on (held, and not lapsed). */
+  counts(held: K): boolean {
+    return this.#ends.has(held)
+  }
+
   /** `held` ended, or was found lost: whether its lease was counted on until now (not lapsed). */
   end(held: K): boolean {
     this.#lapsed.delete(held)

@@ -1,14 +1,17 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
 import {
   createStreamProducer,
   createStreamWorker,
   readDeadLetters,
+  type StreamEntryInfo,
   type StreamWorker,
 } from '../../src/messaging/index.js'
+import { startPartitionProxy } from '../support/partition-proxy.js'
 import { startRedisForFile } from '../support/redis-fixture.js'
 import { codeOf, commandsOf, consumerNames, pendingCount, sleep, waitFor } from './helpers.js'
 
-const { db } = await startRedisForFile()
+const { server, db } = await startRedisForFile()
 const workers: StreamWorker[] = []
 
 afterAll(async () => {
@@ -113,7 +116,7 @@ describe('stream worker', () => {
     expect(w.stats()).toMatchObject({ processed: 50, failed: 0, inFlight: 0 })
   })
 
-  it('commands per batch: one XREADGROUP for up to `concurrency` entries, one XACK for the acks of a tick', async () => {
+  it('commands per batch: one XREADGROUP (and its TIME) for up to `concurrency` entries, one XACK for the acks of a tick', async () => {
     const producer = createStreamProducer<Job>(db, 'w0')
     await db.call(['XGROUP', 'CREATE', producer.key, 'g', '0', 'MKSTREAM'])
     await producer.addMany(Array.from({ length: 40 }, (_, n) => ({ n })))
@@ -127,6 +130,10 @@ describe('stream worker', () => {
     expect(commands.XACK).toBeGreaterThanOrEqual(1)
     expect(commands.XACK).toBeLessThanOrEqual(4)
     expect(commands.XREADGROUP).toBeLessThanOrEqual(4)
+    // TIME rides with each read (the delivery's server time): one per XREADGROUP, less the read
+    // still blocking when the counts were taken, whose TIME has not run yet.
+    expect(commands.TIME).toBeGreaterThanOrEqual((commands.XREADGROUP ?? 0) - 1)
+    expect(commands.TIME).toBeLessThanOrEqual(commands.XREADGROUP ?? 0)
     expect(commands.EVALSHA ?? 0).toBe(0)
     await w.close()
   })
@@ -357,6 +364,94 @@ describe('stream worker', () => {
       clearInterval(bRenews)
     }
     await a.close()
+  })
+
+  describe("a handler's signal", () => {
+    /** A consumer on `stream` whose handler (first run) waits to be told, then rethrows. */
+    function toldWorker(stream: string, client: RedisExpertClient, extra = {}) {
+      const seen = { runs: 0, toldAt: 0, told: undefined as unknown }
+      const w = createStreamWorker<Job>(
+        client,
+        stream,
+        async (_job, entry) => {
+          if (seen.runs++ > 0) return
+          await new Promise((resolve) => entry.signal.addEventListener('abort', resolve))
+          seen.toldAt = performance.now()
+          seen.told = entry.signal.reason
+          throw entry.signal.reason
+        },
+        { group: 'g', consumer: 'a', blockMs: 100, claimIdleMs: 1000, retryDelayMs: 50, ...extra },
+      )
+      workers.push(w)
+      return { w, seen }
+    }
+
+    it('a consumer cut off from Redis is told by its own clock, before another can reclaim the entry; its failure is not counted', async () => {
+      const proxy = await startPartitionProxy(server.port)
+      onTestFinished(() => proxy.close())
+      const cutOff = await connect({ url: proxy.url })
+      onTestFinished(() => cutOff.close())
+      const producer = createStreamProducer<Job>(db, 'sig1')
+      const id = await producer.add({ n: 1 })
+      const a = toldWorker('sig1', cutOff)
+      await waitFor('a handles it', () => a.seen.runs === 1)
+      proxy.cut()
+      let startedByB = 0
+      const byB: StreamEntryInfo[] = []
+      const b = createStreamWorker<Job>(
+        db,
+        'sig1',
+        (_job, entry) => {
+          startedByB ||= performance.now()
+          byB.push(entry)
+        },
+        { group: 'g', consumer: 'b', blockMs: 100, claimIdleMs: 1000, retryDelayMs: 50 },
+      )
+      workers.push(b)
+      await waitFor('b handles it', () => byB.length === 1, 5000)
+      expect(a.seen.toldAt).toBeGreaterThan(0)
+      expect(a.seen.toldAt).toBeLessThan(startedByB)
+      expect(String((a.seen.told as Error).message)).toMatch(/could not renew it within claimIdleMs/)
+      expect(byB[0]).toMatchObject({ id, attempt: 1, stalls: 1 })
+      proxy.heal()
+      await waitFor('a is done', () => a.w.stats().inFlight === 0, 3000)
+      await waitFor('acknowledged', async () => (await pendingCount(db, b.key, 'g')) === 0, 3000)
+      expect(await db.call(['HGET', b.keyspace.failures.key({ stream: 'sig1' }), `${id}|g`])).toBeNull()
+      await Promise.all([a.w.close({ timeoutMs: 1000 }), b.close()])
+    }, 20_000)
+
+    it('a read that blocked for longer than claimIdleMs: the entry is not aborted while renewals get through', async () => {
+      const producer = createStreamProducer<Job>(db, 'sig2')
+      let aborted: boolean | undefined
+      const w = createStreamWorker<Job>(
+        db,
+        'sig2',
+        async (_job, entry) => {
+          // Three claimIdleMs long: renewals (every third of it) must keep it.
+          await sleep(1500)
+          aborted = entry.signal.aborted
+        },
+        { group: 'g', blockMs: 1500, claimIdleMs: 500, retryDelayMs: 50 },
+      )
+      workers.push(w)
+      await w.start()
+      // The read blocks (blockMs 1.5 s) for longer than claimIdleMs before the entry comes.
+      await sleep(1200)
+      await producer.add({ n: 1 })
+      await waitFor('the handler ends', () => aborted !== undefined, 5000)
+      expect(aborted).toBe(false)
+      await w.close()
+    }, 20_000)
+
+    it('fires when close() gives up waiting (timeoutMs)', async () => {
+      const producer = createStreamProducer<Job>(db, 'sig3')
+      await producer.add({ n: 1 })
+      const a = toldWorker('sig3', db)
+      await waitFor('a handles it', () => a.seen.runs === 1)
+      await a.w.close({ timeoutMs: 200 })
+      await waitFor('a is told', () => a.seen.told !== undefined)
+      expect(String((a.seen.told as Error).message)).toMatch(/closed/)
+    })
   })
 
   it('removes idle consumers that hold nothing, never one with pending entries', async () => {

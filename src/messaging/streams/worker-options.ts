@@ -17,6 +17,14 @@ export interface StreamEntryInfo {
   readonly attempt: number
   /** Times a consumer died, was killed or blocked holding this entry before. */
   readonly stalls: number
+  /**
+   * Fires when `close()` stops waiting (its timeout passed), or when this consumer can no longer
+   * count on the entry: by its own clock, the entry's idle time may reach claimIdleMs before a
+   * renewal gets through (it is cut off from Redis), or a renewal found that another consumer
+   * claimed it. Then the entry may run elsewhere; a failure of this run is not counted against
+   * it (recovery decides: a stall), a success still acknowledges it.
+   */
+  readonly signal: AbortSignal
 }
 
 /**

@@ -3,6 +3,9 @@ import type { Reply } from '../../common/types.js'
 import { identifier } from '../../common/validate.js'
 import { RedisExpertError } from '../../errors.js'
 import { declareOn } from '../../kit/keyspace.js'
+import { LazySignal } from '../../kit/lazy-signal.js'
+import { LeaseClock } from '../../kit/lease-clock.js'
+import { serverTimeMs } from '../../kit/server-time.js'
 import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { WorkerCore, type WorkerCoreOptions } from '../../kit/worker-core.js'
 import { AckBatcher } from './acks.js'
@@ -70,8 +73,14 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   readonly #db: Client
   readonly #s: StreamSettings<T>
   readonly #t: RecoveryTarget
-  /** Ids being handled now: renewed so that no other consumer reclaims them while they run. */
-  readonly #inFlight = new Set<string>()
+  /** Ids being handled now (or waiting for a slot), with their handlers' signals. */
+  readonly #inFlight = new Map<string, LazySignal>()
+  /**
+   * When each one's idle time may reach claimIdleMs, by this process's clock: renewed so that no
+   * other consumer reclaims them while they run, and their handlers told when renewals stop
+   * getting through (kit/lease-clock.ts).
+   */
+  readonly #leases: LeaseClock<string>
   readonly #backlog: { entry: RawEntry; info: StreamEntryInfo }[] = []
   #reader: Client | null = null
   #ownReader = false
@@ -108,6 +117,15 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       binary: settings.codec.binary,
       deadMaxLen: settings.deadMaxLen,
     }
+    this.#leases = new LeaseClock<string>(settings.claimIdleMs, (id) =>
+      this.#inFlight
+        .get(id)
+        ?.abort(
+          new Error(
+            `entry ${id} of ${this.key}: this consumer could not renew it within claimIdleMs (${settings.claimIdleMs} ms) — cut off from Redis, or its event loop blocked — and another consumer may claim it now; a failure of this run is not counted`,
+          ),
+        ),
+    )
     this.autostart()
   }
 
@@ -133,9 +151,24 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
 
   protected override async renew(): Promise<void> {
     // An entry another consumer claimed while this one could not renew it is that one's now: it
-    // is not renewed again. Its handler here runs on: a success still acknowledges the entry (the
-    // work was done), a failure leaves its fate to the new owner (fail.lua, dead-letter.lua).
-    for (const id of await renewIds(this.#t, [...this.#inFlight])) this.#inFlight.delete(id)
+    // is not renewed again, and its handler is told. A success here still acknowledges the entry
+    // (the work was done), a failure leaves its fate to the new owner.
+    const ids = this.#leases.live()
+    const sentAt = performance.now()
+    const gone = new Set(await renewIds(this.#t, ids))
+    this.#leases.renewed(
+      ids.filter((id) => !gone.has(id)),
+      sentAt,
+    )
+    for (const id of gone)
+      if (this.#leases.end(id))
+        this.#inFlight
+          .get(id)
+          ?.abort(
+            new Error(
+              `entry ${id} of ${this.key} was claimed by another consumer while this one could not renew it: it may be running there now; a failure of this run is not counted`,
+            ),
+          )
     await this.reclaim()
   }
 
@@ -146,6 +179,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
 
   protected override async shutdown(): Promise<void> {
     this.stopTimers()
+    this.#leases.clear()
     if (this.#retryPass) clearTimeout(this.#retryPass)
     if (this.#ownReader) await this.#reader?.close()
   }
@@ -160,6 +194,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
     this.#reclaiming = true
     try {
       const s = this.#s
+      const sentAt = performance.now()
       const pass = await reclaimPass(this.#t, {
         cursor: this.#cursor,
         count: free,
@@ -171,7 +206,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       this.#stats.deadLettered += pass.dead
       for (const c of pass.claimed) {
         this.#stats.reclaimed++
-        this.#dispatch(c.entry, c.deliveries, c.failures + 1, c.stalls)
+        this.#dispatch(c.entry, c.deliveries, c.failures + 1, c.stalls, sentAt)
       }
       return pass.claimed.length
     } finally {
@@ -187,6 +222,9 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   async #readLoop(): Promise<void> {
     const s = this.#s
     const reader = this.#reader!
+    // The first read does not block: its TIME, read at once, sets the clock mapping that the
+    // blocking reads after it rely on (LeaseClock.startOf).
+    let blockMs = 0
     while (this.running) {
       await this.slots.waitFree()
       if (!this.running) break
@@ -196,10 +234,14 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
         await sleep(1)
         continue
       }
-      let reply: Reply
+      let replies: Reply[]
+      const sentAt = performance.now()
       try {
-        const read = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', s.blockMs]
-        reply = await reader.call([...read, 'STREAMS', this.key, '>'], {
+        const block = blockMs > 0 ? ['BLOCK', blockMs] : []
+        const read = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, ...block]
+        // TIME right behind the read, in the same turn of the server: when the entries were
+        // delivered, so that their handlers know how long they may count on them.
+        replies = await reader.batch([[...read, 'STREAMS', this.key, '>'], ['TIME']], {
           timeoutMs: s.blockMs + BLOCK_MARGIN_MS,
           buffers: s.codec.binary,
         })
@@ -213,7 +255,15 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       }
       // Entries a read returns are in this consumer's pending list: handle them even when
       // closing, so that a shutdown never leaves them waiting for recovery.
-      for (const entry of parseReadGroup(reply)) this.#dispatch(entry, 1, 1, 0)
+      const startedAt = this.#leases.startOf({
+        serverNow: serverTimeMs(replies[1]),
+        sentAt,
+        receivedAt: performance.now(),
+        waitMs: blockMs,
+        woken: replies[0] !== null,
+      })
+      blockMs = s.blockMs
+      for (const entry of parseReadGroup(replies[0] as Reply)) this.#dispatch(entry, 1, 1, 0, startedAt)
     }
   }
 
@@ -223,9 +273,21 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
    * `concurrency`. Entries count as held from here on (renewed), since they are in this
    * consumer's pending list already.
    */
-  #dispatch(entry: RawEntry, deliveries: number, attempt: number, stalls: number): void {
-    this.#inFlight.add(entry.id)
-    this.#backlog.push({ entry, info: { id: entry.id, stream: this.key, deliveries, attempt, stalls } })
+  #dispatch(entry: RawEntry, deliveries: number, attempt: number, stalls: number, startedAt: number): void {
+    const signal = new LazySignal(this.closingSignal)
+    this.#inFlight.set(entry.id, signal)
+    this.#leases.began([entry.id], startedAt)
+    const info: StreamEntryInfo = {
+      id: entry.id,
+      stream: this.key,
+      deliveries,
+      attempt,
+      stalls,
+      get signal() {
+        return signal.signal
+      },
+    }
+    this.#backlog.push({ entry, info })
     this.#pump()
   }
 
@@ -237,10 +299,17 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   #pump(): void {
     while (this.#backlog.length > 0 && this.slots.free > 0) {
       const { entry, info } = this.#backlog.shift()!
+      if (!this.#leases.counts(entry.id)) {
+        // Its lease ran out (or it was claimed) while it waited for a slot: left to recovery.
+        this.#leases.end(entry.id)
+        this.#inFlight.delete(entry.id)
+        continue
+      }
       this.slots.take()
       this.#handle(entry, info)
         .catch((error: unknown) => this.reportError(error, info))
         .finally(() => {
+          this.#leases.end(entry.id)
           this.#inFlight.delete(entry.id)
           this.slots.release()
           this.#pump()
@@ -256,6 +325,9 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
     } catch (error) {
       this.#stats.failed++
       this.reportError(error, info)
+      // A lease that ran out by this consumer's clock, or an entry another consumer claimed: the
+      // failure is the lease's, not the entry's. Nothing is counted; recovery decides (a stall).
+      if (!this.#leases.end(info.id)) return
       // A message that cannot be decoded will never decode: no point retrying it.
       const undecodable = error instanceof RedisExpertError && error.code === 'DECODE_FAILED'
       if (undecodable || info.attempt >= s.maxDeliveries) {
@@ -268,6 +340,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       }
       return
     }
+    this.#leases.end(info.id)
     await this.#acks.ack(info.id)
     if (info.attempt > 1) await forgetFailures(this.#t, info.id)
     this.#stats.processed++
