@@ -81,6 +81,43 @@ export function takenOver(taken: Taken): Error {
 }
 
 /**
+ * A job as its handler sees it. A class, not an object literal with a getter: a literal's getter
+ * is a new closure per job, which gives every job a map (hidden class) of its own.
+ */
+class RunningJob<T> implements Job<T> {
+  readonly id: string
+  readonly name: string
+  readonly data: T
+  readonly attempt: number
+  readonly attempts: number
+  readonly stalls: number
+  readonly repeat: { readonly key: string; readonly slot: number } | null
+  readonly updateProgress: (progress: unknown) => Promise<boolean>
+  readonly #signal: LazySignal
+
+  constructor(
+    taken: Taken,
+    signal: LazySignal,
+    progress: (taken: Taken, value: unknown) => Promise<boolean>,
+  ) {
+    this.id = taken.id
+    this.name = taken.name
+    this.data = json.decode(taken.data) as T
+    this.attempt = taken.attempt
+    this.attempts = taken.attempts
+    this.stalls = taken.stalls
+    this.repeat = taken.repeatKey === '' ? null : { key: taken.repeatKey, slot: taken.slot }
+    // A property, not a method: a handler may pass it on unbound.
+    this.updateProgress = (value) => progress(taken, value)
+    this.#signal = signal
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal.signal
+  }
+}
+
+/**
  * Runs the handler once: the job's data decoded, its timeout raced (the signal fires), a throw
  * or a timeout a 'failed' outcome. Never rejects.
  */
@@ -95,20 +132,7 @@ export async function runAttempt<T, R>(
   running.set(taken, signal)
   let timer: NodeJS.Timeout | undefined
   try {
-    const job: Job<T> = {
-      id: taken.id,
-      name: taken.name,
-      data: json.decode(taken.data) as T,
-      attempt: taken.attempt,
-      attempts: taken.attempts,
-      stalls: taken.stalls,
-      repeat: taken.repeatKey === '' ? null : { key: taken.repeatKey, slot: taken.slot },
-      get signal() {
-        return signal.signal
-      },
-      updateProgress: (value) => progress(taken, value),
-    }
-    const run = handler(job)
+    const run = handler(new RunningJob<T>(taken, signal, progress))
     const result =
       taken.timeoutMs > 0
         ? await Promise.race([

@@ -10,6 +10,7 @@ import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { WorkerCore, type WorkerCoreOptions } from '../../kit/worker-core.js'
 import { AckBatcher } from './acks.js'
 import { decodeEntry } from './decode.js'
+import { HeldEntry } from './entry.js'
 import { type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import {
   createGroup,
@@ -277,16 +278,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
     const signal = new LazySignal(this.closingSignal)
     this.#inFlight.set(entry.id, signal)
     this.#leases.began([entry.id], startedAt)
-    const info: StreamEntryInfo = {
-      id: entry.id,
-      stream: this.key,
-      deliveries,
-      attempt,
-      stalls,
-      get signal() {
-        return signal.signal
-      },
-    }
+    const info = new HeldEntry(entry.id, this.key, deliveries, attempt, stalls, signal)
     this.#backlog.push({ entry, info })
     this.#pump()
   }
