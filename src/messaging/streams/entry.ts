@@ -33,3 +33,17 @@ export class HeldEntry implements StreamEntryInfo {
     return this.#signal.signal
   }
 }
+
+/** By the consumer's clock, the entry's idle time may reach claimIdleMs before a renewal gets through. */
+export function leaseRanOut(stream: string, id: string, claimIdleMs: number): Error {
+  return new Error(
+    `entry ${id} of ${stream}: this consumer could not renew it within claimIdleMs (${claimIdleMs} ms) — cut off from Redis, or its event loop blocked — and another consumer may claim it now; a failure of this run is not counted`,
+  )
+}
+
+/** A renewal found the entry pending for another consumer. */
+export function claimedElsewhere(stream: string, id: string): Error {
+  return new Error(
+    `entry ${id} of ${stream} was claimed by another consumer while this one could not renew it: it may be running there now; a failure of this run is not counted`,
+  )
+}

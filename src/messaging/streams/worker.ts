@@ -10,7 +10,7 @@ import { parseReadGroup, type RawEntry } from '../../kit/stream-entries.js'
 import { WorkerCore, type WorkerCoreOptions } from '../../kit/worker-core.js'
 import { AckBatcher } from './acks.js'
 import { decodeEntry } from './decode.js'
-import { HeldEntry } from './entry.js'
+import { claimedElsewhere, HeldEntry, leaseRanOut } from './entry.js'
 import { type StreamKeyspace, streamKeyspace } from './keyspace.js'
 import {
   createGroup,
@@ -119,13 +119,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       deadMaxLen: settings.deadMaxLen,
     }
     this.#leases = new LeaseClock<string>(settings.claimIdleMs, (id) =>
-      this.#inFlight
-        .get(id)
-        ?.abort(
-          new Error(
-            `entry ${id} of ${this.key}: this consumer could not renew it within claimIdleMs (${settings.claimIdleMs} ms) — cut off from Redis, or its event loop blocked — and another consumer may claim it now; a failure of this run is not counted`,
-          ),
-        ),
+      this.#inFlight.get(id)?.abort(leaseRanOut(this.key, id, settings.claimIdleMs)),
     )
     this.autostart()
   }
@@ -162,14 +156,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       sentAt,
     )
     for (const id of gone)
-      if (this.#leases.end(id))
-        this.#inFlight
-          .get(id)
-          ?.abort(
-            new Error(
-              `entry ${id} of ${this.key} was claimed by another consumer while this one could not renew it: it may be running there now; a failure of this run is not counted`,
-            ),
-          )
+      if (this.#leases.end(id)) this.#inFlight.get(id)?.abort(claimedElsewhere(this.key, id))
     await this.reclaim()
   }
 
@@ -223,9 +210,10 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
   async #readLoop(): Promise<void> {
     const s = this.#s
     const reader = this.#reader!
-    // The first read does not block: its TIME, read at once, sets the clock mapping that the
-    // blocking reads after it rely on (LeaseClock.startOf).
-    let blockMs = 0
+    // The first read blocks for 1 ms only: its TIME, read at once, sets the clock mapping that the
+    // longer reads after it rely on (LeaseClock.startOf). Every read blocks, so that it and its
+    // TIME go on one dedicated connection, to the stream's node on a Cluster too.
+    let blockMs = 1
     while (this.running) {
       await this.slots.waitFree()
       if (!this.running) break
@@ -238,8 +226,7 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       let replies: Reply[]
       const sentAt = performance.now()
       try {
-        const block = blockMs > 0 ? ['BLOCK', blockMs] : []
-        const read = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, ...block]
+        const read = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs]
         // TIME right behind the read, in the same turn of the server: when the entries were
         // delivered, so that their handlers know how long they may count on them.
         replies = await reader.batch([[...read, 'STREAMS', this.key, '>'], ['TIME']], {
