@@ -116,7 +116,12 @@ describe('a TypeScript worker for jobs Python enqueued', () => {
     await crashed.start()
     const pyAbandoned = await new RqQueue(db, 'crash-py').enqueue('ts.hang', { jobId: 'abandoned-py' })
     const tsAbandoned = await new RqQueue(db, 'crash-ts').enqueue('ts.hang', { jobId: 'abandoned-ts' })
-    await until('both taken', () => crashed.stats().running === 2)
+    // A popped job holds its slot before its start script has run: wait for the status itself.
+    await until(
+      'both started',
+      async () => (await pyAbandoned.status()) === 'started' && (await tsAbandoned.status()) === 'started',
+    )
+    expect(crashed.stats().running).toBe(2)
     expect(await pyAbandoned.status()).toBe('started')
     await db.call(['ZADD', 'rq:wip:crash-ts', 1, 'abandoned-ts'])
     expect(await tsAbandoned.status()).toBe('started')
