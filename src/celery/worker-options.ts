@@ -15,6 +15,11 @@ export interface TaskInfo {
   readonly queue: string
   /** True when it was put back after a worker died holding it: it may have run before. */
   readonly redelivered: boolean
+  /**
+   * Fires when `close()` stops waiting for running handlers (its timeout passed): the message
+   * stays unacked, and kombu's restore puts it back for another worker.
+   */
+  readonly signal: AbortSignal
 }
 
 /**

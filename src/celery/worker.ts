@@ -274,6 +274,7 @@ export class CeleryWorker extends WorkerCore<{ readonly id: string; readonly nam
         expires: task.expires,
         queue: held.queue,
         redelivered: task.redelivered,
+        signal: this.closingSignal,
       }
       const value = (await handler(task.args, task.kwargs, info)) ?? null
       try {

@@ -307,6 +307,30 @@ describe('TypeScript producer → TypeScript worker', () => {
     await raw(['DEL', 'closing'])
   })
 
+  it("close({ timeoutMs }): when it stops waiting, the running handler's task.signal fires", async () => {
+    let told: unknown
+    const worker = celery.worker({
+      queues: ['closing-signal'],
+      pollMs: 100,
+      tasks: {
+        't.stuck': (_args, _kwargs, task) =>
+          new Promise((resolve) =>
+            task.signal.addEventListener('abort', () => {
+              told = task.signal.reason
+              resolve('gave up')
+            }),
+          ),
+      },
+    })
+    await worker.start()
+    await celery.sendTask('t.stuck', [], {}, { queue: 'closing-signal' })
+    await waitFor('running', () => worker.stats().running === 1)
+    await worker.close({ timeoutMs: 200 })
+    await waitFor('told', () => told !== undefined)
+    expect(String((told as Error).message)).toMatch(/closed/)
+    await raw(['DEL', 'closing-signal'])
+  })
+
   it('a task longer than the visibility timeout is kept visible (not restored to run twice)', async () => {
     const short = new Celery(db, { visibilityTimeout: 900 })
     let runs = 0
