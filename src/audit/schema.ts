@@ -124,7 +124,7 @@ export class SchemaMatcher {
       return
     }
     if (policy.ttlMs === null) {
-      if (record.ttlMs >= 0)
+      if (record.ttlMs >= 0 && !policy.expiresWhenDone)
         this.#drift('schema-ttl', entry, name, 'persistent', record, 'expires', record.ttlMs)
     } else {
       const declared = entry.describe().ttl

@@ -86,7 +86,9 @@ function boundText(entry: EntryPolicy): string {
 function persistence(entry: EntryPolicy): string {
   const expiry =
     entry.ttlMs === null
-      ? 'Never expires.'
+      ? entry.expiresWhenDone
+        ? 'Never expires while in use; a key gets a TTL once its work is done.'
+        : 'Never expires.'
       : `Expires ${formatTtl(entry.ttlMs)}${entry.jitter > 0 ? ` ± ${Math.round(entry.jitter * 100)}%` : ''} after the last write${entry.sliding ? ' or read (sliding)' : ''}${entry.graceMs > 0 ? `, then kept ${formatTtl(entry.graceMs)} more (grace) to be served stale while it is refreshed` : ''}.`
   const waits =
     entry.replicas === null

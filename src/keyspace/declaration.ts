@@ -56,6 +56,12 @@ export interface EntryDeclaration {
   readonly grace?: TtlSpec | 0
   /** Reads extend the TTL (sessions). Default false. */
   readonly sliding?: boolean
+  /**
+   * A persistent entry only: its keys carry no TTL while in use and get one once their work is
+   * done (a finished job keeps its result for a while). The audit then accepts either. Default
+   * false.
+   */
+  readonly expiresWhenDone?: boolean
   /** Default `ephemeral`; `source-of-truth` requires AOF + fsync on the server. */
   readonly durability?: Durability
   /** Declared bound on fields / members / elements / stream entries. */
@@ -89,6 +95,7 @@ const OPTION_NAMES = [
   'jitter',
   'grace',
   'sliding',
+  'expiresWhenDone',
   'durability',
   'maxItems',
   'maxValueBytes',
@@ -113,6 +120,8 @@ export interface EntryPolicy {
   /** A cache entry's grace period, ms (0: none): the key lives ttl·(1 + jitter) + grace at most. */
   readonly graceMs: number
   readonly sliding: boolean
+  /** A persistent entry whose keys get a TTL once their work is done. */
+  readonly expiresWhenDone: boolean
   readonly maxItems: number | null
   readonly maxValueBytes: number | null
   /**
@@ -183,6 +192,11 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
   if (typeof sliding !== 'boolean') throw invalid(name, 'sliding must be a boolean', { sliding })
   if (sliding && ttlMs === null) throw invalid(name, 'sliding needs a finite ttl to extend')
   if (sliding && role === 'lock') throw invalid(name, "a lock's TTL is its lease; reads must not extend it")
+  const expiresWhenDone = d.expiresWhenDone ?? false
+  if (typeof expiresWhenDone !== 'boolean')
+    throw invalid(name, 'expiresWhenDone must be a boolean', { expiresWhenDone })
+  if (expiresWhenDone && ttlMs !== null)
+    throw invalid(name, "expiresWhenDone is for ttl: 'persistent' entries; a finite ttl expires anyway")
 
   const maxItems = positiveOption(name, 'maxItems', d.maxItems)
   if (maxItems !== null && !COLLECTION_KINDS.includes(kind)) {
@@ -214,6 +228,7 @@ export function resolveEntry(namespace: string, name: string, declaration: unkno
     jitter,
     graceMs,
     sliding,
+    expiresWhenDone,
     maxItems,
     maxValueBytes,
     codec,

@@ -11,7 +11,7 @@ export interface SchemaRow {
   readonly type: string
   /** null when persistent. */
   readonly ttlMs: number | null
-  /** `30d`, `persistent`. */
+  /** `30d`, `persistent`, `persistent until done` (expiresWhenDone). */
   readonly ttl: string
   readonly jitter: number
   readonly sliding: boolean
@@ -46,7 +46,7 @@ export function describeEntry(entry: EntryPolicy, traits: ServerTraits = {}): Sc
     pattern: entry.pattern.full,
     type: entry.integers ? 'set<integer>' : entry.kind,
     ttlMs: entry.ttlMs,
-    ttl: formatTtl(entry.ttlMs),
+    ttl: entry.expiresWhenDone ? 'persistent until done' : formatTtl(entry.ttlMs),
     jitter: entry.jitter,
     sliding: entry.sliding,
     role: entry.role,

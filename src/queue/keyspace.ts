@@ -5,7 +5,7 @@ import { structureKeyspace } from '../kit/keyspace.js'
  * Every key of one queue carries the hash tag `{<queue>}`: each check-then-act is one script
  * over several of them, which a Cluster only runs when they share a slot. Everything is
  * `persistent`: a waiting job that expired would be a lost job. Completed jobs' hashes are the
- * exception — the finishing script gives them the result TTL.
+ * exception — the finishing script gives them the result TTL (`expiresWhenDone`).
  */
 export function queueKeyspace(namespace: string) {
   return structureKeyspace(namespace, {
@@ -14,6 +14,7 @@ export function queueKeyspace(namespace: string) {
       type: t.hash(),
       role: 'queue',
       ttl: 'persistent',
+      expiresWhenDone: true,
       maxItems: 32,
       description:
         'one job: name, data, options, attempts, stalls, state, lease token, history, result/error; completed ones expire',

@@ -142,6 +142,8 @@ describe('definition errors', () => {
       ['sliding on persistent', { ...base, pattern: 'a', ttl: 'persistent', sliding: true }],
       ['sliding not boolean', { ...base, pattern: 'a', sliding: 'yes' }],
       ['sliding lock', { ...base, pattern: 'a', role: 'lock', sliding: true }],
+      ['expiresWhenDone not boolean', { ...base, pattern: 'a', ttl: 'persistent', expiresWhenDone: 1 }],
+      ['expiresWhenDone with a finite ttl', { ...base, pattern: 'a', ttl: '1h', expiresWhenDone: true }],
       ['cache source of truth', { ...base, pattern: 'a', role: 'cache', durability: 'source-of-truth' }],
       ['lock source of truth', { ...base, pattern: 'a', role: 'lock', durability: 'source-of-truth' }],
       ['bad durability', { ...base, pattern: 'a', durability: 'durable' }],
@@ -176,7 +178,11 @@ describe('definition errors', () => {
       b: { pattern: 'b', type: t.list(), role: 'queue', ttl: '1.5h', maxItems: 10, maxValueBytes: 100 },
       c: { pattern: 'c', type: t.set(), role: 'index', ttl: '2w', jitter: 0, description: 'c' },
       d: { pattern: 'd', type: t.zset(), role: 'state', ttl: 'persistent', durability: 'source-of-truth' },
+      e: { pattern: 'e', type: t.hash(), role: 'queue', ttl: 'persistent', expiresWhenDone: true },
     })
+    expect(ks.e.policy).toMatchObject({ ttlMs: null, expiresWhenDone: true })
+    expect(ks.e.describe().ttl).toBe('persistent until done')
+    expect(ks.d.policy.expiresWhenDone).toBe(false)
     expect(ks.a.policy.ttlMs).toBe(600_000)
     expect(ks.b.policy.ttlMs).toBe(5_400_000)
     expect(ks.c.policy.ttlMs).toBe(14 * 86_400_000)

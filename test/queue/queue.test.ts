@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { audit } from '../../src/audit/index.js'
 import type { ConnectOptions } from '../../src/client/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { type Job, Queue, type QueueEvent, QueueEvents, Worker } from '../../src/queue/index.js'
@@ -380,6 +381,22 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect(attempts).toEqual([[1, 1]])
     expect((await q.getJob(id))?.result).toBe(14)
   }, 30_000)
+})
+
+describe("the audit of a queue's own keys (standalone)", () => {
+  it('finds no TTL drift: waiting and running jobs have none, completed ones expire, as the entry declares', async () => {
+    const db = await connect(targets.standalone!)
+    clients.push(db)
+    const q = new Queue<number>(db, 'audited')
+    await q.addBulk([1, 2, 3].map((n) => ({ name: 'j', data: n })))
+    const w = new Worker<number, number>(db, q.name, (job) => job.data, { pollMs: 20 })
+    workers.push(w as unknown as Worker<never, never>)
+    await waitFor('completed', async () => (await q.counts()).completed === 3)
+    // Waiting jobs (no TTL) beside the completed ones (a result TTL).
+    await q.add('j', 4, { delayMs: 60_000 })
+    const report = await audit(db, { keyspaces: db.keyspaces() })
+    expect(report.findings.filter((f) => f.rule === 'schema-ttl')).toEqual([])
+  })
 })
 
 describe('bad input', () => {
