@@ -27,6 +27,7 @@ export function rqKeyspace() {
       type: t.hash(),
       role: 'queue',
       ttl: 'persistent',
+      expiresWhenDone: true,
       maxItems: 32,
       description:
         'one RQ job (rq/job.py to_dict): data = zlib(JSON [func, null, args, kwargs]), status, timestamps; EXPIRE result_ttl/failure_ttl once it ends',
@@ -79,6 +80,7 @@ export function rqKeyspace() {
       type: t.stream(),
       role: 'queue',
       ttl: 'persistent',
+      expiresWhenDone: true,
       description:
         'rq/results.py: one entry per execution (type 1 ok / 2 failed, b64 return_value or exc_string), MAXLEN ~ 10, EXPIRE result_ttl',
     },

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { audit } from '../../src/audit/index.js'
 import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { RqQueue, type RqTask, RqWorker } from '../../src/rq/index.js'
@@ -352,6 +353,33 @@ describe('a TypeScript worker for jobs Python enqueued', () => {
     expect(await job.status()).toBe('finished')
     expect(await job.result()).toBe('done')
     await worker.close() // idempotent
+  })
+
+  it("the audit finds no TTL drift in RQ's keys: finished and failed jobs expire, as their entries declare", async () => {
+    const worker = new RqWorker(
+      db,
+      ['audited'],
+      {
+        'ts.ok': () => 'ok',
+        'ts.bad': () => {
+          throw new Error('bad')
+        },
+      },
+      { cleanupMs: 0, blockMs: 100 },
+    )
+    workers.push(worker)
+    await worker.start()
+    const queue = new RqQueue(db, 'audited')
+    const ok = await queue.enqueue('ts.ok')
+    const bad = await queue.enqueue('ts.bad')
+    await queue.enqueueAt(new Date(Date.now() + 3_600_000), 'ts.ok')
+    await until(
+      'both ended',
+      async () => (await ok.status()) === 'finished' && (await bad.status()) === 'failed',
+    )
+    const report = await audit(db, { keyspaces: db.keyspaces() })
+    expect(report.findings.filter((f) => f.rule === 'schema-ttl')).toEqual([])
+    await worker.close()
   })
 
   it('validates its arguments', async () => {
