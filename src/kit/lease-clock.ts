@@ -52,8 +52,11 @@ export class LeaseClock<K> {
   }): number {
     const { serverNow, sentAt, waitMs } = call
     if (waitMs === 0 || !call.woken) {
-      this.#offsetBound = serverNow - (sentAt + waitMs)
-      return sentAt
+      // It ran once the wait timed out (a due delayed job can be handed over then), not before —
+      // unless its reply came sooner than that by this clock, when only the send is certain.
+      const ranFrom = sentAt + waitMs <= call.receivedAt ? sentAt + waitMs : sentAt
+      this.#offsetBound = serverNow - ranFrom
+      return ranFrom
     }
     // This call's own bound is loose (it may have waited): it replaces the freshest one only if
     // tighter — which also keeps the start from falling before the send.

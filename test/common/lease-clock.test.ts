@@ -18,9 +18,14 @@ describe('LeaseClock: when a worker stops counting on a lease, by its own clock'
     // Never before it was sent (the bound says 150): its own bound is tighter, and now the freshest.
     expect(leases.startOf({ ...woken, serverNow: 10_050, sentAt: 300, receivedAt: 400 })).toBe(300)
     expect(leases.startOf({ ...woken, serverNow: 20_000, sentAt: 9_000, receivedAt: 10_300 })).toBe(10_250)
-    // A wait that timed out ran waitMs after its send at the earliest: a fresh bound, 9 000.
+    // A wait that timed out ran waitMs after its send at the earliest, and so did what it handed
+    // over: a fresh bound, 9 000.
     const timedOut = { ...call, serverNow: 30_000, sentAt: 16_000, receivedAt: 21_001, waitMs: 5000 }
-    expect(leases.startOf(timedOut)).toBe(16_000)
+    expect(leases.startOf(timedOut)).toBe(21_000)
+    // A timed-out reply that came before the timeout by this clock (the server's clock jumped):
+    // only the send is certain.
+    expect(leases.startOf({ ...timedOut, receivedAt: 20_000 })).toBe(16_000)
+    leases.startOf(timedOut)
     expect(leases.startOf({ ...woken, serverNow: 31_000, sentAt: 21_000, receivedAt: 23_000 })).toBe(22_000)
   })
 
