@@ -51,9 +51,10 @@ export function queueKeyspace(namespace: string) {
       pattern: '{<queue>}:take:<token>',
       type: t.string(),
       role: 'queue',
-      ttl: 30_000,
+      // The longest of them: a lost call's marker, max(2 × leaseMs, 10 min) (take.lua).
+      ttl: '10m',
       description:
-        "the job ids one worker call took, kept for the lease's time (PX leaseMs), so that a call whose reply was lost can give them back; deleted once the reply arrived",
+        "the job ids one worker call took, kept for the lease's time (PX leaseMs), so that a call whose reply was lost can give them back; deleted once the reply arrived. A lost call's marker (empty) lives max(2 × leaseMs, 10 min), so that the call, if it still runs, hands out nothing",
     },
     signal: {
       pattern: '{<queue>}:signal',
