@@ -43,8 +43,9 @@ describe('mutex', () => {
 
   it('waits for a held lock, up to waitMs', async () => {
     const locks = createLock(db, { retryDelayMs: 10 })
-    const held = await locks.acquire('wait', { leaseMs: 150 })
+    // Before the holder's acquire: its lease cannot begin earlier, however late its reply comes.
     const started = Date.now()
+    const held = await locks.acquire('wait', { leaseMs: 150 })
     expect(await locks.acquire('wait', { waitMs: 50 })).toBeNull()
     const lease = await locks.acquire('wait', { waitMs: 2000 })
     expect(lease).not.toBeNull()
