@@ -84,22 +84,29 @@ function attemptsAndTimeout(opts: string): { attempts: number; timeoutMs: number
   return lastParsed
 }
 
-/** The extend script's lines renewing the leases of `held` (one per MAX_BATCH jobs). */
-export function extendLines(keys: QueueKeys, leaseMs: number, held: readonly Taken[]): Command[] {
-  const lines: Command[] = []
+/** One extend call: its script line and the jobs it renews. */
+export interface ExtendCall {
+  readonly line: Command
+  readonly jobs: readonly Taken[]
+}
+
+/** The extend script's calls renewing the leases of `held` (one per MAX_BATCH jobs). */
+export function extendCalls(keys: QueueKeys, leaseMs: number, held: readonly Taken[]): ExtendCall[] {
+  const calls: ExtendCall[] = []
   for (let start = 0; start < held.length; start += MAX_BATCH) {
+    const jobs = held.slice(start, start + MAX_BATCH)
     const groups: RedisArg[] = []
-    const end = Math.min(held.length, start + MAX_BATCH)
-    for (let i = start; i < end; i++) groups.push(held[i]!.id, held[i]!.token)
-    lines.push(
-      EXTEND.command(
+    for (const taken of jobs) groups.push(taken.id, taken.token)
+    calls.push({
+      line: EXTEND.command(
         { active: keys.active },
-        { jobPrefix: keys.jobPrefix, leaseMs, count: end - start },
+        { jobPrefix: keys.jobPrefix, leaseMs, count: jobs.length },
         groups,
       ),
-    )
+      jobs,
+    })
   }
-  return lines
+  return calls
 }
 
 /** job.updateProgress: one script, for the lease holder only; false when the lease is gone. */

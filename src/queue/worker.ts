@@ -14,7 +14,7 @@ import {
   type Taken,
   takenOver,
 } from './attempt.js'
-import { extendLines, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
+import { extendCalls, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
@@ -329,13 +329,12 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     const lost = new Set<string>()
     const sentAt = performance.now()
     await Promise.all(
-      extendLines(this.keys, this.#leaseMs, held).map((line, i) =>
+      extendCalls(this.keys, this.#leaseMs, held).map(({ line, jobs }) =>
         EXTEND.runCommand<Reply[]>(this.#db, line).then(
           (ids) => {
             for (const id of ids) lost.add(String(id))
-            const covered = held.slice(i * MAX_BATCH, (i + 1) * MAX_BATCH)
             this.#leases.renewed(
-              covered.filter((taken) => !lost.has(taken.id)),
+              jobs.filter((taken) => !lost.has(taken.id)),
               sentAt,
             )
           },
