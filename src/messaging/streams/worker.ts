@@ -319,7 +319,6 @@ class Worker<T> extends WorkerCore<StreamEntryInfo> implements StreamWorker {
       }
       return
     }
-    this.#leases.end(info.id)
     await this.#acks.ack(info.id)
     if (info.attempt > 1) await forgetFailures(this.#t, info.id)
     this.#stats.processed++
