@@ -230,55 +230,49 @@ describe('a worker cut off from Redis (standalone; a proxy that stops forwarding
     expect(await q.getJob(id)).toMatchObject({ result: 'second run', stalls: 1, attemptsMade: 1 })
   }, 20_000)
 
-  it('a delayed job handed over when the wait for it timed out is not aborted while its renewals get through', async () => {
-    const db = await client('standalone')
-    const q = new Queue<string>(db, 'delayed-then-long')
-    let aborted: boolean | undefined
-    const w = new Worker<string, string>(
-      db,
-      q.name,
-      async (job) => {
-        await sleep(1000)
-        aborted = job.signal.aborted
-        return 'ok'
+  it.each([
+    {
+      what: 'a job taken after an idle wait longer than the lease',
+      // The worker blocks in its wait (pollMs 5 s) for longer than a lease before the job comes.
+      add: async (q: Queue<string>) => {
+        await sleep(1200)
+        return q.add('j', 'x')
       },
-      { leaseMs: 500, pollMs: 5000 },
-    )
-    onTestFinished(() => w.close())
-    await sleep(100)
-    // The add wakes the worker; nothing is due yet, so it waits until the job is (1.5 s, three
-    // leases): that wait times out, and the take behind it hands the job over.
-    const { id } = await q.add('j', 'x', { delayMs: 1500 })
-    await waitFor('the handler ends', () => aborted !== undefined, 6000)
-    expect(aborted).toBe(false)
-    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 3000)
-  }, 20_000)
-
-  it('a job taken after an idle wait longer than the lease is not aborted while its renewals get through', async () => {
-    const db = await client('standalone')
-    const q = new Queue<string>(db, 'idle-then-long')
-    let aborted = false
-    let done = false
-    const w = new Worker<string, string>(
-      db,
-      q.name,
-      async (job) => {
-        // Three leases long: renewals (every third of one) must keep it.
-        await sleep(1500)
-        aborted = job.signal.aborted
-        done = true
-        return 'ok'
+    },
+    {
+      what: 'a delayed job handed over when the wait for it timed out',
+      // The add wakes the worker; nothing is due yet, so it waits until the job is (1.5 s, three
+      // leases): that wait times out, and the take behind it hands the job over.
+      add: async (q: Queue<string>) => {
+        await sleep(100)
+        return q.add('j', 'x', { delayMs: 1500 })
       },
-      { leaseMs: 500, pollMs: 5000 },
-    )
-    onTestFinished(() => w.close())
-    // The worker blocks in its wait (pollMs 5 s) for longer than a lease before the job comes.
-    await sleep(1200)
-    const { id } = await q.add('j', 'x')
-    await waitFor('the handler ends', () => done, 5000)
-    expect(aborted).toBe(false)
-    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 3000)
-  }, 20_000)
+    },
+  ])(
+    '$what is not aborted while its renewals get through',
+    async ({ add }) => {
+      const db = await client('standalone')
+      const q = new Queue<string>(db, `long-after-wait-${Math.random().toString(36).slice(2)}`)
+      let aborted: boolean | undefined
+      const w = new Worker<string, string>(
+        db,
+        q.name,
+        async (job) => {
+          // Three leases long: renewals (every third of one) must keep it.
+          await sleep(1500)
+          aborted = job.signal.aborted
+          return 'ok'
+        },
+        { leaseMs: 500, pollMs: 5000 },
+      )
+      onTestFinished(() => w.close())
+      const { id } = await add(q)
+      await waitFor('the handler ends', () => aborted !== undefined, 6000)
+      expect(aborted).toBe(false)
+      await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 3000)
+    },
+    20_000,
+  )
 })
 
 describe('a worker whose event loop blocks past its lease (standalone)', () => {
