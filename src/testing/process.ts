@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { RedisExpertError } from '../errors.js'
 
 /**
  * Starts a server process that cannot outlive this one.
@@ -21,8 +22,17 @@ export interface GuardedProcess {
 }
 
 /**
+ * A graceful stop can be refused for a while: Redis will not exit while it writes its first AOF
+ * ("Writing initial AOF, can't exit") and does not retry on its own. SIGTERM goes again at this
+ * interval until the server is gone.
+ */
+const RESIGNAL_MS = 200
+/** A server still running this long after the first signal is SIGKILLed, and the stop fails. */
+const HALT_TIMEOUT_MS = 20_000
+
+/**
  * The process a server handle stands for now: none after a stop or kill, a new one after a
- * restart. `halt` signals it once and waits until it is gone.
+ * restart. `halt` signals it until it is gone (bounded: see HALT_TIMEOUT_MS).
  */
 export class ProcessSlot {
   #current: GuardedProcess | null
@@ -39,14 +49,44 @@ export class ProcessSlot {
     const child = this.#current
     if (!child) return
     this.#current = null
-    child.signal(signal)
-    await child.exited
-    child.release()
+    try {
+      await untilExited(child, signal)
+    } finally {
+      child.release()
+    }
   }
 
   replace(next: GuardedProcess): void {
     this.#current = next
   }
+}
+
+async function untilExited(child: GuardedProcess, signal: NodeJS.Signals): Promise<void> {
+  let gone = false
+  const exited = child.exited.then(() => {
+    gone = true
+  })
+  const deadline = Date.now() + HALT_TIMEOUT_MS
+  while (!gone && Date.now() < deadline) {
+    child.signal(signal)
+    await within(exited, RESIGNAL_MS)
+  }
+  if (gone) return
+  child.signal('SIGKILL')
+  await within(exited, 5000)
+  throw new RedisExpertError(
+    'LAUNCHER_FAILED',
+    `the server (pid ${child.pid}) was still running ${HALT_TIMEOUT_MS} ms after ${signal}; it was SIGKILLed`,
+    { details: { pid: child.pid, signal } },
+  )
+}
+
+/** Waits for `work`, at most `ms`. */
+function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() =>
+    clearTimeout(timer),
+  )
 }
 
 const GUARDIAN = [

@@ -132,6 +132,31 @@ describe('startRedis', () => {
     })
   })
 
+  it('stop() and restart() outlast a SIGTERM refused while the server writes its first AOF', async () => {
+    const server = await startRedis({ config: { 'enable-debug-command': 'local' } })
+    const db = await connect({ url: server.url, offlineWaitMs: 5000, guard: 'off' })
+    const bounded = <T>(work: Promise<T>) =>
+      Promise.race([
+        work,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), 15_000).unref()),
+      ])
+    try {
+      // Enough data that the first AOF takes a while to write: Redis refuses to shut down meanwhile.
+      await db.call(['DEBUG', 'POPULATE', 300_000])
+      await db.call(['CONFIG', 'SET', 'appendonly', 'yes'])
+      await bounded(server.restart())
+      expect(readFileSync(join(server.dir, 'redis.log'), 'utf8')).toContain("Writing initial AOF, can't exit")
+      expect(await db.call(['PING'])).toBe('PONG')
+      await db.call(['CONFIG', 'SET', 'appendonly', 'yes'])
+      const pid = server.pid
+      await bounded(server.stop())
+      expect(alive(pid)).toBe(false)
+    } finally {
+      await db.close()
+      await server.stop()
+    }
+  })
+
   it('writes ACL users and requirepass into the config', () => {
     const text = renderConfig(7000, '/tmp/x', {
       requirepass: 'pa ss',
