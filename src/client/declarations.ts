@@ -12,6 +12,11 @@ export class Declarations {
   readonly #policies = new WeakMap<EntryPolicy, KeyPolicy>()
   #hasSourceOfTruth = false
 
+  /** How many keyspaces are known: it changes with every one added (what the guard may have judged by). */
+  get version(): number {
+    return this.#keyspaces.length
+  }
+
   add(keyspace: Keyspace): void {
     if (this.#keyspaces.includes(keyspace)) return
     assertDisjoint([...this.#keyspaces, keyspace])

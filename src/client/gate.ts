@@ -1,6 +1,7 @@
 import type { Command } from '../common/types.js'
 import { positiveInt } from '../common/validate.js'
 import { invalidArgument } from '../errors.js'
+import { ClearedCalls } from '../guard/cleared-calls.js'
 import {
   type DurabilityGap,
   Guard,
@@ -36,6 +37,8 @@ export class GuardGate implements GuardContext {
   durabilityGaps: readonly DurabilityGap[] = []
   readonly #commands: CommandTable
   readonly #declarations: Declarations
+  /** Script calls cleared while durability held: the same call again is not judged anew. */
+  readonly #cleared = new ClearedCalls()
   /** While one check runs (synchronously): the key a typed operation built, with its entry. */
   #declared: DeclaredKey | undefined
 
@@ -75,6 +78,8 @@ export class GuardGate implements GuardContext {
 
   /** The command to send: the original, or its rewrite; throws a GuardError in strict mode. */
   command<C extends GuardCommand>(command: C, allow?: readonly GuardCode[]): C {
+    const durable = this.durabilityOk
+    if (durable && this.#cleared.has(command, this.#declarations.version)) return command
     this.#declared = declaredKeyOf(command as Command)
     let violations: readonly Violation[]
     try {
@@ -84,7 +89,10 @@ export class GuardGate implements GuardContext {
     } finally {
       this.#declared = undefined
     }
-    if (violations.length === 0) return command
+    if (violations.length === 0) {
+      if (durable) this.#cleared.add(command)
+      return command
+    }
     const only = violations.length === 1 ? violations[0] : undefined
     if (only?.rewrite) {
       this.guard.rewrote(only)

@@ -62,6 +62,20 @@ export function scriptViolations(command: GuardCommand, context: GuardContext): 
     : declaredViolations(script, script.declared, context)
 }
 
+/**
+ * What the guard's verdict on a call reads, when it is an EVALSHA (or EVALSHA_RO) of a
+ * defineScript script: besides the keys, the ARGV positions (1-based, as in Lua) its judged calls
+ * name — none for a script with nothing to judge per call. Such a call is judged on those values
+ * alone (and on durability, which the gate checks itself), so the same values get the same
+ * verdict (guard/cleared-calls.ts). Null for any other command.
+ */
+export function verdictArgv(command: GuardCommand): readonly number[] | null {
+  const verb = command[0]
+  if ((verb !== 'EVALSHA' && verb !== 'EVALSHA_RO') || command[1] === undefined) return null
+  const declared = declaredBySha(text(command[1]))
+  return declared === undefined ? null : planOf(declared).argvRead
+}
+
 function callSiteViolations(script: ScriptArgs, context: GuardContext): readonly Violation[] {
   const read = luaCalls(script.source)
   const out: Violation[] = read.dynamic.map((d) => ({
@@ -93,6 +107,8 @@ interface DeclaredPlan {
   readonly resolvable: readonly LuaCall[]
   /** Calls with an argument static reading cannot resolve: only the rules that hold whatever it is. */
   readonly partial: readonly LuaCall[]
+  /** The ARGV positions (1-based) the calls above name: all a call's verdict reads besides its keys. */
+  readonly argvRead: readonly number[]
 }
 
 const plans = new WeakMap<DeclaredScript, DeclaredPlan>()
@@ -101,13 +117,16 @@ function planOf(declared: DeclaredScript): DeclaredPlan {
   let plan = plans.get(declared)
   if (plan === undefined) {
     const read = luaCalls(declared.source)
-    plan = {
-      read,
-      resolvable: read.calls.filter(
-        (c) => c.args.every((a) => a.kind !== 'unknown') && !neverStopped(c, true),
-      ),
-      partial: read.calls.filter((c) => c.args.some((a) => a.kind === 'unknown') && !neverStopped(c, false)),
-    }
+    const resolvable = read.calls.filter(
+      (c) => c.args.every((a) => a.kind !== 'unknown') && !neverStopped(c, true),
+    )
+    const partial = read.calls.filter(
+      (c) => c.args.some((a) => a.kind === 'unknown') && !neverStopped(c, false),
+    )
+    const argvRead = new Set<number>()
+    for (const call of [...resolvable, ...partial])
+      for (const arg of call.args) if (arg.kind === 'argv') argvRead.add(arg.index)
+    plan = { read, resolvable, partial, argvRead: [...argvRead].sort((a, b) => a - b) }
     plans.set(declared, plan)
   }
   return plan
