@@ -2,6 +2,7 @@ import { parseConfig, parseInfo } from '../client/probe.js'
 import type { NodeProbe } from '../client/probe-types.js'
 import type { Executor, Reply } from '../common/types.js'
 import { RedisExpertError } from '../errors.js'
+import { declaredShas } from '../guard/script-sources.js'
 import { type AclUser, parseAclList } from './acl.js'
 
 /** One SLOWLOG entry: the command (with its subcommand for container commands) and how long it ran. */
@@ -33,6 +34,11 @@ export interface NodeFacts {
   readonly dbsizeError: string | null
   /** The connection's logical database. */
   readonly database: number
+  /**
+   * How many of the scripts declared with defineScript in this process (the toolkit's and the
+   * application's) the node has cached (SCRIPT EXISTS); 0 when none is declared or it was refused.
+   */
+  readonly declaredScripts: number
 }
 
 /** CONFIG parameters read besides the probe's. Never `requirepass`: the audit has no business holding secrets. */
@@ -141,7 +147,8 @@ async function dryRun(node: NamedExecutor, users: AclUser[]): Promise<AclUser[]>
 
 /** Reads what the server-level rules need from one master; refused commands are recorded, not fatal. */
 export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promise<NodeFacts> {
-  const [info, config, acl, slowlog, client, dbsize] = await Promise.all([
+  const shas = declaredShas()
+  const [info, config, acl, slowlog, client, dbsize, scripts] = await Promise.all([
     // An ACL user may lack INFO (or DBSIZE): the audit goes on without those facts and says so.
     attempt(() => node.call(['INFO'])),
     attempt(async () => {
@@ -153,6 +160,7 @@ export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promis
     attempt(async () => parseSlowlog(await node.call(['SLOWLOG', 'GET', 128]))),
     attempt(() => node.call(['CLIENT', 'INFO'])),
     attempt(() => node.call(['DBSIZE'])),
+    attempt(async () => (shas.length === 0 ? [] : node.call(['SCRIPT', 'EXISTS', ...shas]))),
   ])
   const fields = parseInfo(info.value === null ? '' : String(info.value))
   return {
@@ -170,5 +178,6 @@ export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promis
     dbsize: dbsize.value === null ? 0 : Number(dbsize.value),
     dbsizeError: dbsize.error,
     database: client.value === null ? 0 : parseClientDb(client.value),
+    declaredScripts: Array.isArray(scripts.value) ? scripts.value.filter((cached) => cached === 1).length : 0,
   }
 }

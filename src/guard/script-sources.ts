@@ -46,3 +46,13 @@ export function declaredBySha(sha: string): DeclaredScript | undefined {
 export function isDeclaredScript(source: string): boolean {
   return bySource.has(source)
 }
+
+/** The source of every script declared so far (each once). */
+export function declaredScriptSources(): string[] {
+  return [...bySource.keys()]
+}
+
+/** The SHA1 of every script declared so far (each once). */
+export function declaredShas(): string[] {
+  return [...bySha.keys()]
+}

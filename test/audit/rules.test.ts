@@ -26,6 +26,7 @@ interface NodeSpec {
   readonly acl?: readonly string[] | null
   readonly slowlog?: readonly SlowEntry[] | null
   readonly probe?: Partial<NodeProbe>
+  readonly declaredScripts?: number
 }
 
 function node(spec: NodeSpec = {}): NodeFacts {
@@ -70,6 +71,7 @@ function node(spec: NodeSpec = {}): NodeFacts {
     dbsizeError: null,
     infoError: null,
     database: 0,
+    declaredScripts: spec.declaredScripts ?? 0,
   }
 }
 
@@ -312,6 +314,16 @@ describe('memory-doctor, lua-scripts, clients, logical-databases', () => {
     expect(run('lua-scripts', context([node({ info: { number_of_cached_scripts: '10' } })]))).toEqual([])
     expect(run('lua-scripts', context([node({ info: { number_of_cached_scripts: '250' } })]))).toMatchObject([
       { severity: 'medium', data: { scripts: 250 } },
+    ])
+    // The scripts declared with defineScript in this process are not counted.
+    const declared = (cached: string) =>
+      node({ info: { number_of_cached_scripts: cached }, declaredScripts: 30 })
+    expect(run('lua-scripts', context([declared('40')]))).toEqual([])
+    expect(run('lua-scripts', context([declared('41')]))).toMatchObject([
+      {
+        data: { scripts: 11, declared: 30 },
+        message: expect.stringMatching(/^11 Lua scripts .* besides 30 declared/),
+      },
     ])
     expect(run('clients', context([node({ info: { connected_clients: '100' } })]))).toEqual([])
     expect(
