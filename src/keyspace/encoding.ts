@@ -69,6 +69,11 @@ export interface EncodingPrediction {
 
 /** Longest string Redis stores as `embstr` (one allocation with the object header). */
 export const EMBSTR_MAX_BYTES = 44
+/**
+ * Longest value Redis accepts by default (`proto-max-bulk-len`, 512 MB): the `maxValueBytes` of
+ * an entry whose values are the application's payloads, of any size.
+ */
+export const MAX_BULK_BYTES = 512 * 1024 * 1024
 /** Value size assumed for collections when the entry declares no `maxValueBytes`. */
 const ASSUMED_ELEMENT_BYTES = 64
 

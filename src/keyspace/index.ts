@@ -28,6 +28,7 @@ export {
   type EncodingPrediction,
   type ListpackLimits,
   listpackBytes,
+  MAX_BULK_BYTES,
   predictEncoding,
   type ServerTraits,
 } from './encoding.js'

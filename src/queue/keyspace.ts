@@ -1,3 +1,4 @@
+import { MAX_BULK_BYTES } from '../keyspace/encoding.js'
 import { t } from '../keyspace/types.js'
 import { structureKeyspace } from '../kit/keyspace.js'
 
@@ -16,6 +17,9 @@ export function queueKeyspace(namespace: string) {
       ttl: 'persistent',
       expiresWhenDone: true,
       maxItems: 32,
+      // Data, result and history are the application's and the job's own: any size Redis takes
+      // (proto-max-bulk-len), so the hash is predicted in its large encoding, as it is found.
+      maxValueBytes: MAX_BULK_BYTES,
       description:
         'one job: name, data, options, attempts, stalls, state, lease token, history, result/error; completed ones expire',
     },

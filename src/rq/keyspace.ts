@@ -1,5 +1,6 @@
 import type { Client } from '../client/client.js'
 import { RedisExpertError } from '../errors.js'
+import { MAX_BULK_BYTES } from '../keyspace/encoding.js'
 import { t } from '../keyspace/types.js'
 import { declareOn, structureKeyspace } from '../kit/keyspace.js'
 
@@ -29,6 +30,8 @@ export function rqKeyspace() {
       ttl: 'persistent',
       expiresWhenDone: true,
       maxItems: 32,
+      // The job's data, result and exc_info: any size (the queue's job entry says why this matters).
+      maxValueBytes: MAX_BULK_BYTES,
       description:
         'one RQ job (rq/job.py to_dict): data = zlib(JSON [func, null, args, kwargs]), status, timestamps; EXPIRE result_ttl/failure_ttl once it ends',
     },

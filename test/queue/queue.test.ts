@@ -397,6 +397,20 @@ describe("the audit of a queue's own keys (standalone)", () => {
     const report = await audit(db, { keyspaces: db.keyspaces() })
     expect(report.findings.filter((f) => f.rule === 'schema-ttl')).toEqual([])
   })
+
+  it('finds no encoding drift for jobs whose data is longer than a listpack value, nor its scripts as dynamic ones', async () => {
+    const db = await connect(targets.standalone!)
+    clients.push(db)
+    const q = new Queue<string>(db, 'audited-big')
+    const w = new Worker<string, number>(db, q.name, (job) => job.data.length, { pollMs: 20 })
+    workers.push(w as unknown as Worker<never, never>)
+    await q.add('j', 'x'.repeat(200))
+    await q.add('j', 'y'.repeat(10), { delayMs: 60_000 })
+    await waitFor('completed', async () => (await q.counts()).completed >= 1)
+    const report = await audit(db, { keyspaces: db.keyspaces() })
+    const rules = new Set(['encoding', 'schema-encoding', 'lua-scripts'])
+    expect(report.findings.filter((f) => rules.has(f.rule))).toEqual([])
+  })
 })
 
 describe('bad input', () => {

@@ -55,7 +55,8 @@ function isNearLimit(record: KeyRecord, limits: ListpackLimits, factor: number):
 /**
  * Collections just past their listpack limits: a few entries too many (or one value too long)
  * and the key takes several times the memory in a hashtable or skiplist. The fix is a config
- * change or a split, whichever keeps the compact encoding.
+ * change or a split, whichever keeps the compact encoding. Undeclared patterns only: a declared
+ * one is held to its own prediction (schema-encoding).
  */
 export const encoding: Rule = {
   id: 'encoding',
@@ -80,6 +81,9 @@ export const encoding: Rule = {
     const limits = context.nodes[0]?.probe.listpack
     if (!limits) return findings
     for (const p of context.patterns) {
+      // A declared pattern is judged against its declaration (schema-encoding), which knows whether
+      // its values are meant to outgrow a listpack: one key, one finding.
+      if (p.entry !== null) continue
       const group = p.flags.get('encoding')
       const top = group?.top.keys[0]
       if (!group || !top) continue
