@@ -39,6 +39,7 @@ export interface NodeFacts {
    * application's) the node has cached (SCRIPT EXISTS); 0 when none is declared or it was refused.
    */
   readonly declaredScripts: number
+  readonly declaredScriptsError: string | null
 }
 
 /** CONFIG parameters read besides the probe's. Never `requirepass`: the audit has no business holding secrets. */
@@ -179,5 +180,6 @@ export async function gatherFacts(node: NamedExecutor, probe: NodeProbe): Promis
     dbsizeError: dbsize.error,
     database: client.value === null ? 0 : parseClientDb(client.value),
     declaredScripts: Array.isArray(scripts.value) ? scripts.value.filter((cached) => cached === 1).length : 0,
+    declaredScriptsError: scripts.error,
   }
 }

@@ -27,6 +27,7 @@ interface NodeSpec {
   readonly slowlog?: readonly SlowEntry[] | null
   readonly probe?: Partial<NodeProbe>
   readonly declaredScripts?: number
+  readonly declaredScriptsError?: string
 }
 
 function node(spec: NodeSpec = {}): NodeFacts {
@@ -72,6 +73,7 @@ function node(spec: NodeSpec = {}): NodeFacts {
     infoError: null,
     database: 0,
     declaredScripts: spec.declaredScripts ?? 0,
+    declaredScriptsError: spec.declaredScriptsError ?? null,
   }
 }
 
@@ -314,6 +316,16 @@ describe('memory-doctor, lua-scripts, clients, logical-databases', () => {
     expect(run('lua-scripts', context([node({ info: { number_of_cached_scripts: '10' } })]))).toEqual([])
     expect(run('lua-scripts', context([node({ info: { number_of_cached_scripts: '250' } })]))).toMatchObject([
       { severity: 'medium', data: { scripts: 250 } },
+    ])
+    // Without SCRIPT EXISTS the declared scripts cannot be told apart: the report says so.
+    expect(
+      run('audit-access', context([node({ declaredScriptsError: 'NOPERM (the ACL user may not run it)' })])),
+    ).toMatchObject([
+      {
+        severity: 'info',
+        data: { command: 'SCRIPT EXISTS' },
+        fix: expect.stringMatching(/\+script\|exists/),
+      },
     ])
     // The scripts declared with defineScript in this process are not counted.
     const declared = (cached: string) =>

@@ -308,9 +308,10 @@ describe('audit of a seeded standalone server', () => {
           expect.stringMatching(/^security: CONFIG GET was refused/),
           expect.stringMatching(/^slowlog: SLOWLOG GET was refused/),
           expect.stringMatching(/^encoding: CONFIG GET was refused/),
+          expect.stringMatching(/^audit-access: SCRIPT EXISTS was refused \(NOPERM/),
         ]),
       )
-      expect(info).toHaveLength(4)
+      expect(info).toHaveLength(5)
       // Without ACL LIST the +@all user cannot be seen; everything the keys show still is.
       expect(findingKeys(limited.findings.filter((f) => f.severity !== 'info'))).toEqual(
         [

@@ -32,6 +32,15 @@ export const auditAccess: Rule = {
         fix: 'Let the audit user run DBSIZE (ACL SETUSER <user> +dbsize).',
         data: { command: 'DBSIZE', reason: noDbsize[0]!.dbsizeError },
       })
+    const noScripts = context.nodes.filter((n) => n.declaredScriptsError !== null)
+    if (noScripts.length > 0)
+      findings.push({
+        rule: 'audit-access',
+        severity: 'info',
+        message: `SCRIPT EXISTS was refused (${noScripts[0]!.declaredScriptsError}): lua-scripts counts the scripts declared with defineScript among the dynamic ones`,
+        fix: 'Let the audit user run SCRIPT EXISTS (ACL SETUSER <user> +script|exists); `redis-expert acl` grants it to the auditor.',
+        data: { command: 'SCRIPT EXISTS', reason: noScripts[0]!.declaredScriptsError },
+      })
     return findings
   },
 }

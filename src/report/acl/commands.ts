@@ -146,6 +146,7 @@ export const AUDITOR_COMMANDS: Readonly<Record<string, string>> = {
   DBSIZE: 'the key count',
   'SLOWLOG|GET': 'the slowlog rule',
   'CLIENT|INFO': 'the database it is connected to',
+  'SCRIPT|EXISTS': 'which declared scripts are cached, so that lua-scripts leaves them out',
   PING: 'the connection’s readiness check',
   COMMAND: 'key positions, from the server’s own table',
 }
