@@ -46,7 +46,8 @@ const send: Send = (server, args) => sendCommand(server.host, server.port, args,
 
 /**
  * Starts a real Redis Cluster: every node a redis-server process, all 16384 slots split
- * evenly over the masters, replicas attached, and `cluster_state:ok` on every node.
+ * evenly over the masters, replicas attached and listed in every node's CLUSTER SLOTS, and
+ * `cluster_state:ok` on every node.
  */
 const CLUSTER_OPTIONS = optionNames<StartClusterOptions>({
   masters: true,
@@ -80,6 +81,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     'cluster-node-timeout': options.nodeTimeoutMs ?? 2000,
     // Replicas sync at once instead of waiting for more replicas to share a diskless transfer.
     'repl-diskless-sync-delay': 0,
+    // Redis 7 and Valkey leave a replica out of CLUSTER SLOTS while its replication offset is 0,
+    // which on an empty master lasts until the master's first ping down the link (10 s by default).
+    'repl-ping-replica-period': 1,
     ...options.config,
   }
   const servers = await Promise.all(
@@ -168,4 +172,16 @@ async function assemble(servers: RedisServer[], masterCount: number, timeoutMs: 
     )
     return infos.every((info) => info.includes('master_link_status:up'))
   })
+  // What clients route by: until every node lists every replica, a client that loads its slot map
+  // sends replica reads to the masters, and finds the replicas only at its next reload.
+  const replicasPerMaster = (servers.length - masterCount) / masterCount
+  if (replicasPerMaster > 0)
+    await until(deadline, 'every node to list every replica in CLUSTER SLOTS', async () => {
+      const views = await Promise.all(servers.map((s) => send(s, ['CLUSTER', 'SLOTS'])))
+      return views.every(
+        (ranges) =>
+          Array.isArray(ranges) &&
+          ranges.every((range) => Array.isArray(range) && range.length >= 3 + replicasPerMaster),
+      )
+    })
 }

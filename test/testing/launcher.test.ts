@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../../src/index.js'
 import { sendCommand } from '../../src/testing/command.js'
-import { redisServerPath, serverKind, startRedis } from '../../src/testing/index.js'
+import { redisServerPath, serverKind, startCluster, startRedis } from '../../src/testing/index.js'
 import { renderConfig } from '../../src/testing/server.js'
 import { launchedServers } from '../global-setup.js'
 
@@ -231,4 +231,22 @@ describe('startRedis', () => {
       await server.stop()
     }
   })
+})
+
+describe('startCluster', () => {
+  it('returns once every node lists every replica in CLUSTER SLOTS, which clients route replica reads by', async () => {
+    const cluster = await startCluster({ masters: 3, replicasPerMaster: 1 })
+    try {
+      for (const node of cluster.nodes) {
+        const slots = (await sendCommand(node.server.host, node.server.port, [
+          'CLUSTER',
+          'SLOTS',
+        ])) as unknown[][]
+        // [from, to, master, replica]: a range whose replica is missing has 3 items.
+        expect(slots.map((range) => range.length)).toEqual([4, 4, 4])
+      }
+    } finally {
+      await cluster.stop()
+    }
+  }, 60_000)
 })
