@@ -72,7 +72,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   /** Tokens of take calls whose reply was lost (to give their jobs back), and of those whose reply arrived. */
   #revoke: string[] = []
   #confirm: string[] = []
-  /** When each running job's lease may run out, by this process's clock (leases.ts). */
+  /** When each running job's lease may run out, by this process's clock (kit/lease-clock.ts). */
   readonly #leases: LeaseClock<Taken>
 
   constructor(db: Client, name: string, handler: JobHandler<T, R>, options?: WorkerOptions) {

@@ -54,7 +54,7 @@ Returns { outcomes, jobs, wait, returned, now }: outcomes has one entry per fini
 fewer than `count` were handed over, the ms until the next delayed job is due or the next lease
 expires (-1: none, or paused), else 0; returned is the number of jobs of lost replies given back;
 now is the server's time (ms) of the call: the leases began then, and the worker maps it to its own
-clock to know when they may run out (leases.ts).
+clock to know when they may run out (kit/lease-clock.ts).
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
