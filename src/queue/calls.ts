@@ -21,6 +21,10 @@ export interface TakeCall {
   /** Tokens of earlier calls whose reply was lost, and of those whose reply arrived. */
   readonly revoke: readonly string[]
   readonly confirm: readonly string[]
+  /** The worker's registration as idle, should the call hand over fewer than `count`, and its earlier one to withdraw ('' for none). */
+  readonly register: string
+  readonly unregister: string
+  readonly pollMs: number
 }
 
 /** The take script's EVALSHA line for one call. */
@@ -38,6 +42,7 @@ export function takeLine(keys: QueueKeys, call: TakeCall): Command {
       completed: keys.completed,
       events: keys.events,
       signal: keys.signal,
+      idle: keys.idle,
     },
     {
       leaseMs: call.leaseMs,
@@ -51,6 +56,9 @@ export function takeLine(keys: QueueKeys, call: TakeCall): Command {
       revoke: call.revoke.join(' '),
       confirm: call.confirm.join(' '),
       finished: call.finished.length,
+      register: call.register,
+      unregister: call.unregister,
+      pollMs: call.pollMs,
     },
     groups,
   )
@@ -70,6 +78,32 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
     slot: Number(r[8] ?? 0),
     token,
   }))
+}
+
+/**
+ * A job an add handed to this worker (add.lua): its wake-up list's element — a JSON header
+ * (token, id, name, packed options, the add's server time) and, after the newline, the data.
+ * Null for a plain wake-up ('1').
+ */
+export function handedJob(element: string): { taken: Taken; serverNow: number } | null {
+  const newline = element.indexOf('\n')
+  if (newline < 0) return null
+  const [token, id, name, opts, now] = JSON.parse(element.slice(0, newline)) as string[]
+  return {
+    taken: {
+      id: String(id),
+      name: String(name),
+      data: element.slice(newline + 1),
+      attempt: 1,
+      ...attemptsAndTimeout(String(opts)),
+      stalls: 0,
+      repeatKey: '',
+      spec: '',
+      slot: 0,
+      token: String(token),
+    },
+    serverNow: Number(now),
+  }
 }
 
 /** Of the packed options (see packOptions), what a worker needs; most jobs share theirs. */

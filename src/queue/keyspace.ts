@@ -74,9 +74,17 @@ export function queueKeyspace(namespace: string) {
       type: t.list(),
       role: 'queue',
       ttl: 60_000,
-      maxItems: 1,
+      maxItems: 2,
       description:
-        "one worker's own wake-up list, beside the signal in its BLPOP: close() pushes to it to end the wait",
+        "one worker's own wake-up list, beside the signal in its BLPOP: an add pushes a job it hands to the worker, close() pushes to it to end the wait",
+    },
+    idle: {
+      pattern: '{<queue>}:idle',
+      type: t.zset(),
+      role: 'queue',
+      ttl: 'persistent',
+      description:
+        "workers waiting for a job ('<leaseMs> <wake list> <token>'), score = the end of the wait (ms): an add hands its job to the latest",
     },
     repeats: {
       pattern: '{<queue>}:repeat',
@@ -140,6 +148,7 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     repeats: keyspace.repeats.key({ queue }),
     /** The list a worker blocks on, pushed when work arrives. */
     wake: (worker: string) => keyspace.wake.key({ queue, worker }),
+    idle: keyspace.idle.key({ queue }),
     events: keyspace.events.key({ queue }),
   }
 }

@@ -265,9 +265,19 @@ export class Queue<T = unknown> {
     return unschedule(this.#db, this.keys, key)
   }
 
-  /** Workers take no job while the queue is paused (running ones finish). One SET; survives restarts. */
+  /**
+   * Workers take no job while the queue is paused (running ones finish). One round trip: the
+   * flag (it survives restarts), and the idle workers' registrations dropped, so that no add
+   * hands them a job.
+   */
   async pause(): Promise<void> {
-    await this.#db.call(['SET', this.keys.paused, '1'])
+    await this.#db.batch(
+      [
+        ['SET', this.keys.paused, '1'],
+        ['UNLINK', this.keys.idle],
+      ],
+      { atomic: true },
+    )
   }
 
   /** One round trip: DEL of the flag, and a wake-up signal for idle workers. */
@@ -290,8 +300,8 @@ export class Queue<T = unknown> {
   #addLine(groups: RedisArg[], count: number): Command {
     const k = this.keys
     return ADD.command(
-      { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal },
-      { jobPrefix: k.jobPrefix, count },
+      { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal, active: k.active, idle: k.idle },
+      { jobPrefix: k.jobPrefix, count, takePrefix: k.takePrefix },
       groups,
     )
   }

@@ -9,8 +9,8 @@ const here = (file: string) => new URL(`./lua/${file}`, import.meta.url)
 export const ADD = defineScript({
   name: 'queue-add',
   file: here('add.lua'),
-  keys: ['wait', 'delayed', 'seq', 'signal'],
-  args: ['jobPrefix', 'count'],
+  keys: ['wait', 'delayed', 'seq', 'signal', 'active', 'idle'],
+  args: ['jobPrefix', 'count', 'takePrefix'],
 })
 /** Per job after the named arguments: id, name, data, priority, delayMs, packed options. */
 export const ADD_GROUP = 6
@@ -18,7 +18,7 @@ export const ADD_GROUP = 6
 export const TAKE = defineScript({
   name: 'queue-take',
   file: here('take.lua'),
-  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events', 'signal'],
+  keys: ['wait', 'delayed', 'active', 'dead', 'seq', 'paused', 'completed', 'events', 'signal', 'idle'],
   args: [
     'leaseMs',
     'token',
@@ -31,6 +31,9 @@ export const TAKE = defineScript({
     'revoke',
     'confirm',
     'finished',
+    'register',
+    'unregister',
+    'pollMs',
   ],
   reviewed:
     'inSlices(command, ...) is called with literal names only (ZREM, HDEL, ZADD, RPUSH, ...), never a name from ARGV',

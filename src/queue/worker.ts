@@ -14,7 +14,7 @@ import {
   type Taken,
   takenOver,
 } from './attempt.js'
-import { extendCalls, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
+import { extendCalls, handedJob, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
@@ -66,6 +66,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   /** The last call failed: no call at all until the retry timer. */
   #failing = false
   #retryMs = FIRST_RETRY_MS
+  /** This worker's registration as idle (take.lua made it), until a call withdraws it or an add spends it. */
+  #registered: string | null = null
   #poked = false
   #settled: (() => void) | null = null
   #stats = { completed: 0, failed: 0, dead: 0, returned: 0 }
@@ -114,8 +116,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   protected override async stopTaking(): Promise<void> {
     this.#resting = false
     // End the blocking wait now: its list is this worker's own (a short TTL in case it was over).
-    // The take behind the wait still runs: jobs it takes (added at that very moment) run before
-    // close() returns, as every job already taken does.
+    // A job an add handed over first comes first on that list: it runs before close() returns,
+    // as every job already taken does. The registration is withdrawn once the wait is over.
     if (this.#waiting)
       await this.#db
         .batch([
@@ -151,23 +153,27 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       const batch = this.#done.length <= MAX_BATCH ? this.#done : this.#done.slice(0, MAX_BATCH)
       const free = this.#free() + batch.length
       const count = this.running ? Math.max(0, Math.min(this.#perCall, free)) : 0
-      // A call that only takes goes alone (an idle worker polls with one call, not two).
-      if (batch.length === 0 && (count === 0 || this.#resting || this.#inFlight > 0)) break
+      // A call that only takes goes alone (an idle worker polls with one call, not two). Closing,
+      // a registration as idle is withdrawn (with the job handed over meanwhile, if any).
+      const withdraw = !this.running && this.#registered !== null && !this.#waiting
+      if (batch.length === 0 && !withdraw && (count === 0 || this.#resting || this.#inFlight > 0)) break
       this.#done = batch === this.#done ? [] : this.#done.slice(MAX_BATCH)
       this.#send(batch, count)
     }
-    if (this.#settled && this.#inFlight === 0 && this.#held.size === 0 && this.#done.length === 0) {
+    if (
+      this.#settled &&
+      this.#inFlight === 0 &&
+      this.#held.size === 0 &&
+      this.#done.length === 0 &&
+      this.#registered === null
+    ) {
       this.#settled()
       this.#settled = null
     }
   }
 
-  /**
-   * One take call. `waitMs`: the worker is idle — the call goes behind a blocking wait for the
-   * wake-up signal (BLPOP, at most waitMs) on the same dedicated connection, so the server runs
-   * the take the moment an add wakes it: one trip, not two, from the add to the handler.
-   */
-  #send(batch: Finished[], count: number, waitMs = 0): void {
+  /** One take call: records `batch`, takes up to `count` jobs. */
+  #send(batch: Finished[], count: number): void {
     const token = `${this.#tokenPrefix}.${(this.#tokenSeq++).toString(36)}`
     this.#inFlight++
     this.#reserved += count - batch.length
@@ -175,6 +181,12 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     const confirm = this.#confirm
     this.#revoke = []
     this.#confirm = []
+    // A call alone may leave this worker idle: it registers, for an add to hand it a job. A
+    // registration is withdrawn by the next call — never while a wait is in flight, which may
+    // be receiving the job handed to it.
+    const register = count > 0 && this.#inFlight === 1 ? this.#registration(token) : ''
+    const unregister = this.#waiting ? '' : (this.#registered ?? '')
+    if (unregister !== '') this.#registered = null
     const line = takeLine(this.keys, {
       leaseMs: this.#leaseMs,
       resultTtlMs: this.#resultTtlMs,
@@ -184,24 +196,13 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       finished: batch,
       revoke,
       confirm,
+      register,
+      unregister,
+      pollMs: this.#pollMs,
     })
     const sentAt = performance.now()
-    // A wait's first reply: null when it timed out (the take then ran waitMs after the send, at least).
-    let woken = false
-    const call =
-      waitMs > 0
-        ? this.#db
-            .batch([['BLPOP', this.keys.signal, this.#wakeKey, (waitMs / 1000).toFixed(3)], line], {
-              timeoutMs: waitMs + BLOCK_MARGIN_MS,
-            })
-            .then((replies) => {
-              woken = replies[0] !== null
-              return replies[1] as Reply
-            })
-        : TAKE.runCommand(this.#db, line)
-    const done = call.then(
+    TAKE.runCommand(this.#db, line).then(
       (reply) => {
-        if (waitMs > 0) this.#waiting = null
         this.#inFlight--
         this.#reserved -= count - batch.length
         const r = reply as Reply[]
@@ -209,36 +210,101 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           serverNow: Number(r[4]),
           sentAt,
           receivedAt: performance.now(),
-          waitMs,
-          woken,
+          waitMs: 0,
+          woken: false,
         })
+        if (register !== '' && (r[1] as Reply[]).length < count) this.#registered = register
         this.#taken(batch, count, token, r, leaseStart)
         this.#pump()
       },
       (error: unknown) => {
-        if (waitMs > 0) this.#waiting = null
         this.#inFlight--
         this.#reserved -= count - batch.length
         // The call may have run without its reply reaching us: the next call gives back the jobs
-        // it took (uncounted), or makes it take none if it has not run yet.
+        // it took (uncounted), or makes it take none if it has not run yet; and withdraws what
+        // it may have registered.
         if (count > 0) this.#revoke.push(token)
         this.#revoke.push(...revoke)
         this.#confirm.push(...confirm)
+        // (Closing, it is left to expire with its wait: a worker cut off from Redis cannot withdraw it.)
+        if (this.running && (register !== '' || unregister !== '')) this.#registered = register || unregister
         // Its outcomes go again with the next call (recorded once: the second time is 'lost').
         // Closing: give up on them; the leases expire and the jobs run again elsewhere.
         if (this.running) this.#done = batch.concat(this.#done)
         else for (const f of batch) this.#held.delete(f.taken)
         if (this.running || batch.length > 0) this.reportError(error)
-        this.#failing = true
-        setTimeout(() => {
-          this.#failing = false
-          this.#resting = false
-          this.#pump()
-        }, this.#retryMs)
-        this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
+        this.#failed()
       },
     )
-    if (waitMs > 0) this.#waiting = done
+  }
+
+  /** The member of the idle set (see take.lua) for the call `token`: lease, wake-up list, token. */
+  #registration(token: string): string {
+    return `${this.#leaseMs} ${this.#wakeKey} ${token}+`
+  }
+
+  /** After a failed call no call at all until the retry timer, doubling up to MAX_RETRY_MS. */
+  #failed(): void {
+    this.#failing = true
+    setTimeout(() => {
+      this.#failing = false
+      this.#resting = false
+      this.#pump()
+    }, this.#retryMs)
+    this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
+  }
+
+  /**
+   * The blocking wait of an idle worker (BLPOP, at most waitMs, on a dedicated connection) on
+   * its own wake-up list and the queue's signal. Its reply is a job an add handed to this
+   * worker — it runs at once: one trip from the add to the handler, no take script between
+   * them —, a signal (a delayed job, a resume, jobs a busy worker left), close()'s wake-up, or
+   * nothing (the wait timed out): then a take call follows.
+   */
+  #wait(waitMs: number): void {
+    this.#inFlight++
+    this.#reserved++
+    const registered = this.#registered
+    const sentAt = performance.now()
+    const done = this.#db
+      .call(['BLPOP', this.#wakeKey, this.keys.signal, (waitMs / 1000).toFixed(3)], {
+        timeoutMs: waitMs + BLOCK_MARGIN_MS,
+      })
+      .then(
+        (reply) => {
+          this.#waiting = null
+          this.#inFlight--
+          this.#reserved--
+          const handed = reply === null ? null : handedJob(String((reply as Reply[])[1]))
+          if (handed === null) this.#resting = false
+          else if (registered !== null && handed.taken.token === registered.slice(registered.lastIndexOf(' ') + 1)) {
+            // Its registration is spent (the add took it); the record goes with the next call.
+            this.#registered = null
+            this.#confirm.push(handed.taken.token)
+            this.#leases.began(
+              [handed.taken],
+              this.#leases.startOf({
+                serverNow: handed.serverNow,
+                sentAt,
+                receivedAt: performance.now(),
+                waitMs,
+                woken: true,
+              }),
+            )
+            this.#run(handed.taken)
+          }
+          this.#pump()
+        },
+        (error: unknown) => {
+          this.#waiting = null
+          this.#inFlight--
+          this.#reserved--
+          // A job handed over meanwhile is given back by the next call, which withdraws the registration.
+          if (this.running) this.reportError(error)
+          this.#failed()
+        },
+      )
+    this.#waiting = done
   }
 
   #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[], leaseStart: number): void {
@@ -289,9 +355,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #idle(hintMs: number): void {
     this.#resting = true
     if (this.#waiting || !this.running || this.#inFlight >= MAX_IN_FLIGHT) return
-    const count = Math.min(this.#perCall, this.#free())
-    if (count <= 0) return
-    this.#send([], count, Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs))
+    if (Math.min(this.#perCall, this.#free()) <= 0) return
+    this.#wait(Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs))
   }
 
   /** Slots free for a take, net of those calls in flight will fill. */

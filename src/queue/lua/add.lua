@@ -9,15 +9,28 @@ KEYS[1]  waiting jobs (zset: priority · 2^42 + sequence, so FIFO within a prior
 KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
 KEYS[4]  the wake-up signal (list, at most one element): idle workers block on it
+KEYS[5]  active jobs (zset: lease deadline, server ms)
+KEYS[6]  idle workers (zset: '<leaseMs> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  job hash key prefix
-ARGV[2]  n, the number of jobs; then n groups of 6 arguments, ARGV[3 + 6·i ...]:
+ARGV[2]  n, the number of jobs
+ARGV[3]  take record key prefix
+         then n groups of 6 arguments, ARGV[4 + 6·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), and the job's
          options packed in one field (`opts`: 'priority|attempts|backoff type|backoff ms|timeout
          ms|max stalls', read by the other scripts; attemptsMade and stalls are absent until
          they are not 0: fewer fields, less work per job)
-Per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and one ZADD
-for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it is
-empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
+Hand-over: the first job of the call that is ready goes straight to an idle worker when the
+queue has nothing waiting and a worker waits (its take script registered it in KEYS[6] as it
+found the queue empty). The job is leased to that worker's registration token as a take would
+lease it (state active, its deadline in the active set, a take record under the token, so that a
+lost reply gives it back uncounted), and its fields are pushed to the worker's own wake-up list,
+on which it blocks: the wait's reply is the job, and no take runs between the add and the
+handler. Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, SET NX of the record,
+HSET, ZADD to the active set, RPUSH to the worker's list. A registration whose wait is over is
+dropped (all of them: ZPOPMAX found the latest), and the job waits as any other.
+Otherwise, per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and
+one ZADD for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it
+is empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
 Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
 local G = 6
@@ -26,15 +39,44 @@ local n = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowText = string.format('%d', now)
+local P = 4398046511104
+local takePrefix = ARGV[3]
+-- One hand-over per call at most: the call's first ready job.
+local tried = false
+
+-- Leases the job to an idle worker and pushes it to that worker's list; false when none waits.
+local function handOver(job, id, b)
+  tried = true
+  if redis.call('ZCARD', KEYS[1]) > 0 then return false end
+  local idle = redis.call('ZPOPMAX', KEYS[6])
+  if not idle[1] then return false end
+  if tonumber(idle[2]) < now then
+    redis.call('UNLINK', KEYS[6])
+    return false
+  end
+  local leaseMs, wake, token = string.match(idle[1], '^(%d+) (%S+) (%S+)$')
+  if not redis.call('SET', takePrefix .. token, id, 'PX', leaseMs, 'NX') then return false end
+  -- Its place in the line, should it be given back: the head of its priority (nothing waited).
+  local score = string.format('%d', tonumber(ARGV[b + 3]) * P)
+  redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 5],
+    'createdAt', nowText, 'state', 'active', 'token', token, 'score', score)
+  redis.call('ZADD', KEYS[5], string.format('%d', now + tonumber(leaseMs)), id)
+  -- Header line (JSON: no raw newline), then the data as it was given.
+  redis.call('RPUSH', wake, cjson.encode({ token, id, ARGV[b + 1], ARGV[b + 5], nowText }) .. '\n' .. ARGV[b + 2])
+  return true
+end
+
 local added = {}
 local ready = {}
 local delayed = {}
 for i = 0, n - 1 do
-  local b = 3 + i * G
+  local b = 4 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   if redis.call('EXISTS', job) == 1 then
     added[i + 1] = 0
+  elseif not tried and tonumber(ARGV[b + 4]) <= 0 and handOver(job, id, b) then
+    added[i + 1] = 1
   else
     added[i + 1] = 1
     local delay = tonumber(ARGV[b + 4])
@@ -55,7 +97,7 @@ if #ready > 0 then
   local seq = redis.call('INCRBY', KEYS[3], #ready / 2) - #ready / 2
   for i = 1, #ready, 2 do
     seq = seq + 1
-    ready[i] = string.format('%d', ready[i] * 4398046511104 + seq)
+    ready[i] = string.format('%d', ready[i] * P + seq)
   end
   redis.call('ZADD', KEYS[1], unpack(ready))
 end

@@ -34,6 +34,7 @@ KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 KEYS[7]  completed counter
 KEYS[8]  events stream (capped)
 KEYS[9]  the wake-up signal (list, at most one element)
+KEYS[10] idle workers (zset: '<leaseMs> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  lease, ms
 ARGV[2]  the lease token for this hand-over
 ARGV[3]  job hash key prefix
@@ -44,7 +45,12 @@ ARGV[7]  events stream cap, in events (MAXLEN ~ of the entry count, see flushEve
 ARGV[8]  a random number in [0, 1) for the jitter of the backoffs of stalls in this call
 ARGV[9]  tokens of calls whose reply was lost, space-separated ('' for none)
 ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
-ARGV[11] n, the number of attempts to finish; then n groups of 5 arguments, ARGV[12 + 5·i ...]:
+ARGV[11] n, the number of attempts to finish
+ARGV[12] this worker's registration as idle, '<leaseMs> <wake list> <token>': made when the call
+         hands over fewer jobs than asked ('' for none)
+ARGV[13] its earlier registration, to withdraw ('' for none)
+ARGV[14] the worker's pollMs: the longest it waits, hence the longest a registration lasts
+         then n groups of 5 arguments, ARGV[15 + 5·i ...]:
          job id, its lease token, outcome ('completed' | 'failed'), encoded result or error
          message, a random number in [0, 1) for the jitter of its backoff
 Returns { outcomes, jobs, wait, returned, now }: outcomes has one entry per finished attempt,
@@ -139,27 +145,38 @@ local function requeue(job, id, priority, fields)
   redis.call('HSET', job, 'state', 'wait', unpack(fields))
 end
 
--- 0. Lost and arrived replies.
+-- The jobs a call leased to `token` go back to waiting, in their place, with nothing counted:
+-- its reply never reached the worker. False when the call has not run (no take record).
 local returned = 0
+local function giveBack(token, record)
+  local ids = redis.call('GET', record)
+  if not ids then return false end
+  for id in string.gmatch(ids, '%S+') do
+    local job = prefix .. id
+    local f = redis.call('HMGET', job, 'token', 'score')
+    if f[1] == token then
+      redis.call('ZREM', KEYS[3], id)
+      redis.call('ZADD', KEYS[1], f[2], id)
+      redis.call('HSET', job, 'state', 'wait', 'token', '')
+      returned = returned + 1
+    end
+  end
+  return true
+end
+
+-- 0. Lost and arrived replies. A lost call's record becomes an empty marker: if the call has not
+-- run yet (it may still be on its way), its SET NX fails when it does and it hands out nothing.
 for lost in string.gmatch(ARGV[9], '%S+') do
   local record = takePrefix .. lost
-  local ids = redis.call('GET', record)
-  if not ids then
-    -- Not run yet: when it runs, its SET NX fails and it hands out nothing.
-    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
-  elseif ids ~= '' then
-    for id in string.gmatch(ids, '%S+') do
-      local job = prefix .. id
-      local f = redis.call('HMGET', job, 'token', 'score')
-      if f[1] == lost then
-        redis.call('ZREM', KEYS[3], id)
-        redis.call('ZADD', KEYS[1], f[2], id)
-        redis.call('HSET', job, 'state', 'wait', 'token', '')
-        returned = returned + 1
-      end
-    end
-    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
-  end
+  giveBack(lost, record)
+  redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
+end
+-- This worker's registration as idle (add.lua) is withdrawn. Gone already: an add handed it a
+-- job that it has not received (its wait ended first, or the reply was lost): given back, and
+-- the worker's list emptied of it.
+if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
+  local _, wake, handedTo = string.match(ARGV[13], '^(%d+) (%S+) (%S+)$')
+  if giveBack(handedTo, takePrefix .. handedTo) then redis.call('DEL', takePrefix .. handedTo, wake) end
 end
 local arrived = {}
 for done in string.gmatch(ARGV[10], '%S+') do arrived[#arrived + 1] = takePrefix .. done end
@@ -171,7 +188,7 @@ local ended = {}
 local completed = 0
 local n = tonumber(ARGV[11])
 for i = 0, n - 1 do
-  local b = 12 + i * G
+  local b = 15 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   local value = ARGV[b + 3]
@@ -271,9 +288,20 @@ local function nextWake()
   end
   return wait
 end
+-- Fewer jobs than asked: the worker will wait for more (BLPOP, for the hint returned, at most
+-- pollMs), and registers as idle for as long, so that an add can hand it a job (add.lua).
+local function idle()
+  local wait = nextWake()
+  if ARGV[12] ~= '' then
+    local ms = tonumber(ARGV[14])
+    if wait >= 0 and wait < ms then ms = math.max(1, wait) end
+    redis.call('ZADD', KEYS[10], string.format('%d', now + ms), ARGV[12])
+  end
+  return wait
+end
 if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1, returned, now } end
 local popped = redis.call('ZPOPMIN', KEYS[1], count)
-if not popped[1] then return { outcomes, {}, nextWake(), returned, now } end
+if not popped[1] then return { outcomes, {}, idle(), returned, now } end
 local ids = {}
 for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
 if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leaseMs, 'NX') then
@@ -307,4 +335,4 @@ if #taken == count then
   end
   return { outcomes, taken, 0, returned, now }
 end
-return { outcomes, taken, nextWake(), returned, now }
+return { outcomes, taken, idle(), returned, now }
