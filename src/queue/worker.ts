@@ -277,7 +277,10 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           this.#reserved--
           const handed = reply === null ? null : handedJob(String((reply as Reply[])[1]))
           if (handed === null) this.#resting = false
-          else if (registered !== null && handed.taken.token === registered.slice(registered.lastIndexOf(' ') + 1)) {
+          else if (
+            registered !== null &&
+            handed.taken.token === registered.slice(registered.lastIndexOf(' ') + 1)
+          ) {
             // Its registration is spent (the add took it); the record goes with the next call.
             this.#registered = null
             this.#confirm.push(handed.taken.token)

@@ -91,7 +91,16 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
       added = await q.addBulk(jobs)
     })
     const { RPUSH = 0, ...rest } = commands
-    expect(rest).toEqual({ EVALSHA: 3, TIME: 3, EXISTS: 2500, ZCARD: 3, HSET: 2499, INCRBY: 3, ZADD: 4, LLEN: 3 })
+    expect(rest).toEqual({
+      EVALSHA: 3,
+      TIME: 3,
+      EXISTS: 2500,
+      ZCARD: 3,
+      HSET: 2499,
+      INCRBY: 3,
+      ZADD: 4,
+      LLEN: 3,
+    })
     expect(RPUSH).toBeLessThanOrEqual(1)
     expect(added).toHaveLength(2500)
     expect(added[7]).toEqual({ id: 'warm-up', added: false })
