@@ -64,9 +64,12 @@ export class LeaseClock<K> {
     return Math.min(call.receivedAt, serverNow - this.#offsetBound)
   }
 
-  /** Held from now on, with leases that began no earlier than `startedAt` (this clock). */
-  began(items: readonly K[], startedAt: number): void {
-    const end = leaseEndsAt(startedAt, this.#leaseMs)
+  /**
+   * Held from now on, with leases that began no earlier than `startedAt` (this clock), lasting
+   * `leaseMs` (a first lease may be shorter than the renewals' — a queue job handed over).
+   */
+  began(items: readonly K[], startedAt: number, leaseMs = this.#leaseMs): void {
+    const end = leaseEndsAt(startedAt, leaseMs)
     for (const held of items) this.#ends.set(held, end)
     if (items.length > 0 && end < this.#armedFor) this.#arm(end)
   }

@@ -6,24 +6,19 @@ import type { Finished, Taken } from './attempt.js'
 import type { QueueKeys } from './keyspace.js'
 import { unpackOptions } from './options.js'
 import { EXTEND, PROGRESS, TAKE } from './scripts.js'
+import type { CallTokens } from './take-ledger.js'
 
 /** Outcomes per take call, and leases per extend call, at most. */
 export const MAX_BATCH = 1000
 
-export interface TakeCall {
+export interface TakeCall extends CallTokens {
   readonly leaseMs: number
   readonly resultTtlMs: number
   readonly eventsMaxLen: number
-  readonly token: string
   /** Jobs to take at most (0: settle only). */
   readonly count: number
   readonly finished: readonly Finished[]
-  /** Tokens of earlier calls whose reply was lost, and of those whose reply arrived. */
-  readonly revoke: readonly string[]
-  readonly confirm: readonly string[]
-  /** The worker's registration as idle, should the call hand over fewer than `count`, and its earlier one to withdraw ('' for none). */
-  readonly register: string
-  readonly unregister: string
+  /** The longest the worker waits idle, hence the longest its registration lasts. */
   readonly pollMs: number
 }
 

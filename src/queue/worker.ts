@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { Client } from '../client/client.js'
 import type { Reply } from '../common/types.js'
 import { assertClient, durationMs, positiveInt, strictOptions } from '../common/validate.js'
@@ -19,6 +18,7 @@ import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
 import { EXTEND, TAKE } from './scripts.js'
+import { TakeLedger } from './take-ledger.js'
 import { WORKER_HINTS, WORKER_OPTIONS, type WorkerOptions, type WorkerStats } from './worker-options.js'
 
 export type { Job, JobHandler } from './attempt.js'
@@ -45,9 +45,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   readonly #pollMs: number
   readonly #resultTtlMs: number
   readonly #eventsMaxLen: number
-  /** Lease tokens: a random prefix per worker and a counter, one per take call. */
-  readonly #tokenPrefix = randomBytes(9).toString('base64url')
-  #tokenSeq = 0
+  /** Lease tokens, lost and arrived replies, the registration as idle (take-ledger.ts). */
+  readonly #ledger: TakeLedger
   /** Jobs taken and not yet recorded as finished: each holds one of the `concurrency` slots. */
   readonly #held = new Set<Taken>()
   /** Attempts that ended, for the next take call. */
@@ -61,19 +60,12 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #resting = false
   /** The blocking wait for a wake-up signal, while one is in flight. */
   #waiting: Promise<void> | null = null
-  /** This worker's own wake-up list: close() pushes to it to end the wait at once. */
-  readonly #wakeKey: string
   /** The last call failed: no call at all until the retry timer. */
   #failing = false
   #retryMs = FIRST_RETRY_MS
-  /** This worker's registration as idle (take.lua made it), until a call withdraws it or an add spends it. */
-  #registered: string | null = null
   #poked = false
   #settled: (() => void) | null = null
   #stats = { completed: 0, failed: 0, dead: 0, returned: 0 }
-  /** Tokens of take calls whose reply was lost (to give their jobs back), and of those whose reply arrived. */
-  #revoke: string[] = []
-  #confirm: string[] = []
   /** When each running job's lease may run out, by this process's clock (kit/lease-clock.ts). */
   readonly #leases: LeaseClock<Taken>
 
@@ -93,7 +85,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#resultTtlMs = durationMs('resultTtlMs', o.resultTtlMs, 86_400_000)
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
-    this.#wakeKey = this.keys.wake(this.#tokenPrefix)
+    this.#ledger = new TakeLedger(this.#leaseMs, this.keys.wake)
     this.#leases = new LeaseClock<Taken>(this.#leaseMs, (taken) =>
       abortAttempt(taken, leaseRanOut(taken, this.#leaseMs)),
     )
@@ -121,8 +113,8 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     if (this.#waiting)
       await this.#db
         .batch([
-          ['RPUSH', this.#wakeKey, '1'],
-          ['PEXPIRE', this.#wakeKey, 60_000],
+          ['RPUSH', this.#ledger.wakeKey, '1'],
+          ['PEXPIRE', this.#ledger.wakeKey, 60_000],
         ])
         .catch((error: unknown) => this.reportError(error))
     this.#pump()
@@ -155,7 +147,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       const count = this.running ? Math.max(0, Math.min(this.#perCall, free)) : 0
       // A call that only takes goes alone (an idle worker polls with one call, not two). Closing,
       // a registration as idle is withdrawn (with the job handed over meanwhile, if any).
-      const withdraw = !this.running && this.#registered !== null && !this.#waiting
+      const withdraw = !this.running && this.#ledger.registered !== null && !this.#waiting
       if (batch.length === 0 && !withdraw && (count === 0 || this.#resting || this.#inFlight > 0)) break
       this.#done = batch === this.#done ? [] : this.#done.slice(MAX_BATCH)
       this.#send(batch, count)
@@ -165,7 +157,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       this.#inFlight === 0 &&
       this.#held.size === 0 &&
       this.#done.length === 0 &&
-      this.#registered === null
+      this.#ledger.registered === null
     ) {
       this.#settled()
       this.#settled = null
@@ -174,31 +166,17 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
 
   /** One take call: records `batch`, takes up to `count` jobs. */
   #send(batch: Finished[], count: number): void {
-    const token = `${this.#tokenPrefix}.${(this.#tokenSeq++).toString(36)}`
     this.#inFlight++
     this.#reserved += count - batch.length
-    const revoke = this.#revoke
-    const confirm = this.#confirm
-    this.#revoke = []
-    this.#confirm = []
-    // A call alone may leave this worker idle: it registers, for an add to hand it a job. A
-    // registration is withdrawn by the next call — never while a wait is in flight, which may
-    // be receiving the job handed to it.
-    const register = count > 0 && this.#inFlight === 1 ? this.#registration(token) : ''
-    const unregister = this.#waiting ? '' : (this.#registered ?? '')
-    if (unregister !== '') this.#registered = null
+    const tokens = this.#ledger.next(count, this.#inFlight === 1, this.#waiting !== null)
     const line = takeLine(this.keys, {
       leaseMs: this.#leaseMs,
       resultTtlMs: this.#resultTtlMs,
       eventsMaxLen: this.#eventsMaxLen,
-      token,
+      pollMs: this.#pollMs,
       count,
       finished: batch,
-      revoke,
-      confirm,
-      register,
-      unregister,
-      pollMs: this.#pollMs,
+      ...tokens,
     })
     const sentAt = performance.now()
     TAKE.runCommand(this.#db, line).then(
@@ -213,21 +191,14 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           waitMs: 0,
           woken: false,
         })
-        if (register !== '' && (r[1] as Reply[]).length < count) this.#registered = register
-        this.#taken(batch, count, token, r, leaseStart)
+        this.#ledger.replied(tokens, (r[1] as Reply[]).length, count)
+        this.#taken(batch, count, tokens.token, r, leaseStart)
         this.#pump()
       },
       (error: unknown) => {
         this.#inFlight--
         this.#reserved -= count - batch.length
-        // The call may have run without its reply reaching us: the next call gives back the jobs
-        // it took (uncounted), or makes it take none if it has not run yet; and withdraws what
-        // it may have registered.
-        if (count > 0) this.#revoke.push(token)
-        this.#revoke.push(...revoke)
-        this.#confirm.push(...confirm)
-        // (Closing, it is left to expire with its wait: a worker cut off from Redis cannot withdraw it.)
-        if (this.running && (register !== '' || unregister !== '')) this.#registered = register || unregister
+        this.#ledger.failed(tokens, count > 0, !this.running)
         // Its outcomes go again with the next call (recorded once: the second time is 'lost').
         // Closing: give up on them; the leases expire and the jobs run again elsewhere.
         if (this.running) this.#done = batch.concat(this.#done)
@@ -236,11 +207,6 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
         this.#failed()
       },
     )
-  }
-
-  /** The member of the idle set (see take.lua) for the call `token`: lease, wake-up list, token. */
-  #registration(token: string): string {
-    return `${this.#leaseMs} ${this.#wakeKey} ${token}+`
   }
 
   /** After a failed call no call at all until the retry timer, doubling up to MAX_RETRY_MS. */
@@ -264,10 +230,10 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #wait(waitMs: number): void {
     this.#inFlight++
     this.#reserved++
-    const registered = this.#registered
+    const registered = this.#ledger.registered
     const sentAt = performance.now()
     const done = this.#db
-      .call(['BLPOP', this.#wakeKey, this.keys.signal, (waitMs / 1000).toFixed(3)], {
+      .call(['BLPOP', this.#ledger.wakeKey, this.keys.signal, (waitMs / 1000).toFixed(3)], {
         timeoutMs: waitMs + BLOCK_MARGIN_MS,
       })
       .then(
@@ -277,25 +243,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           this.#reserved--
           const handed = reply === null ? null : handedJob(String((reply as Reply[])[1]))
           if (handed === null) this.#resting = false
-          else if (
-            registered !== null &&
-            handed.taken.token === registered.slice(registered.lastIndexOf(' ') + 1)
-          ) {
-            // Its registration is spent (the add took it); the record goes with the next call.
-            this.#registered = null
-            this.#confirm.push(handed.taken.token)
-            this.#leases.began(
-              [handed.taken],
-              this.#leases.startOf({
-                serverNow: handed.serverNow,
-                sentAt,
-                receivedAt: performance.now(),
-                waitMs,
-                woken: true,
-              }),
-            )
-            this.#run(handed.taken)
-          }
+          else this.#handed(handed.taken, registered, { serverNow: handed.serverNow, sentAt, waitMs })
           this.#pump()
         },
         (error: unknown) => {
@@ -331,7 +279,6 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     if (jobs.length < count) this.#idle(Number(reply[2]))
     else this.#resting = false
     if (jobs.length === 0) return
-    this.#confirm.push(token)
     const now = Number(reply[4])
     const jobsTaken = takenJobs(reply, token)
     this.#leases.began(jobsTaken, leaseStart)
@@ -360,6 +307,21 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     if (this.#waiting || !this.running || this.#inFlight >= MAX_IN_FLIGHT) return
     if (Math.min(this.#perCall, this.#free()) <= 0) return
     this.#wait(Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs))
+  }
+
+  /** A job an add handed over (add.lua) runs, if it is this worker's still (see TakeLedger.handed). */
+  #handed(
+    taken: Taken,
+    registered: string | null,
+    call: { serverNow: number; sentAt: number; waitMs: number },
+  ): void {
+    if (!this.#ledger.handed(taken.token, registered)) return
+    const startedAt = this.#leases.startOf({ ...call, receivedAt: performance.now(), woken: true })
+    this.#leases.began([taken], startedAt, this.#ledger.receiptMs)
+    this.#run(taken)
+    // Its first lease is short: renewed at once, which also tells the server it arrived — on the
+    // next turn of the event loop, once the handler has started.
+    setImmediate(() => void this.#extend([taken]))
   }
 
   /** Slots free for a take, net of those calls in flight will fill. */
@@ -391,8 +353,11 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
    * lease is no longer this worker's — it ran out while renewals could not reach Redis, and the
    * job was recovered as a stall — has its handler's signal fired: it may run elsewhere now.
    */
-  protected override async renew(): Promise<void> {
-    const held = this.#leases.live()
+  protected override renew(): Promise<void> {
+    return this.#extend(this.#leases.live())
+  }
+
+  async #extend(held: readonly Taken[]): Promise<void> {
     if (held.length === 0) return
     const lost = new Set<string>()
     const sentAt = performance.now()

@@ -10,7 +10,7 @@ KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
 KEYS[4]  the wake-up signal (list, at most one element): idle workers block on it
 KEYS[5]  active jobs (zset: lease deadline, server ms)
-KEYS[6]  idle workers (zset: '<leaseMs> <wake list> <token>', score = the end of its wait, server ms)
+KEYS[6]  idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  job hash key prefix
 ARGV[2]  n, the number of jobs
 ARGV[3]  take record key prefix
@@ -25,7 +25,10 @@ found the queue empty). The job is leased to that worker's registration token as
 lease it (state active, its deadline in the active set, a take record under the token, so that a
 lost reply gives it back uncounted), and its fields are pushed to the worker's own wake-up list,
 on which it blocks: the wait's reply is the job, and no take runs between the add and the
-handler. Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, SET NX of the record,
+handler. Its first lease is short (the registration's receipt ms) and the job is marked `handed`
+until the worker renews it, which it does on receipt (extend.lua): a job whose worker died while
+it waited never reached a handler, and the take script's housekeeping gives it back uncounted
+when that first lease runs out — not as a stall. Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, SET NX of the record,
 HSET, ZADD to the active set, RPUSH to the worker's list. A registration whose wait is over is
 dropped (all of them: ZPOPMAX found the latest), and the job waits as any other.
 Otherwise, per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and
@@ -54,13 +57,13 @@ local function handOver(job, id, b)
     redis.call('UNLINK', KEYS[6])
     return false
   end
-  local leaseMs, wake, token = string.match(idle[1], '^(%d+) (%S+) (%S+)$')
-  if not redis.call('SET', takePrefix .. token, id, 'PX', leaseMs, 'NX') then return false end
+  local receiptMs, wake, token = string.match(idle[1], '^(%d+) (%S+) (%S+)$')
+  if not redis.call('SET', takePrefix .. token, id, 'PX', receiptMs, 'NX') then return false end
   -- Its place in the line, should it be given back: the head of its priority (nothing waited).
   local score = string.format('%d', tonumber(ARGV[b + 3]) * P)
   redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 5],
-    'createdAt', nowText, 'state', 'active', 'token', token, 'score', score)
-  redis.call('ZADD', KEYS[5], string.format('%d', now + tonumber(leaseMs)), id)
+    'createdAt', nowText, 'state', 'active', 'token', token, 'score', score, 'handed', '1')
+  redis.call('ZADD', KEYS[5], string.format('%d', now + tonumber(receiptMs)), id)
   -- Header line (JSON: no raw newline), then the data as it was given.
   redis.call('RPUSH', wake, cjson.encode({ token, id, ARGV[b + 1], ARGV[b + 5], nowText }) .. '\n' .. ARGV[b + 2])
   return true

@@ -16,7 +16,9 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
 2. Housekeeping, atomically with the hand-over: delayed jobs that are due move to the waiting
    set; a job whose lease expired (its worker crashed, was killed or stalled) *stalled*: that is
    not a failed attempt — it goes back to waiting (or delayed by its backoff) and counts a stall,
-   and only a job that stalls more than its maxStalls times is dead.
+   and only a job that stalls more than its maxStalls times is dead. A job an add handed to an
+   idle worker that never renewed it (still marked `handed`: the worker died while it waited, so
+   no handler saw the job) goes back to waiting in its place, uncounted, as a lost reply's.
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
    so that a lost reply can be given back (step 0). A take that got all it asked for and left
@@ -34,7 +36,7 @@ KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 KEYS[7]  completed counter
 KEYS[8]  events stream (capped)
 KEYS[9]  the wake-up signal (list, at most one element)
-KEYS[10] idle workers (zset: '<leaseMs> <wake list> <token>', score = the end of its wait, server ms)
+KEYS[10] idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  lease, ms
 ARGV[2]  the lease token for this hand-over
 ARGV[3]  job hash key prefix
@@ -46,7 +48,7 @@ ARGV[8]  a random number in [0, 1) for the jitter of the backoffs of stalls in t
 ARGV[9]  tokens of calls whose reply was lost, space-separated ('' for none)
 ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
 ARGV[11] n, the number of attempts to finish
-ARGV[12] this worker's registration as idle, '<leaseMs> <wake list> <token>': made when the call
+ARGV[12] this worker's registration as idle, '<receipt ms> <wake list> <token>': made when the call
          hands over fewer jobs than asked ('' for none)
 ARGV[13] its earlier registration, to withdraw ('' for none)
 ARGV[14] the worker's pollMs: the longest it waits, hence the longest a registration lasts
@@ -244,10 +246,9 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowText, 'LIMIT
   requeue(job, id, unpackOptions(redis.call('HGET', job, 'opts')), {})
 end
 
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT', 0, 100)) do
-  redis.call('ZREM', KEYS[3], id)
-  local job = prefix .. id
-  local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score')
+-- A job whose lease ran out stalled: back to waiting (or delayed by its backoff), one more stall
+-- counted; dead past its maxStalls. f: its stalls, opts, attemptsMade, history, score.
+local function stalled(job, id, f)
   local priority, _, backoffType, backoffMs, maxStalls = unpackOptions(f[2])
   local stalls = (tonumber(f[1]) or 0) + 1
   local stallsText = string.format('%d', stalls)
@@ -259,19 +260,34 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT
     redis.call('HSET', job, 'state', 'dead', 'token', '', 'stalls', stallsText, 'error', message,
       'finishedAt', nowText, 'history', history)
     event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 1)
+    return
+  end
+  event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 0)
+  local delay = backoff(backoffType, backoffMs, stalls, stallJitter)
+  if delay > 0 then
+    redis.call('ZADD', KEYS[2], string.format('%d', now + delay), id)
+    redis.call('HSET', job, 'state', 'delayed', 'token', '', 'stalls', stallsText, 'history', history)
+  elseif f[5] then
+    -- Back in its place: it was at the head of the line when it was taken.
+    redis.call('ZADD', KEYS[1], f[5], id)
+    redis.call('HSET', job, 'state', 'wait', 'token', '', 'stalls', stallsText, 'history', history)
   else
-    event('event', 'stalled', 'job', id, 'stalls', stallsText, 'final', 0)
-    local delay = backoff(backoffType, backoffMs, stalls, stallJitter)
-    if delay > 0 then
-      redis.call('ZADD', KEYS[2], string.format('%d', now + delay), id)
-      redis.call('HSET', job, 'state', 'delayed', 'token', '', 'stalls', stallsText, 'history', history)
-    elseif f[5] then
-      -- Back in its place: it was at the head of the line when it was taken.
-      redis.call('ZADD', KEYS[1], f[5], id)
-      redis.call('HSET', job, 'state', 'wait', 'token', '', 'stalls', stallsText, 'history', history)
-    else
-      requeue(job, id, priority, { 'token', '', 'stalls', stallsText, 'history', history })
-    end
+    requeue(job, id, priority, { 'token', '', 'stalls', stallsText, 'history', history })
+  end
+end
+
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', KEYS[3], id)
+  local job = prefix .. id
+  local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score', 'handed', 'token')
+  if f[6] and string.sub(f[7] or '', -1) == '+' then
+    -- Handed over (the token of a registration ends in '+') to a worker that never received it:
+    -- back in its place, nothing counted. (A later lease is a take's: the mark no longer counts.)
+    redis.call('ZADD', KEYS[1], f[5], id)
+    redis.call('HSET', job, 'state', 'wait', 'token', '')
+    returned = returned + 1
+  else
+    stalled(job, id, f)
   end
 end
 flushEvents()

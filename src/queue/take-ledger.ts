@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto'
+
+/**
+ * The first lease of a job handed to an idle worker, at most (its lease, if shorter): the worker
+ * renews it on receipt. Should it never arrive (the worker died while it waited), the job is given
+ * back, uncounted, this long after its add — not a whole lease later.
+ */
+export const RECEIPT_MS = 5000
+
+/** What one take call carries besides its outcomes and count (see take.lua, ARGV 2, 9, 10, 12, 13). */
+export interface CallTokens {
+  /** This call's lease token. */
+  readonly token: string
+  /** Earlier calls whose reply was lost (their jobs go back), and those whose reply arrived. */
+  readonly revoke: readonly string[]
+  readonly confirm: readonly string[]
+  /** This worker's registration as idle, made should the call hand over fewer jobs than asked; '' for none. */
+  readonly register: string
+  /** The earlier registration this call withdraws; '' for none. */
+  readonly unregister: string
+}
+
+/**
+ * A queue worker's account of its take calls between one call and the next: the lease tokens
+ * (a random prefix per worker, a counter per call), the calls whose reply was lost or arrived,
+ * and its registration as idle — the member of the queue's idle set through which an add hands
+ * a job straight to this worker's wake-up list (add.lua). Pure bookkeeping: no I/O.
+ *
+ * A registration lives from the reply of the call that made it until the next call withdraws it
+ * or an add spends it (the job handed over arrives on the wake-up list). It is never withdrawn
+ * while a wait is in flight: that wait may be receiving the job handed to it.
+ */
+export class TakeLedger {
+  /** The worker's own part of every token, also the name of its wake-up list. */
+  readonly worker = randomBytes(9).toString('base64url')
+  readonly #leaseMs: number
+  readonly #wakeKey: string
+  #seq = 0
+  #revoke: string[] = []
+  #confirm: string[] = []
+  #registered: string | null = null
+
+  constructor(leaseMs: number, wakeKey: (worker: string) => string) {
+    this.#leaseMs = leaseMs
+    this.#wakeKey = wakeKey(this.worker)
+  }
+
+  /** The first lease of a job handed over to this worker (see RECEIPT_MS). */
+  get receiptMs(): number {
+    return Math.min(this.#leaseMs, RECEIPT_MS)
+  }
+
+  /** The wake-up list this worker blocks on, beside the queue's signal. */
+  get wakeKey(): string {
+    return this.#wakeKey
+  }
+
+  /** The registration in force (null: none), as the idle set holds it. */
+  get registered(): string | null {
+    return this.#registered
+  }
+
+  /**
+   * The next call's tokens. `alone`: no other call in flight — only such a call may leave the
+   * worker idle, so only it registers; `waiting`: a wait is in flight, so nothing is withdrawn.
+   */
+  next(count: number, alone: boolean, waiting: boolean): CallTokens {
+    const token = `${this.worker}.${(this.#seq++).toString(36)}`
+    const call = {
+      token,
+      revoke: this.#revoke,
+      confirm: this.#confirm,
+      register: count > 0 && alone ? `${this.receiptMs} ${this.#wakeKey} ${token}+` : '',
+      unregister: waiting ? '' : (this.#registered ?? ''),
+    }
+    this.#revoke = []
+    this.#confirm = []
+    if (call.unregister !== '') this.#registered = null
+    return call
+  }
+
+  /** The call's reply arrived: what it took is confirmed by the next call; short of `count`, it registered. */
+  replied(call: CallTokens, took: number, count: number): void {
+    if (took > 0) this.#confirm.push(call.token)
+    if (call.register !== '' && took < count) this.#registered = call.register
+  }
+
+  /**
+   * The call failed: it may have run without its reply reaching the worker. The next call gives
+   * back what it took, uncounted (or makes it take nothing if it has not run yet), carries its
+   * tokens again, and withdraws what it may have registered — unless the worker is closing: then
+   * the registration is left to end with its wait (a worker cut off from Redis cannot withdraw it).
+   */
+  failed(call: CallTokens, took: boolean, closing: boolean): void {
+    if (took) this.#revoke.push(call.token)
+    this.#revoke.push(...call.revoke)
+    this.#confirm.push(...call.confirm)
+    const registration = call.register || call.unregister
+    if (!closing && registration !== '') this.#registered = registration
+  }
+
+  /**
+   * A job handed over on the wake-up list, leased to `token`, reached a wait that began under
+   * `registeredAtWait`. True: it is this worker's to run (the registration is spent, its record
+   * confirmed by the next call). False: it was handed to a registration withdrawn since, which
+   * gave it back; to be sure, the next call revokes it as a lost reply's.
+   */
+  handed(token: string, registeredAtWait: string | null): boolean {
+    if (registeredAtWait === null || !registeredAtWait.endsWith(` ${token}`)) {
+      this.#revoke.push(token)
+      return false
+    }
+    this.#registered = null
+    this.#confirm.push(token)
+    return true
+  }
+}

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { ConnectOptions } from '../../src/client/index.js'
+import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { RedisExpertError } from '../../src/errors.js'
+import { Queue, Worker } from '../../src/queue/index.js'
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
+import { commandsOnMasters, sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+import { startPartitionProxy } from '../support/partition-proxy.js'
+
+/*
+ * Issue 15 (4), the hand-over: an add to a queue with nothing waiting leases its job to a worker
+ * registered as idle and pushes it to that worker's wake-up list, so that the worker's wait
+ * returns the job itself — no take script between the add and the handler. What a take promises
+ * holds for it too: a lost reply gives the job back uncounted, a worker that dies while it waits
+ * loses no job and costs it no stall, a worker killed while running it counts a stall.
+ */
+let server: RedisServer
+let cluster: RedisCluster
+const targets: Record<string, ConnectOptions> = {}
+const clients: RedisExpertClient[] = []
+
+beforeAll(async () => {
+  ;[server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3, replicasPerMaster: 0 })])
+  targets.standalone = { url: server.url }
+  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
+}, 60_000)
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()))
+  await Promise.all([server?.stop(), cluster?.stop()])
+})
+
+async function client(options: ConnectOptions): Promise<RedisExpertClient> {
+  const db = await connect(options)
+  clients.push(db)
+  return db
+}
+
+const idleWorkers = async (db: RedisExpertClient, q: Queue<unknown>) =>
+  Number(await db.call(['ZCARD', q.keys.idle]))
+
+/** The hanging worker fixture (takes jobs, never finishes them; leaseMs 600), waiting idle up to `pollMs`. */
+function hangingWorker(kind: string, queue: string, pollMs: number) {
+  const proc = spawnFixture('../../queue/fixtures/hanging-worker.ts', [
+    JSON.stringify(targets[kind]),
+    queue,
+    String(pollMs),
+  ])
+  let out = ''
+  proc.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  onTestFinished(async () => {
+    proc.kill('SIGKILL')
+    await exited
+  })
+  return { proc, out: () => out, exited }
+}
+
+describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
+  it('an add to an idle queue is the one script between the add and the handler: no take runs', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-${kind}`)
+    let started: () => void = () => {}
+    const start = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const seen: { attempt: number; stalls: number }[] = []
+    const w = new Worker<number, number>(db, q.name, async (job) => {
+      if (job.name === 'warm-up') return 0
+      seen.push({ attempt: job.attempt, stalls: job.stalls })
+      started()
+      await gate
+      return job.data
+    })
+    onTestFinished(() => {
+      release()
+      return w.close()
+    })
+    // A warm-up job, handed over too, loads the scripts (EVALSHA from then on, no EVAL).
+    await waitFor('the worker registers as idle', async () => (await idleWorkers(db, q)) === 1)
+    const warmUp = await q.add('warm-up', 0)
+    await waitFor('warmed up', async () => (await q.getJob(warmUp.id))?.state === 'completed')
+    await waitFor('the worker registers as idle again', async () => (await idleWorkers(db, q)) === 1)
+    let id = ''
+    const commands = await commandsOnMasters(db, async () => {
+      id = (await q.add('j', 5)).id
+      await start
+      // The receipt: the worker renews the job's short first lease once its handler has started.
+      await sleep(100)
+    })
+    // The add (TIME, EXISTS; ZCARD: nothing waits; ZPOPMAX: the idle worker; SET of the take
+    // record; HSET; ZADD of the lease; RPUSH to the worker's list), and the receipt (extend.lua:
+    // TIME, HGET of the token, HDEL of the mark, ZADD XX). The wait that returned the job
+    // (BLPOP) was sent before: the server counts it when it began or when it ended.
+    const { BLPOP = 0, ...rest } = commands
+    expect(BLPOP).toBeLessThanOrEqual(1)
+    expect(rest).toEqual({
+      EVALSHA: 2,
+      TIME: 2,
+      EXISTS: 1,
+      ZCARD: 1,
+      ZPOPMAX: 1,
+      SET: 1,
+      HSET: 1,
+      ZADD: 2,
+      RPUSH: 1,
+      HGET: 1,
+      HDEL: 1,
+    })
+    expect(await q.getJob(id)).toMatchObject({ state: 'active', attemptsMade: 0 })
+    expect(Number(await db.call(['HEXISTS', q.keys.job(id), 'handed']))).toBe(0)
+    release()
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed')
+    expect(seen).toEqual([{ attempt: 1, stalls: 0 }])
+    expect(await q.getJob(id)).toMatchObject({ result: 5, attemptsMade: 1, stalls: 0 })
+  })
+
+  it('a worker SIGKILLed while it waits idle: the job handed to it runs elsewhere, no stall counted', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-dead-${kind}`)
+    const hanging = hangingWorker(kind, q.name, 10_000)
+    await waitFor('the child registers as idle', async () => (await idleWorkers(db, q)) === 1, 20_000)
+    hanging.proc.kill('SIGKILL')
+    await hanging.exited
+    // Its registration outlives it (10 s): the add hands the job to it.
+    const { id } = await q.add('j', 7)
+    expect(await q.getJob(id)).toMatchObject({ state: 'active' })
+    const runs: { attempt: number; stalls: number }[] = []
+    const w = new Worker<number, number>(
+      db,
+      q.name,
+      (job) => {
+        runs.push({ attempt: job.attempt, stalls: job.stalls })
+        return job.data * 2
+      },
+      { pollMs: 50 },
+    )
+    onTestFinished(() => w.close())
+    // Its first lease (the child's lease, 600 ms: shorter than RECEIPT_MS) runs out unrenewed.
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    expect(runs).toEqual([{ attempt: 1, stalls: 0 }])
+    const job = await q.getJob(id)
+    expect(job).toMatchObject({ result: 14, attemptsMade: 1, stalls: 0 })
+    expect(job?.history).toEqual([])
+    expect(w.stats().returned).toBe(1)
+  }, 30_000)
+
+  it('a worker SIGKILLed while it runs a job handed to it: the job runs again, one stall counted', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-killed-${kind}`)
+    const hanging = hangingWorker(kind, q.name, 10_000)
+    await waitFor('the child registers as idle', async () => (await idleWorkers(db, q)) === 1, 20_000)
+    const { id } = await q.add('j', 7)
+    await waitFor('the child starts it', () => hanging.out().includes(`started ${id}`), 10_000)
+    await waitFor(
+      'the receipt',
+      async () => Number(await db.call(['HEXISTS', q.keys.job(id), 'handed'])) === 0,
+      5000,
+    )
+    hanging.proc.kill('SIGKILL')
+    await hanging.exited
+    const runs: { attempt: number; stalls: number }[] = []
+    const w = new Worker<number, number>(
+      db,
+      q.name,
+      (job) => {
+        runs.push({ attempt: job.attempt, stalls: job.stalls })
+        return job.data * 2
+      },
+      { pollMs: 50 },
+    )
+    onTestFinished(() => w.close())
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    expect(runs).toEqual([{ attempt: 1, stalls: 1 }])
+    expect((await q.getJob(id))?.history.map((h) => h.event)).toEqual(['stalled'])
+  }, 30_000)
+
+  it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-close-${kind}`)
+    const w = new Worker<number, void>(db, q.name, () => {}, { pollMs: 10_000 })
+    await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
+    await w.close()
+    expect(await idleWorkers(db, q)).toBe(0)
+    const { id } = await q.add('j', 1)
+    expect(await q.getJob(id)).toMatchObject({ state: 'wait' })
+  })
+
+  it('pause() drops the registrations: an add while paused waits, and runs after resume()', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-pause-${kind}`)
+    let ran = 0
+    const w = new Worker<number, void>(db, q.name, () => void ran++, { pollMs: 10_000 })
+    onTestFinished(() => w.close())
+    await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
+    await q.pause()
+    const { id } = await q.add('j', 1)
+    await sleep(100)
+    expect(await q.getJob(id)).toMatchObject({ state: 'wait' })
+    expect(ran).toBe(0)
+    await q.resume()
+    await waitFor('ran', () => ran === 1, 3000)
+  })
+})
+
+describe('hand-over: a lost reply (standalone)', () => {
+  it("the wait's reply carrying the job is lost: the job goes back uncounted and runs once", async () => {
+    const db = await client(targets.standalone!)
+    const proxy = await startPartitionProxy(server.port)
+    onTestFinished(() => proxy.close())
+    const cutOff = await client({ url: proxy.url })
+    const q = new Queue<number>(db, 'handover-lost')
+    const runs: { attempt: number; stalls: number }[] = []
+    const errors: unknown[] = []
+    const w = new Worker<number, number>(
+      cutOff,
+      q.name,
+      (job) => {
+        runs.push({ attempt: job.attempt, stalls: job.stalls })
+        return job.data
+      },
+      { pollMs: 1000, onError: (error) => void errors.push(error) },
+    )
+    onTestFinished(() => w.close({ timeoutMs: 1000 }))
+    await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
+    // The worker's wait is under way; its reply — the job — cannot reach it.
+    proxy.cut()
+    const { id } = await q.add('j', 3)
+    expect(await q.getJob(id)).toMatchObject({ state: 'active' })
+    await waitFor(
+      'the wait times out',
+      () => errors.some((e) => e instanceof RedisExpertError && e.code === 'COMMAND_TIMEOUT'),
+      8000,
+    ).catch((error) => {
+      throw new Error(`${error}: ${errors.map(String).join('; ')}`)
+    })
+    proxy.heal()
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    expect(runs).toEqual([{ attempt: 1, stalls: 0 }])
+    expect(await q.getJob(id)).toMatchObject({ result: 3, attemptsMade: 1, stalls: 0 })
+    expect(w.stats().returned).toBe(1)
+  }, 30_000)
+})
