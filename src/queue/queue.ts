@@ -301,7 +301,7 @@ export class Queue<T = unknown> {
     const k = this.keys
     return ADD.command(
       { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal, active: k.active, idle: k.idle },
-      { jobPrefix: k.jobPrefix, count, takePrefix: k.takePrefix },
+      { jobPrefix: k.jobPrefix, count },
       groups,
     )
   }

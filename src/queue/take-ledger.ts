@@ -101,17 +101,13 @@ export class TakeLedger {
 
   /**
    * A job handed over on the wake-up list, leased to `token`, reached a wait that began under
-   * `registeredAtWait`. True: it is this worker's to run (the registration is spent, its record
-   * confirmed by the next call). False: it was handed to a registration withdrawn since, which
-   * gave it back; to be sure, the next call revokes it as a lost reply's.
+   * `registeredAtWait`. True: it is this worker's to run (the registration is spent). False: it
+   * was handed to a registration withdrawn since; the job goes back when its first lease runs
+   * out unrenewed (take.lua's housekeeping).
    */
   handed(token: string, registeredAtWait: string | null): boolean {
-    if (registeredAtWait === null || !registeredAtWait.endsWith(` ${token}`)) {
-      this.#revoke.push(token)
-      return false
-    }
+    if (registeredAtWait === null || !registeredAtWait.endsWith(` ${token}`)) return false
     this.#registered = null
-    this.#confirm.push(token)
     return true
   }
 }

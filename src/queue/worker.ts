@@ -241,16 +241,19 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           this.#waiting = null
           this.#inFlight--
           this.#reserved--
+          // Whatever ended the wait, the next call takes (for the free slots a handed job left).
+          this.#resting = false
           const handed = reply === null ? null : handedJob(String((reply as Reply[])[1]))
-          if (handed === null) this.#resting = false
-          else this.#handed(handed.taken, registered, { serverNow: handed.serverNow, sentAt, waitMs })
+          if (handed !== null)
+            this.#handed(handed.taken, registered, { serverNow: handed.serverNow, sentAt, waitMs })
           this.#pump()
         },
         (error: unknown) => {
           this.#waiting = null
           this.#inFlight--
           this.#reserved--
-          // A job handed over meanwhile is given back by the next call, which withdraws the registration.
+          // The next call withdraws the registration: a job handed over meanwhile goes back then,
+          // if still on the list, or when its first lease runs out unrenewed (take.lua).
           if (this.running) this.reportError(error)
           this.#failed()
         },

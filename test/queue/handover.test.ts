@@ -93,8 +93,8 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
       // The receipt: the worker renews the job's short first lease once its handler has started.
       await sleep(100)
     })
-    // The add (TIME, EXISTS; ZCARD: nothing waits; ZPOPMAX: the idle worker; SET of the take
-    // record; HSET; ZADD of the lease; RPUSH to the worker's list), and the receipt (extend.lua:
+    // The add (TIME, EXISTS; ZCARD: nothing waits; ZPOPMAX: the idle worker; HSET; ZADD of the
+    // lease; RPUSH to the worker's list), and the receipt (extend.lua:
     // TIME, HGET of the token, HDEL of the mark, ZADD XX). The wait that returned the job
     // (BLPOP) was sent before: the server counts it when it began or when it ended.
     const { BLPOP = 0, ...rest } = commands
@@ -105,7 +105,6 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
       EXISTS: 1,
       ZCARD: 1,
       ZPOPMAX: 1,
-      SET: 1,
       HSET: 1,
       ZADD: 2,
       RPUSH: 1,
@@ -179,6 +178,34 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     expect(runs).toEqual([{ attempt: 1, stalls: 1 }])
     expect((await q.getJob(id))?.history.map((h) => h.event)).toEqual(['stalled'])
   }, 30_000)
+
+  it('a worker with free slots left after a hand-over waits for more: a second add starts at once', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-more-${kind}`)
+    const started: number[] = []
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const w = new Worker<number, void>(
+      db,
+      q.name,
+      async (job) => {
+        started.push(job.data)
+        await gate
+      },
+      { concurrency: 2, pollMs: 10_000 },
+    )
+    onTestFinished(() => {
+      release()
+      return w.close()
+    })
+    await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
+    await q.add('j', 1)
+    await waitFor('the first starts', () => started.length === 1)
+    await q.add('j', 2)
+    await waitFor('the second starts while the first runs', () => started.length === 2, 2000)
+  })
 
   it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {
     const db = await client(targets[kind]!)

@@ -12,25 +12,24 @@ KEYS[4]  the wake-up signal (list, at most one element): idle workers block on i
 KEYS[5]  active jobs (zset: lease deadline, server ms)
 KEYS[6]  idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  job hash key prefix
-ARGV[2]  n, the number of jobs
-ARGV[3]  take record key prefix
-         then n groups of 6 arguments, ARGV[4 + 6·i ...]:
+ARGV[2]  n, the number of jobs; then n groups of 6 arguments, ARGV[3 + 6·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), and the job's
          options packed in one field (`opts`: 'priority|attempts|backoff type|backoff ms|timeout
          ms|max stalls', read by the other scripts; attemptsMade and stalls are absent until
          they are not 0: fewer fields, less work per job)
 Hand-over: the first job of the call that is ready goes straight to an idle worker when the
 queue has nothing waiting and a worker waits (its take script registered it in KEYS[6] as it
-found the queue empty). The job is leased to that worker's registration token as a take would
-lease it (state active, its deadline in the active set, a take record under the token, so that a
-lost reply gives it back uncounted), and its fields are pushed to the worker's own wake-up list,
-on which it blocks: the wait's reply is the job, and no take runs between the add and the
-handler. Its first lease is short (the registration's receipt ms) and the job is marked `handed`
-until the worker renews it, which it does on receipt (extend.lua): a job whose worker died while
-it waited never reached a handler, and the take script's housekeeping gives it back uncounted
-when that first lease runs out — not as a stall. Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, SET NX of the record,
-HSET, ZADD to the active set, RPUSH to the worker's list. A registration whose wait is over is
-dropped (all of them: ZPOPMAX found the latest), and the job waits as any other.
+found the queue empty). The job is leased to that worker's registration token (state active,
+its deadline in the active set), and its fields are pushed to the worker's own wake-up list, on
+which it blocks: the wait's reply is the job, and no take runs between the add and the handler.
+Its first lease is short (the registration's receipt ms), and the job is marked `handed` until
+the worker renews it, which it does on receipt (extend.lua). A job that never reaches its
+worker — the worker died while it waited, or the wait's reply was lost — reached no handler:
+when that first lease runs out, the take script's housekeeping gives it back uncounted, not as
+a stall (and at once, if the worker withdraws its registration with the job still on its list).
+Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, HSET, ZADD to the active set,
+RPUSH to the worker's list. A registration whose wait is over is dropped (all of them: ZPOPMAX
+found the latest), and the job waits as any other.
 Otherwise, per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and
 one ZADD for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it
 is empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
@@ -43,7 +42,6 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowText = string.format('%d', now)
 local P = 4398046511104
-local takePrefix = ARGV[3]
 -- One hand-over per call at most: the call's first ready job.
 local tried = false
 
@@ -58,7 +56,6 @@ local function handOver(job, id, b)
     return false
   end
   local receiptMs, wake, token = string.match(idle[1], '^(%d+) (%S+) (%S+)$')
-  if not redis.call('SET', takePrefix .. token, id, 'PX', receiptMs, 'NX') then return false end
   -- Its place in the line, should it be given back: the head of its priority (nothing waited).
   local score = string.format('%d', tonumber(ARGV[b + 3]) * P)
   redis.call('HSET', job, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 5],
@@ -73,7 +70,7 @@ local added = {}
 local ready = {}
 local delayed = {}
 for i = 0, n - 1 do
-  local b = 4 + i * G
+  local b = 3 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   if redis.call('EXISTS', job) == 1 then

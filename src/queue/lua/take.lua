@@ -17,8 +17,8 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
    set; a job whose lease expired (its worker crashed, was killed or stalled) *stalled*: that is
    not a failed attempt — it goes back to waiting (or delayed by its backoff) and counts a stall,
    and only a job that stalls more than its maxStalls times is dead. A job an add handed to an
-   idle worker that never renewed it (still marked `handed`: the worker died while it waited, so
-   no handler saw the job) goes back to waiting in its place, uncounted, as a lost reply's.
+   idle worker that never renewed it (still marked `handed`: the worker died while it waited, or
+   the wait's reply was lost, so no handler saw the job) goes back in its place, uncounted.
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
    so that a lost reply can be given back (step 0). A take that got all it asked for and left
@@ -147,38 +147,46 @@ local function requeue(job, id, priority, fields)
   redis.call('HSET', job, 'state', 'wait', unpack(fields))
 end
 
--- The jobs a call leased to `token` go back to waiting, in their place, with nothing counted:
--- its reply never reached the worker. False when the call has not run (no take record).
+-- 0. Lost and arrived replies.
 local returned = 0
-local function giveBack(token, record)
+for lost in string.gmatch(ARGV[9], '%S+') do
+  local record = takePrefix .. lost
   local ids = redis.call('GET', record)
-  if not ids then return false end
-  for id in string.gmatch(ids, '%S+') do
-    local job = prefix .. id
-    local f = redis.call('HMGET', job, 'token', 'score')
-    if f[1] == token then
+  if not ids then
+    -- Not run yet: when it runs, its SET NX fails and it hands out nothing.
+    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
+  elseif ids ~= '' then
+    for id in string.gmatch(ids, '%S+') do
+      local job = prefix .. id
+      local f = redis.call('HMGET', job, 'token', 'score')
+      if f[1] == lost then
+        redis.call('ZREM', KEYS[3], id)
+        redis.call('ZADD', KEYS[1], f[2], id)
+        redis.call('HSET', job, 'state', 'wait', 'token', '')
+        returned = returned + 1
+      end
+    end
+    redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
+  end
+end
+-- This worker's registration as idle (add.lua) is withdrawn. Gone already: an add spent it. A
+-- job it handed over that is still on the worker's list (its wait ended first) goes back in its
+-- place, uncounted; one the wait took but whose reply was lost goes back when its first lease
+-- runs out (housekeeping, below). The list's other element, close()'s wake-up, is stale by now.
+if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
+  local _, wake, handedTo = string.match(ARGV[13], '^(%d+) (%S+) (%S+)$')
+  for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
+    local header = string.match(element, '^([^\n]*)\n')
+    local id = header and cjson.decode(header)[2]
+    local f = id and redis.call('HMGET', prefix .. id, 'token', 'score')
+    if f and f[1] == handedTo then
       redis.call('ZREM', KEYS[3], id)
       redis.call('ZADD', KEYS[1], f[2], id)
-      redis.call('HSET', job, 'state', 'wait', 'token', '')
+      redis.call('HSET', prefix .. id, 'state', 'wait', 'token', '')
       returned = returned + 1
     end
   end
-  return true
-end
-
--- 0. Lost and arrived replies. A lost call's record becomes an empty marker: if the call has not
--- run yet (it may still be on its way), its SET NX fails when it does and it hands out nothing.
-for lost in string.gmatch(ARGV[9], '%S+') do
-  local record = takePrefix .. lost
-  giveBack(lost, record)
-  redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
-end
--- This worker's registration as idle (add.lua) is withdrawn. Gone already: an add handed it a
--- job that it has not received (its wait ended first, or the reply was lost): given back, and
--- the worker's list emptied of it.
-if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
-  local _, wake, handedTo = string.match(ARGV[13], '^(%d+) (%S+) (%S+)$')
-  if giveBack(handedTo, takePrefix .. handedTo) then redis.call('DEL', takePrefix .. handedTo, wake) end
+  redis.call('DEL', wake)
 end
 local arrived = {}
 for done in string.gmatch(ARGV[10], '%S+') do arrived[#arrived + 1] = takePrefix .. done end
