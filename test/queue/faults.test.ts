@@ -158,6 +158,17 @@ describe('server time only (standalone)', () => {
 
 describe('a worker cut off from Redis (standalone; a proxy that stops forwarding)', () => {
   /** A worker through a proxy that can be cut, whose handler (first run) waits to be told and rethrows. */
+  /**
+   * A job an add handed to an idle worker counts as received once the worker's renewal got
+   * through (its `handed` mark gone): until then, a lease that runs out returns it uncounted.
+   */
+  async function received(db: RedisExpertClient, q: Queue<string>, id: string) {
+    await waitFor(
+      'the receipt',
+      async () => Number(await db.call(['HEXISTS', q.keys.job(id), 'handed'])) === 0,
+    )
+  }
+
   async function cutOffWorker(queue: string, second: () => string) {
     const proxy = await startPartitionProxy(server.port)
     onTestFinished(() => proxy.close())
@@ -187,6 +198,7 @@ describe('a worker cut off from Redis (standalone; a proxy that stops forwarding
     const a = await cutOffWorker(q.name, () => 'a again')
     const { id } = await q.add('j', 'x')
     await waitFor('a runs it', () => a.seen.started === 1)
+    await received(db, q, id)
     a.proxy.cut()
     // The lease runs out on the server (nothing renews it), and another worker recovers the job
     // as a stall and runs it; a, cut off, hears nothing from Redis all the while.
@@ -222,6 +234,7 @@ describe('a worker cut off from Redis (standalone; a proxy that stops forwarding
     // One attempt: a failure counted for the aborted run would make the job dead.
     const { id } = await q.add('j', 'x', { attempts: 1 })
     await waitFor('a runs it', () => a.seen.started === 1)
+    await received(db, q, id)
     a.proxy.cut()
     await waitFor('a is told', () => a.seen.told !== undefined, 3000)
     a.proxy.heal()
