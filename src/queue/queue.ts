@@ -131,17 +131,17 @@ export class Queue<T = unknown> {
     this.#packed = packOptions(this.#resolved)
   }
 
-  /** One round trip: the add script with a batch of one (EXISTS, HSET, INCRBY, ZADD). */
+  /** One round trip: the add script with a batch of one (docs/messaging.md lists its commands). */
   async add(name: string, data: T, options?: JobOptions): Promise<AddedJob> {
     const groups: RedisArg[] = []
-    const id = this.#addGroup(groups, name, data, options)
-    const reply = (await ADD.runCommand(this.#db, this.#addLine(groups, 1))) as Reply[]
+    const { id, given } = this.#addGroup(groups, name, data, options)
+    const reply = (await ADD.runCommand(this.#db, this.#addLine(groups, 1, given))) as Reply[]
     return { id, added: reply[0] === 1 }
   }
 
   /**
-   * Every job in one pipelined round trip: one add script per 1000 jobs (EXISTS and HSET per
-   * job, one INCRBY and one ZADD per script).
+   * Every job in one pipelined round trip: one add script per 1000 jobs (HSET per job, EXISTS
+   * per job with a caller's jobId, one INCRBY and one ZADD per script).
    */
   async addBulk(jobs: readonly { name: string; data: T; options?: JobOptions }[]): Promise<AddedJob[]> {
     if (!Array.isArray(jobs)) throw invalidArgument('addBulk takes an array of { name, data, options }')
@@ -151,11 +151,14 @@ export class Queue<T = unknown> {
     for (let start = 0; start < jobs.length; start += ADD_BATCH) {
       const end = Math.min(jobs.length, start + ADD_BATCH)
       const groups: RedisArg[] = []
+      let given = false
       for (let i = start; i < end; i++) {
         const job = jobs[i]
-        ids.push(this.#addGroup(groups, job?.name, job?.data as T, job?.options))
+        const added = this.#addGroup(groups, job?.name, job?.data as T, job?.options)
+        ids.push(added.id)
+        given ||= added.given
       }
-      commands.push(this.#addLine(groups, end - start))
+      commands.push(this.#addLine(groups, end - start, given))
     }
     // On a cold server (NOSCRIPT: then no command of the batch ran) the batch goes again by EVAL.
     const replies = await ADD.batch(this.#db, commands)
@@ -297,17 +300,26 @@ export class Queue<T = unknown> {
     return Number(await this.#db.call(['EXISTS', this.keys.paused])) === 1
   }
 
-  #addLine(groups: RedisArg[], count: number): Command {
+  /** `given`: some job carries a caller's jobId, which may exist already (the others' ids are new). */
+  #addLine(groups: RedisArg[], count: number, given: boolean): Command {
     const k = this.keys
     return ADD.command(
       { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal, active: k.active, idle: k.idle },
-      { jobPrefix: k.jobPrefix, count },
+      { jobPrefix: k.jobPrefix, count, givenIds: given ? 1 : 0 },
       groups,
     )
   }
 
-  /** Validates one job, appends its ADD_GROUP arguments to `groups`, returns its id. */
-  #addGroup(groups: RedisArg[], name: unknown, data: T, options: JobOptions | undefined): string {
+  /**
+   * Validates one job, appends its ADD_GROUP arguments to `groups`; returns its id, and whether
+   * the caller gave it (an id of ours — a random prefix per Queue and a counter — is new).
+   */
+  #addGroup(
+    groups: RedisArg[],
+    name: unknown,
+    data: T,
+    options: JobOptions | undefined,
+  ): { id: string; given: boolean } {
     if (typeof name !== 'string' || name === '')
       throw invalidArgument('a job needs a name (a non-empty string)')
     const o = options === undefined ? this.#resolved : resolveJobOptions(options, this.#defaults)
@@ -321,7 +333,7 @@ export class Queue<T = unknown> {
       o.delayMs,
       o === this.#resolved ? this.#packed : packOptions(o),
     )
-    return id
+    return { id, given: o.jobId !== undefined }
   }
 
   #encode(data: T): string {

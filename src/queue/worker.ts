@@ -319,9 +319,15 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     call: { serverNow: number; sentAt: number; waitMs: number },
   ): void {
     if (!this.#ledger.handed(taken.token, registered)) return
-    const startedAt = this.#leases.startOf({ ...call, receivedAt: performance.now(), woken: true })
-    this.#leases.began([taken], startedAt, this.#ledger.receiptMs)
+    const receivedAt = performance.now()
+    // The handler first: the lease's bookkeeping is for later turns (its timer cannot fire
+    // before this one ends), and this job's whole path from the add is in its latency.
     this.#run(taken)
+    this.#leases.began(
+      [taken],
+      this.#leases.startOf({ ...call, receivedAt, woken: true }),
+      this.#ledger.receiptMs,
+    )
     // Its first lease is short: renewed at once, which also tells the server it arrived — on the
     // next turn of the event loop, once the handler has started.
     setImmediate(() => void this.#extend([taken]))

@@ -49,10 +49,13 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     // One script (on a warm server) and what it ran inside: nothing else.
     const { EVALSHA = 0, EVAL = 0, ...inside } = commands
     expect(EVALSHA + EVAL).toBe(1)
-    // TIME: every time a script records is the server's; ZCARD: a job is waiting (the warm-up),
-    // so none is handed to an idle worker; LLEN: the wake-up signal is there already (the
-    // warm-up add pushed it), so no RPUSH.
-    expect(inside).toEqual({ TIME: 1, EXISTS: 1, ZCARD: 1, HSET: 1, INCRBY: 1, ZADD: 1, LLEN: 1 })
+    // TIME: every time a script records is the server's; no EXISTS: the id is the producer's
+    // own (new); ZCARD: a job is waiting (the warm-up), so none is handed to an idle worker;
+    // LLEN: the wake-up signal is there already (the warm-up add pushed it), so no RPUSH.
+    expect(inside).toEqual({ TIME: 1, ZCARD: 1, HSET: 1, INCRBY: 1, ZADD: 1, LLEN: 1 })
+    // A jobId of the caller's may exist already: EXISTS first.
+    const given = await commandsOnMasters(db, () => q.add('send', { to: 'c@d' }, { jobId: 'given-1' }))
+    expect(given).toMatchObject({ EVALSHA: 1, EXISTS: 1, HSET: 1 })
     expect(added.added).toBe(true)
     expect(await q.getJob(added.id)).toMatchObject({ name: 'send', data: { to: 'a@b' }, state: 'wait' })
     worker<{ to: string }, string>(q.name, (job) => `sent to ${job.data.to}`, { resultTtlMs: 60_000 })
@@ -60,7 +63,7 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect((await q.getJob(added.id))?.result).toBe('sent to a@b')
     const ttl = Number(await db.call(['PTTL', q.keys.job(added.id)]))
     expect(ttl).toBeGreaterThan(50_000)
-    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 2 })
+    expect(await q.counts()).toEqual({ wait: 0, delayed: 0, active: 0, dead: 0, completed: 3 })
   })
 
   it('idempotency: the same jobId twice is one job', async () => {
@@ -76,7 +79,7 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect((await q.getJob('order-42'))?.data).toBe(1)
   })
 
-  it('addBulk is one round trip: one script per 1000 jobs, EXISTS + HSET per job, one INCRBY + ZADD per script', async () => {
+  it('addBulk is one round trip: one script per 1000 jobs, HSET per job (+ EXISTS where a jobId is given), one INCRBY + ZADD per script', async () => {
     // Stop the earlier tests' workers: INFO commandstats counts every client's commands.
     await Promise.all(workers.splice(0).map((w) => w.close()))
     const q = new Queue<number>(db, `bulk-${kind}`)
@@ -94,7 +97,8 @@ describe.each(['standalone', 'cluster'])('job queue (%s)', (kind) => {
     expect(rest).toEqual({
       EVALSHA: 3,
       TIME: 3,
-      EXISTS: 2500,
+      // Only the first script holds a given jobId (job 7's): the others' ids are all new.
+      EXISTS: 1000,
       ZCARD: 3,
       HSET: 2499,
       INCRBY: 3,

@@ -12,7 +12,10 @@ KEYS[4]  the wake-up signal (list, at most one element): idle workers block on i
 KEYS[5]  active jobs (zset: lease deadline, server ms)
 KEYS[6]  idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
 ARGV[1]  job hash key prefix
-ARGV[2]  n, the number of jobs; then n groups of 6 arguments, ARGV[3 + 6·i ...]:
+ARGV[2]  n, the number of jobs
+ARGV[3]  1 when a job of the call carries an id its caller gave (it may exist: EXISTS), 0 when
+         every id is the producer's own (a random prefix and a counter: new, no EXISTS)
+         then n groups of 6 arguments, ARGV[4 + 6·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), and the job's
          options packed in one field (`opts`: 'priority|attempts|backoff type|backoff ms|timeout
          ms|max stalls', read by the other scripts; attemptsMade and stalls are absent until
@@ -27,12 +30,13 @@ the worker renews it, which it does on receipt (extend.lua). A job that never re
 worker — the worker died while it waited, or the wait's reply was lost — reached no handler:
 when that first lease runs out, the take script's housekeeping gives it back uncounted, not as
 a stall (and at once, if the worker withdraws its registration with the job still on its list).
-Per hand-over: ZCARD of the waiting set, ZPOPMAX of the idle set, HSET, ZADD to the active set,
-RPUSH to the worker's list. A registration whose wait is over is dropped (all of them: ZPOPMAX
-found the latest), and the job waits as any other.
-Otherwise, per call: TIME; per job: EXISTS and HSET; per batch: one INCRBY of the sequence and
-one ZADD for the ready jobs (one ZADD for the delayed ones), then LLEN of the signal and, when it
-is empty, one RPUSH: an idle worker wakes at once (for a delayed job, to learn when it is due).
+Per hand-over (after TIME, and EXISTS for a given id): ZCARD of the waiting set, ZPOPMAX of
+the idle set, HSET, ZADD to the active set, RPUSH to the worker's list. A registration whose
+wait is over is dropped (all of them: ZPOPMAX found the latest), and the job waits as any other.
+Otherwise, per call: TIME; per job: HSET (and EXISTS first for a given id); per batch: one INCRBY
+of the sequence and one ZADD for the ready jobs (one ZADD for the delayed ones), then LLEN of the
+signal and, when it is empty, one RPUSH: an idle worker wakes at once (for a delayed job, to
+learn when it is due).
 Returns n integers: 1 when that job was added, 0 when it already existed.
 ]]
 local G = 6
@@ -42,6 +46,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowText = string.format('%d', now)
 local P = 4398046511104
+local givenIds = ARGV[3] == '1'
 -- One hand-over per call at most: the call's first ready job.
 local tried = false
 
@@ -70,10 +75,10 @@ local added = {}
 local ready = {}
 local delayed = {}
 for i = 0, n - 1 do
-  local b = 3 + i * G
+  local b = 4 + i * G
   local id = ARGV[b]
   local job = prefix .. id
-  if redis.call('EXISTS', job) == 1 then
+  if givenIds and redis.call('EXISTS', job) == 1 then
     added[i + 1] = 0
   elseif not tried and tonumber(ARGV[b + 4]) <= 0 and handOver(job, id, b) then
     added[i + 1] = 1
