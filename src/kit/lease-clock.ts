@@ -12,10 +12,11 @@ import { leaseEndsAt } from './lease-end.js'
  * worker's alone.
  *
  * When a call ran on the server, by this clock, is known for most calls — no earlier than it was
- * sent. A call queued behind a blocking wait (BLPOP, XREADGROUP BLOCK) runs when the wait ends,
- * up to the wait's timeout later: for it, a server time read in the same turn (TIME) is mapped to
- * this clock through an upper bound of (server clock − this clock) that every call refreshes
- * (`startOf`). One timer serves every lease, armed at the earliest end.
+ * sent. A call queued behind a blocking wait (XREADGROUP BLOCK) runs when the wait ends, up to
+ * the wait's timeout later, and a queue job handed to a waiting worker was leased by an add at
+ * any moment after the worker registered: for them, a server time read in the same turn (TIME)
+ * is mapped to this clock through an upper bound of (server clock − this clock) that every call
+ * refreshes (`startOf`). One timer serves every lease, armed at the earliest end.
  */
 export class LeaseClock<K> {
   readonly #leaseMs: number
@@ -41,7 +42,8 @@ export class LeaseClock<K> {
    * that did not wait ran no earlier than it was sent; one whose wait timed out, no earlier than
    * `waitMs` after; one whose wait something ended (an add, an entry), at a moment only its server
    * time tells — mapped through the bound, and never before the call was sent nor after its reply
-   * came (`receivedAt`).
+   * came (`receivedAt`). (For a job an add handed over, `sentAt` is the send of the call that
+   * registered the worker as idle: the add cannot have run before it.)
    */
   startOf(call: {
     readonly serverNow: number

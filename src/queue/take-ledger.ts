@@ -39,6 +39,8 @@ export class TakeLedger {
   #revoke: string[] = []
   #confirm: string[] = []
   #registered: string | null = null
+  /** When the call that made it was sent, by the worker's clock: no add can have spent it earlier. */
+  #registeredSince = 0
 
   constructor(leaseMs: number, wakeKey: (worker: string) => string) {
     this.#leaseMs = leaseMs
@@ -60,6 +62,11 @@ export class TakeLedger {
     return this.#registered
   }
 
+  /** When the call that made the registration in force was sent (performance.now()). */
+  get registeredSince(): number {
+    return this.#registeredSince
+  }
+
   /**
    * The next call's tokens. `alone`: no other call in flight — only such a call may leave the
    * worker idle, so only it registers; `waiting`: a wait is in flight, so nothing is withdrawn.
@@ -79,10 +86,16 @@ export class TakeLedger {
     return call
   }
 
-  /** The call's reply arrived: what it took is confirmed by the next call; short of `count`, it registered. */
-  replied(call: CallTokens, took: number, count: number): void {
+  /**
+   * The reply of the call sent at `sentAt` arrived: what it took is confirmed by the next call;
+   * short of `count`, it registered.
+   */
+  replied(call: CallTokens, took: number, count: number, sentAt: number): void {
     if (took > 0) this.#confirm.push(call.token)
-    if (call.register !== '' && took < count) this.#registered = call.register
+    if (call.register !== '' && took < count) {
+      this.#registered = call.register
+      this.#registeredSince = sentAt
+    }
   }
 
   /**

@@ -191,7 +191,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
           waitMs: 0,
           woken: false,
         })
-        this.#ledger.replied(tokens, (r[1] as Reply[]).length, count)
+        this.#ledger.replied(tokens, (r[1] as Reply[]).length, count, sentAt)
         this.#taken(batch, count, tokens.token, r, leaseStart)
         this.#pump()
       },
@@ -231,7 +231,9 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#inFlight++
     this.#reserved++
     const registered = this.#ledger.registered
-    const sentAt = performance.now()
+    // A job handed over was leased by an add that ran after the registering call, which may be
+    // before this wait was sent: the lease's start is mapped from that call's send (lease-clock.ts).
+    const sentAt = this.#ledger.registeredSince
     const done = this.#db
       .call(['BLPOP', this.#ledger.wakeKey, this.keys.signal, (waitMs / 1000).toFixed(3)], {
         timeoutMs: waitMs + BLOCK_MARGIN_MS,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { resolveJobOptions } from '../../src/queue/options.js'
+import { RECEIPT_MS, TakeLedger } from '../../src/queue/take-ledger.js'
 
 describe('job options (pure)', () => {
   it('defaults and overrides', () => {
@@ -19,5 +20,60 @@ describe('job options (pure)', () => {
     expect(resolveJobOptions({ maxStalls: 0 }).maxStalls).toBe(0)
     expect(resolveJobOptions({ maxStalls: 5 }).maxStalls).toBe(5)
     expect(() => resolveJobOptions({ maxStalls: -1 })).toThrow(/maxStalls/)
+  })
+})
+
+describe('TakeLedger (pure): tokens, lost replies and the registration as idle', () => {
+  const ledger = () => new TakeLedger(30_000, (worker) => `q:wake:${worker}`)
+
+  it('registers only from a call alone that takes; the next call withdraws it, never during a wait', () => {
+    const l = ledger()
+    expect(l.next(0, true, false).register).toBe('')
+    expect(l.next(4, false, false).register).toBe('')
+    const call = l.next(4, true, false)
+    expect(call.register).toBe(`5000 ${l.wakeKey} ${call.token}+`)
+    l.replied(call, 1, 4, 123)
+    expect(l.registered).toBe(call.register)
+    expect(l.registeredSince).toBe(123)
+    // A wait is in flight: the job handed to it may be on its way, so nothing is withdrawn.
+    expect(l.next(1, false, true).unregister).toBe('')
+    const after = l.next(1, true, false)
+    expect(after.unregister).toBe(call.register)
+    expect(l.registered).toBeNull()
+    // A call that took all it asked for made no registration.
+    const full = l.next(2, true, false)
+    l.replied(full, 2, 2, 0)
+    expect(l.registered).toBeNull()
+    // What a call took is confirmed by the next one.
+    expect(l.next(1, false, false).confirm).toEqual([full.token])
+  })
+
+  it('a failed call gives back what it took and withdraws what it may have registered, unless closing', () => {
+    const l = ledger()
+    const call = l.next(3, true, false)
+    l.failed(call, true, false)
+    const next = l.next(3, false, false)
+    expect(next.revoke).toEqual([call.token])
+    expect(next.unregister).toBe(call.register)
+    const closing = l.next(3, true, false)
+    l.failed(closing, true, true)
+    expect(l.registered).toBeNull()
+  })
+
+  it('a job handed over runs only if it was handed to the registration the wait began under', () => {
+    const l = ledger()
+    const call = l.next(1, true, false)
+    l.replied(call, 0, 1, 0)
+    const registered = l.registered
+    expect(l.handed('other.0+', registered)).toBe(false)
+    expect(l.registered).toBe(registered)
+    expect(l.handed(`${call.token}+`, registered)).toBe(true)
+    expect(l.registered).toBeNull()
+    expect(l.handed(`${call.token}+`, null)).toBe(false)
+  })
+
+  it('the first lease of a handed job is RECEIPT_MS at most, the lease when shorter', () => {
+    expect(ledger().receiptMs).toBe(RECEIPT_MS)
+    expect(new TakeLedger(800, (w) => w).receiptMs).toBe(800)
   })
 })
