@@ -138,6 +138,31 @@ export function extendCalls(keys: QueueKeys, leaseMs: number, held: readonly Tak
   return calls
 }
 
+/**
+ * Renews the leases of `held` for their holder (one extend call per MAX_BATCH jobs, in parallel);
+ * `renewed` gets each call's jobs still held, `onError` each call's failure. Resolves with the ids
+ * no longer the holder's: their leases ran out and the jobs were recovered.
+ */
+export async function extendLeases(
+  db: Client,
+  keys: QueueKeys,
+  leaseMs: number,
+  held: readonly Taken[],
+  renewed: (jobs: Taken[]) => void,
+  onError: (error: unknown) => void,
+): Promise<Set<string>> {
+  const lost = new Set<string>()
+  await Promise.all(
+    extendCalls(keys, leaseMs, held).map(({ line, jobs }) =>
+      EXTEND.runCommand<Reply[]>(db, line).then((ids) => {
+        for (const id of ids) lost.add(String(id))
+        renewed(jobs.filter((taken) => !lost.has(taken.id)))
+      }, onError),
+    ),
+  )
+  return lost
+}
+
 /** job.updateProgress: one script, for the lease holder only; false when the lease is gone. */
 export async function recordProgress(
   db: Client,

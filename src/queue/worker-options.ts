@@ -58,6 +58,19 @@ export interface WorkerStats {
   readonly failed: number
   readonly dead: number
   readonly running: number
-  /** Jobs of take calls whose reply was lost, given back to the queue uncounted. */
+  /** Jobs of take calls whose reply was lost, or handed over and never received, given back uncounted. */
   readonly returned: number
+}
+
+/** The counters a worker keeps (WorkerStats but `running`, which it counts live). */
+export type WorkerCounters = { -readonly [K in Exclude<keyof WorkerStats, 'running'>]: number }
+
+/** Counts one recorded outcome of the take script: 'completed', 'retry', 'dead' (or 'lost': none). */
+export function countOutcome(counters: WorkerCounters, outcome: unknown): void {
+  if (outcome === 'completed') counters.completed++
+  else if (outcome === 'retry') counters.failed++
+  else if (outcome === 'dead') {
+    counters.failed++
+    counters.dead++
+  }
 }

@@ -13,13 +13,21 @@ import {
   type Taken,
   takenOver,
 } from './attempt.js'
-import { extendCalls, handedJob, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
+import { extendLeases, MAX_BATCH, recordProgress, takeLine, takenJobs } from './calls.js'
+import { type Handed, IdleWait } from './idle-wait.js'
 import type { QueueKeys } from './keyspace.js'
 import { openQueue } from './queue.js'
 import { scheduleNext } from './repeat.js'
-import { EXTEND, TAKE } from './scripts.js'
+import { TAKE } from './scripts.js'
 import { TakeLedger } from './take-ledger.js'
-import { WORKER_HINTS, WORKER_OPTIONS, type WorkerOptions, type WorkerStats } from './worker-options.js'
+import {
+  countOutcome,
+  WORKER_HINTS,
+  WORKER_OPTIONS,
+  type WorkerCounters,
+  type WorkerOptions,
+  type WorkerStats,
+} from './worker-options.js'
 
 export type { Job, JobHandler } from './attempt.js'
 export type { WorkerOptions, WorkerStats } from './worker-options.js'
@@ -29,8 +37,6 @@ const MAX_IN_FLIGHT = 2
 /** After a failed call the next waits this long, doubling up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 20
 const MAX_RETRY_MS = 1000
-/** Extra time a blocking wait's own timeout allows beyond its block time. */
-const BLOCK_MARGIN_MS = 2000
 
 /**
  * Runs a queue's jobs. Starts on construction (unless `autorun: false`); `close()` is graceful.
@@ -58,14 +64,14 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   readonly #perCall: number
   /** The queue was found empty: no take-only call until a wake-up. */
   #resting = false
-  /** The blocking wait for a wake-up signal, while one is in flight. */
-  #waiting: Promise<void> | null = null
+  /** The blocking wait of an idle worker (idle-wait.ts). */
+  readonly #idleWait: IdleWait
   /** The last call failed: no call at all until the retry timer. */
   #failing = false
   #retryMs = FIRST_RETRY_MS
   #poked = false
   #settled: (() => void) | null = null
-  #stats = { completed: 0, failed: 0, dead: 0, returned: 0 }
+  #stats: WorkerCounters = { completed: 0, failed: 0, dead: 0, returned: 0 }
   /** When each running job's lease may run out, by this process's clock (kit/lease-clock.ts). */
   readonly #leases: LeaseClock<Taken>
 
@@ -86,6 +92,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#eventsMaxLen =
       o.eventsMaxLen === 0 ? 0 : positiveInt('eventsMaxLen', o.eventsMaxLen, 10_000, 100_000_000)
     this.#ledger = new TakeLedger(this.#leaseMs, this.keys.wake)
+    this.#idleWait = new IdleWait(db, this.keys, this.#ledger)
     this.#leases = new LeaseClock<Taken>(this.#leaseMs, (taken) =>
       abortAttempt(taken, leaseRanOut(taken, this.#leaseMs)),
     )
@@ -107,16 +114,9 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
 
   protected override async stopTaking(): Promise<void> {
     this.#resting = false
-    // End the blocking wait now: its list is this worker's own (a short TTL in case it was over).
-    // A job an add handed over first comes first on that list: it runs before close() returns,
-    // as every job already taken does. The registration is withdrawn once the wait is over.
-    if (this.#waiting)
-      await this.#db
-        .batch([
-          ['RPUSH', this.#ledger.wakeKey, '1'],
-          ['PEXPIRE', this.#ledger.wakeKey, 60_000],
-        ])
-        .catch((error: unknown) => this.reportError(error))
+    // A job handed over before the wait ends runs before close() returns, as every job already
+    // taken does. The registration is withdrawn once the wait is over (#pump).
+    await this.#idleWait.interrupt().catch((error: unknown) => this.reportError(error))
     this.#pump()
   }
 
@@ -128,7 +128,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   }
 
   protected override async shutdown(): Promise<void> {
-    await this.#waiting
+    await this.#idleWait.pending
     this.#leases.clear()
   }
 
@@ -147,7 +147,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
       const count = this.running ? Math.max(0, Math.min(this.#perCall, free)) : 0
       // A call that only takes goes alone (an idle worker polls with one call, not two). Closing,
       // a registration as idle is withdrawn (with the job handed over meanwhile, if any).
-      const withdraw = !this.running && this.#ledger.registered !== null && !this.#waiting
+      const withdraw = !this.running && this.#ledger.registered !== null && this.#idleWait.pending === null
       if (batch.length === 0 && !withdraw && (count === 0 || this.#resting || this.#inFlight > 0)) break
       this.#done = batch === this.#done ? [] : this.#done.slice(MAX_BATCH)
       this.#send(batch, count)
@@ -168,7 +168,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   #send(batch: Finished[], count: number): void {
     this.#inFlight++
     this.#reserved += count - batch.length
-    const tokens = this.#ledger.next(count, this.#inFlight === 1, this.#waiting !== null)
+    const tokens = this.#ledger.next(count, this.#inFlight === 1, this.#idleWait.pending !== null)
     const line = takeLine(this.keys, {
       leaseMs: this.#leaseMs,
       resultTtlMs: this.#resultTtlMs,
@@ -220,60 +220,37 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
   }
 
-  /**
-   * The blocking wait of an idle worker (BLPOP, at most waitMs, on a dedicated connection) on
-   * its own wake-up list and the queue's signal. Its reply is a job an add handed to this
-   * worker — it runs at once: one trip from the add to the handler, no take script between
-   * them —, a signal (a delayed job, a resume, jobs a busy worker left), close()'s wake-up, or
-   * nothing (the wait timed out): then a take call follows.
-   */
+  /** The idle wait (idle-wait.ts): a job handed over runs; whatever ended it, the next call takes. */
   #wait(waitMs: number): void {
     this.#inFlight++
     this.#reserved++
-    const registered = this.#ledger.registered
-    // A job handed over was leased by an add that ran after the registering call, which may be
-    // before this wait was sent: the lease's start is mapped from that call's send (lease-clock.ts).
-    const sentAt = this.#ledger.registeredSince
-    const done = this.#db
-      .call(['BLPOP', this.#ledger.wakeKey, this.keys.signal, (waitMs / 1000).toFixed(3)], {
-        timeoutMs: waitMs + BLOCK_MARGIN_MS,
-      })
-      .then(
-        (reply) => {
-          this.#waiting = null
-          this.#inFlight--
-          this.#reserved--
-          // Whatever ended the wait, the next call takes (for the free slots a handed job left).
-          this.#resting = false
-          const handed = reply === null ? null : handedJob(String((reply as Reply[])[1]))
-          if (handed !== null)
-            this.#handed(handed.taken, registered, { serverNow: handed.serverNow, sentAt, waitMs })
-          this.#pump()
-        },
-        (error: unknown) => {
-          this.#waiting = null
-          this.#inFlight--
-          this.#reserved--
-          // The next call withdraws the registration: a job handed over meanwhile goes back then,
-          // if still on the list, or when its first lease runs out unrenewed (take.lua).
-          if (this.running) this.reportError(error)
-          this.#failed()
-        },
-      )
-    this.#waiting = done
+    const over = () => {
+      this.#inFlight--
+      this.#reserved--
+      this.#resting = false
+    }
+    this.#idleWait.start(
+      waitMs,
+      (handed) => {
+        over()
+        if (handed !== null) this.#handed(handed)
+        this.#pump()
+      },
+      (error) => {
+        over()
+        // The next call withdraws the registration: a job handed over meanwhile goes back then,
+        // if still on the list, or when its first lease runs out unrenewed (take.lua).
+        if (this.running) this.reportError(error)
+        this.#failed()
+      },
+    )
   }
 
   #taken(batch: readonly Finished[], count: number, token: string, reply: Reply[], leaseStart: number): void {
     const outcomes = reply[0] as Reply[]
     for (let i = 0; i < batch.length; i++) {
       this.#held.delete(batch[i]!.taken)
-      const outcome = outcomes[i]
-      if (outcome === 'completed') this.#stats.completed++
-      else if (outcome === 'retry') this.#stats.failed++
-      else if (outcome === 'dead') {
-        this.#stats.failed++
-        this.#stats.dead++
-      }
+      countOutcome(this.#stats, outcomes[i])
     }
     this.#stats.returned += Number(reply[3] ?? 0)
     this.#retryMs = FIRST_RETRY_MS
@@ -301,35 +278,29 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
   }
 
   /**
-   * The queue is empty: no take-only call until a wake-up. The worker blocks (BLPOP, on a
-   * dedicated connection) on the queue's signal list, which every add pushes to, and on its own
-   * wake-up list (close), at most `hintMs` (the next delayed job or lease deadline) or pollMs —
-   * with its next take right behind (see #send). A worker with no free slot does not wait: the
-   * calls that record its outcomes take.
+   * The queue is empty: no take-only call until a wake-up. The worker waits (#wait) at most
+   * `hintMs` (the next delayed job or lease deadline) or pollMs. A worker with no free slot does
+   * not wait: the calls that record its outcomes take.
    */
   #idle(hintMs: number): void {
     this.#resting = true
-    if (this.#waiting || !this.running || this.#inFlight >= MAX_IN_FLIGHT) return
+    if (this.#idleWait.pending || !this.running || this.#inFlight >= MAX_IN_FLIGHT) return
     if (Math.min(this.#perCall, this.#free()) <= 0) return
     this.#wait(Math.max(1, hintMs >= 0 ? Math.min(hintMs, this.#pollMs) : this.#pollMs))
   }
 
-  /** A job an add handed over (add.lua) runs, if it is this worker's still (see TakeLedger.handed). */
-  #handed(
-    taken: Taken,
-    registered: string | null,
-    call: { serverNow: number; sentAt: number; waitMs: number },
-  ): void {
+  /**
+   * A job an add handed over (add.lua) runs, if it is this worker's still (TakeLedger.handed);
+   * its lease began at the add, after the registering call was sent.
+   */
+  #handed({ taken, registered, serverNow, since, waitMs }: Handed): void {
     if (!this.#ledger.handed(taken.token, registered)) return
     const receivedAt = performance.now()
     // The handler first: the lease's bookkeeping is for later turns (its timer cannot fire
     // before this one ends), and this job's whole path from the add is in its latency.
     this.#run(taken)
-    this.#leases.began(
-      [taken],
-      this.#leases.startOf({ ...call, receivedAt, woken: true }),
-      this.#ledger.receiptMs,
-    )
+    const start = this.#leases.startOf({ serverNow, sentAt: since, receivedAt, waitMs, woken: true })
+    this.#leases.began([taken], start, this.#ledger.receiptMs)
     // Its first lease is short: renewed at once, which also tells the server it arrived — on the
     // next turn of the event loop, once the handler has started.
     setImmediate(() => void this.#extend([taken]))
@@ -370,23 +341,15 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
 
   async #extend(held: readonly Taken[]): Promise<void> {
     if (held.length === 0) return
-    const lost = new Set<string>()
     const sentAt = performance.now()
-    await Promise.all(
-      extendCalls(this.keys, this.#leaseMs, held).map(({ line, jobs }) =>
-        EXTEND.runCommand<Reply[]>(this.#db, line).then(
-          (ids) => {
-            for (const id of ids) lost.add(String(id))
-            this.#leases.renewed(
-              jobs.filter((taken) => !lost.has(taken.id)),
-              sentAt,
-            )
-          },
-          (error: unknown) => this.reportError(error),
-        ),
-      ),
+    const lost = await extendLeases(
+      this.#db,
+      this.keys,
+      this.#leaseMs,
+      held,
+      (renewed) => this.#leases.renewed(renewed, sentAt),
+      (error) => this.reportError(error),
     )
-    if (lost.size === 0) return
     for (const taken of held)
       if (lost.has(taken.id) && this.#leases.end(taken)) abortAttempt(taken, takenOver(taken))
   }
