@@ -4,8 +4,9 @@ import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
-import { sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+import { sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
+import { queueFixture, rerun } from './helpers.js'
 
 /*
  * Issue 15: jobs are never lost unrun.
@@ -38,46 +39,17 @@ async function client(kind: string, extra: Partial<ConnectOptions> = {}): Promis
   return db
 }
 
-/** Spawns a fixture; resolves its output so far on demand; killed when the test ends. */
-function child(fixture: string, args: string[]) {
-  const proc = spawnFixture(`../../queue/fixtures/${fixture}`, args)
-  let out = ''
-  proc.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-  })
-  proc.stderr.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  onTestFinished(async () => {
-    proc.kill('SIGKILL')
-    await exited
-  })
-  return { proc, out: () => out, exited }
-}
-
 describe.each(['standalone', 'cluster'])('stalls (%s)', (kind) => {
   it('a worker SIGKILLed mid-job, default job options: the job runs again and completes; its history shows the stall', async () => {
     const db = await client(kind)
     const q = new Queue<number>(db, `stall-${kind}`)
     const { id } = await q.add('j', 7)
-    const hanging = child('hanging-worker.ts', [JSON.stringify(targets[kind]), q.name])
+    const hanging = queueFixture('hanging-worker.ts', [JSON.stringify(targets[kind]), q.name])
     await waitFor('the child to start it', () => hanging.out().includes(`started ${id}`), 20_000)
     hanging.proc.kill('SIGKILL')
     await hanging.exited
     expect((await q.getJob(id))?.state).toBe('active')
-    const runs: { attempt: number; stalls: number }[] = []
-    const w = new Worker<number, number>(
-      db,
-      q.name,
-      (job) => {
-        runs.push({ attempt: job.attempt, stalls: job.stalls })
-        return job.data * 2
-      },
-      { pollMs: 50 },
-    )
-    w.start()
-    onTestFinished(() => w.close())
+    const { runs } = rerun(db, q)
     await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
     // The stall cost no attempt: the run that completed is attempt 1 of 1, after one stall.
     expect(runs).toEqual([{ attempt: 1, stalls: 1 }])
@@ -94,7 +66,7 @@ describe.each(['standalone', 'cluster'])('stalls (%s)', (kind) => {
     let started = 0
     // Each child takes it and dies; the next child's take recovers the expired lease first.
     for (let round = 0; round < 5; round++) {
-      const c = child('crashing-worker.ts', [JSON.stringify(targets[kind]), q.name, '400'])
+      const c = queueFixture('crashing-worker.ts', [JSON.stringify(targets[kind]), q.name, '400'])
       await waitFor(
         'the child to start the job, or the job to be dead',
         async () => c.out().includes(`started ${id}`) || (await q.getJob(id))?.state === 'dead',
@@ -121,8 +93,8 @@ describe('server time only (standalone)', () => {
     const TOTAL = 60
     await q.addBulk(Array.from({ length: TOTAL }, (_, n) => ({ name: 'j', data: n })))
     const args = (shift: number) => [JSON.stringify(targets.standalone), q.name, String(shift), '2000', '800']
-    const ahead = child('skewed-worker.ts', args(5000))
-    const behind = child('skewed-worker.ts', args(-5000))
+    const ahead = queueFixture('skewed-worker.ts', args(5000))
+    const behind = queueFixture('skewed-worker.ts', args(-5000))
     const here: number[] = []
     const w = new Worker<number, number>(
       db,

@@ -4,8 +4,9 @@ import { connect, type RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
-import { commandsOnMasters, sleep, spawnFixture, waitFor } from '../messaging/helpers.js'
+import { commandsOnMasters, sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
+import { queueFixture, rerun } from './helpers.js'
 
 /*
  * Issue 15 (4), the hand-over: an add to a queue with nothing waiting leases its job to a worker
@@ -39,23 +40,8 @@ const idleWorkers = async (db: RedisExpertClient, q: Queue<unknown>) =>
   Number(await db.call(['ZCARD', q.keys.idle]))
 
 /** The hanging worker fixture (takes jobs, never finishes them; leaseMs 600), waiting idle up to `pollMs`. */
-function hangingWorker(kind: string, queue: string, pollMs: number) {
-  const proc = spawnFixture('../../queue/fixtures/hanging-worker.ts', [
-    JSON.stringify(targets[kind]),
-    queue,
-    String(pollMs),
-  ])
-  let out = ''
-  proc.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  onTestFinished(async () => {
-    proc.kill('SIGKILL')
-    await exited
-  })
-  return { proc, out: () => out, exited }
-}
+const hangingWorker = (kind: string, queue: string, pollMs: number) =>
+  queueFixture('hanging-worker.ts', [JSON.stringify(targets[kind]), queue, String(pollMs)])
 
 describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   it('an add to an idle queue is the one script between the add and the handler: no take runs', async () => {
@@ -128,17 +114,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     // Its registration outlives it (10 s): the add hands the job to it.
     const { id } = await q.add('j', 7)
     expect(await q.getJob(id)).toMatchObject({ state: 'active' })
-    const runs: { attempt: number; stalls: number }[] = []
-    const w = new Worker<number, number>(
-      db,
-      q.name,
-      (job) => {
-        runs.push({ attempt: job.attempt, stalls: job.stalls })
-        return job.data * 2
-      },
-      { pollMs: 50 },
-    )
-    onTestFinished(() => w.close())
+    const { runs, worker: w } = rerun(db, q)
     // Its first lease (the child's lease, 600 ms: shorter than RECEIPT_MS) runs out unrenewed.
     await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
     expect(runs).toEqual([{ attempt: 1, stalls: 0 }])
@@ -162,17 +138,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     )
     hanging.proc.kill('SIGKILL')
     await hanging.exited
-    const runs: { attempt: number; stalls: number }[] = []
-    const w = new Worker<number, number>(
-      db,
-      q.name,
-      (job) => {
-        runs.push({ attempt: job.attempt, stalls: job.stalls })
-        return job.data * 2
-      },
-      { pollMs: 50 },
-    )
-    onTestFinished(() => w.close())
+    const { runs } = rerun(db, q)
     await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
     expect(runs).toEqual([{ attempt: 1, stalls: 1 }])
     expect((await q.getJob(id))?.history.map((h) => h.event)).toEqual(['stalled'])
