@@ -172,6 +172,26 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     await waitFor('the second starts while the first runs', () => started.length === 2, 2000)
   })
 
+  it('registrations whose wait is over are dropped: by the next registration, and by an add that finds only such', async () => {
+    const db = await client(targets[kind]!)
+    const q = new Queue<number>(db, `handover-stale-${kind}`)
+    // A worker killed long ago left its registration (its wait ended at server time 1).
+    const dead = `5000 ${q.keys.wake('dead')} dead.0+`
+    await db.call(['ZADD', q.keys.idle, 1, dead])
+    // An add finds only that one: no hand-over, and the set is emptied.
+    const { id } = await q.add('j', 1)
+    expect(await q.getJob(id)).toMatchObject({ state: 'wait' })
+    expect(await idleWorkers(db, q)).toBe(0)
+    await db.call(['ZADD', q.keys.idle, 1, dead])
+    // A live worker registering drops it; the job waiting runs.
+    let ran = 0
+    const w = new Worker<number, void>(db, q.name, () => void ran++, { pollMs: 10_000 })
+    onTestFinished(() => w.close())
+    await waitFor('ran', () => ran === 1)
+    await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
+    expect(await db.call(['ZSCORE', q.keys.idle, dead])).toBeNull()
+  })
+
   it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {
     const db = await client(targets[kind]!)
     const q = new Queue<number>(db, `handover-close-${kind}`)

@@ -319,6 +319,8 @@ local function idle()
   if ARGV[12] ~= '' then
     local ms = tonumber(ARGV[14])
     if wait >= 0 and wait < ms then ms = math.max(1, wait) end
+    -- Registrations whose wait is over (a worker killed while idle) go first.
+    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. nowText)
     redis.call('ZADD', KEYS[10], string.format('%d', now + ms), ARGV[12])
   end
   return wait
