@@ -147,8 +147,16 @@ local function requeue(job, id, priority, fields)
   redis.call('HSET', job, 'state', 'wait', unpack(fields))
 end
 
--- 0. Lost and arrived replies.
 local returned = 0
+-- A job no handler saw goes back to waiting in its place (`score`: where it was taken from, or
+-- where a hand-over would have put it), with nothing counted.
+local function backInPlace(job, id, score)
+  redis.call('ZADD', KEYS[1], score, id)
+  redis.call('HSET', job, 'state', 'wait', 'token', '')
+  returned = returned + 1
+end
+
+-- 0. Lost and arrived replies.
 for lost in string.gmatch(ARGV[9], '%S+') do
   local record = takePrefix .. lost
   local ids = redis.call('GET', record)
@@ -161,9 +169,7 @@ for lost in string.gmatch(ARGV[9], '%S+') do
       local f = redis.call('HMGET', job, 'token', 'score')
       if f[1] == lost then
         redis.call('ZREM', KEYS[3], id)
-        redis.call('ZADD', KEYS[1], f[2], id)
-        redis.call('HSET', job, 'state', 'wait', 'token', '')
-        returned = returned + 1
+        backInPlace(job, id, f[2])
       end
     end
     redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
@@ -181,9 +187,7 @@ if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
     local f = id and redis.call('HMGET', prefix .. id, 'token', 'score')
     if f and f[1] == handedTo then
       redis.call('ZREM', KEYS[3], id)
-      redis.call('ZADD', KEYS[1], f[2], id)
-      redis.call('HSET', prefix .. id, 'state', 'wait', 'token', '')
-      returned = returned + 1
+      backInPlace(prefix .. id, id, f[2])
     end
   end
   redis.call('DEL', wake)
@@ -291,9 +295,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT
   if f[6] and string.sub(f[7] or '', -1) == '+' then
     -- Handed over (the token of a registration ends in '+') to a worker that never received it:
     -- back in its place, nothing counted. (A later lease is a take's: the mark no longer counts.)
-    redis.call('ZADD', KEYS[1], f[5], id)
-    redis.call('HSET', job, 'state', 'wait', 'token', '')
-    returned = returned + 1
+    backInPlace(job, id, f[5])
   else
     stalled(job, id, f)
   end
