@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { ConnectOptions } from '../../src/client/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { Queue, Worker } from '../../src/queue/index.js'
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
-import { queueFixture, rerun } from './helpers.js'
+import { queueFixture, queueServers, rerun } from './helpers.js'
 
 /*
  * Issue 15: jobs are never lost unrun.
@@ -15,29 +13,7 @@ import { queueFixture, rerun } from './helpers.js'
  * (2) leases come from the server's clock: a worker whose clock is ±5 s off expires no healthy lease;
  * (3) a take whose reply is lost counts no attempt and kills no job.
  */
-let server: RedisServer
-let cluster: RedisCluster
-const targets: Record<string, ConnectOptions> = {}
-const clients: RedisExpertClient[] = []
-
-beforeAll(async () => {
-  ;[server, cluster] = await Promise.all([
-    startRedis({ config: { 'enable-debug-command': 'local' } }),
-    startCluster({ masters: 3, replicasPerMaster: 0 }),
-  ])
-  targets.standalone = { url: server.url }
-  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
-}, 60_000)
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()))
-  await Promise.all([server?.stop(), cluster?.stop()])
-})
-
-async function client(kind: string, extra: Partial<ConnectOptions> = {}): Promise<RedisExpertClient> {
-  const db = await connect({ ...targets[kind]!, ...extra })
-  clients.push(db)
-  return db
-}
+const { targets, client, server } = queueServers({ 'enable-debug-command': 'local' })
 
 describe.each(['standalone', 'cluster'])('stalls (%s)', (kind) => {
   it('a worker SIGKILLed mid-job, default job options: the job runs again and completes; its history shows the stall', async () => {
@@ -142,10 +118,9 @@ describe('a worker cut off from Redis (standalone; a proxy that stops forwarding
   }
 
   async function cutOffWorker(queue: string, second: () => string) {
-    const proxy = await startPartitionProxy(server.port)
+    const proxy = await startPartitionProxy(server().port)
     onTestFinished(() => proxy.close())
-    const cutOff = await connect({ url: proxy.url })
-    clients.push(cutOff)
+    const cutOff = await client({ url: proxy.url })
     const seen = { started: 0, toldAt: 0, told: undefined as unknown }
     const w = new Worker<string, string>(
       cutOff,

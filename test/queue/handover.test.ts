@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { ConnectOptions } from '../../src/client/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { Queue, Worker } from '../../src/queue/index.js'
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { commandsOnMasters, sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
-import { queueFixture, rerun } from './helpers.js'
+import { queueFixture, queueServers, rerun } from './helpers.js'
 
 /*
  * Issue 15 (4), the hand-over: an add to a queue with nothing waiting leases its job to a worker
@@ -15,26 +13,7 @@ import { queueFixture, rerun } from './helpers.js'
  * holds for it too: a lost reply gives the job back uncounted, a worker that dies while it waits
  * loses no job and costs it no stall, a worker killed while running it counts a stall.
  */
-let server: RedisServer
-let cluster: RedisCluster
-const targets: Record<string, ConnectOptions> = {}
-const clients: RedisExpertClient[] = []
-
-beforeAll(async () => {
-  ;[server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3, replicasPerMaster: 0 })])
-  targets.standalone = { url: server.url }
-  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
-}, 60_000)
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()))
-  await Promise.all([server?.stop(), cluster?.stop()])
-})
-
-async function client(options: ConnectOptions): Promise<RedisExpertClient> {
-  const db = await connect(options)
-  clients.push(db)
-  return db
-}
+const { targets, client, server } = queueServers()
 
 const idleWorkers = async (db: RedisExpertClient, q: Queue<unknown>) =>
   Number(await db.call(['ZCARD', q.keys.idle]))
@@ -45,7 +24,7 @@ const hangingWorker = (kind: string, queue: string, pollMs: number) =>
 
 describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   it('an add to an idle queue is the one script between the add and the handler: no take runs', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-${kind}`)
     let started: () => void = () => {}
     const start = new Promise<void>((resolve) => {
@@ -105,7 +84,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   })
 
   it('a worker SIGKILLed while it waits idle: the job handed to it runs elsewhere, no stall counted', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-dead-${kind}`)
     const hanging = hangingWorker(kind, q.name, 10_000)
     await waitFor('the child registers as idle', async () => (await idleWorkers(db, q)) === 1, 20_000)
@@ -125,7 +104,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   }, 30_000)
 
   it('a worker SIGKILLed while it runs a job handed to it: the job runs again, one stall counted', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-killed-${kind}`)
     const hanging = hangingWorker(kind, q.name, 10_000)
     await waitFor('the child registers as idle', async () => (await idleWorkers(db, q)) === 1, 20_000)
@@ -145,7 +124,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   }, 30_000)
 
   it('a worker with free slots left after a hand-over waits for more: a second add starts at once', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-more-${kind}`)
     const started: number[] = []
     let release: () => void = () => {}
@@ -173,7 +152,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   })
 
   it('registrations whose wait is over are dropped: by the next registration, and by an add that finds only such', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-stale-${kind}`)
     // A worker killed long ago left its registration (its wait ended at server time 1).
     const dead = `5000 ${q.keys.wake('dead')} dead.0+`
@@ -193,7 +172,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   })
 
   it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-close-${kind}`)
     const w = new Worker<number, void>(db, q.name, () => {}, { pollMs: 10_000 })
     await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
@@ -204,7 +183,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   })
 
   it('pause() drops the registrations: an add while paused waits, and runs after resume()', async () => {
-    const db = await client(targets[kind]!)
+    const db = await client(kind)
     const q = new Queue<number>(db, `handover-pause-${kind}`)
     let ran = 0
     const w = new Worker<number, void>(db, q.name, () => void ran++, { pollMs: 10_000 })
@@ -222,8 +201,8 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
 
 describe('hand-over: a lost reply (standalone)', () => {
   it("the wait's reply carrying the job is lost: the job goes back uncounted and runs once", async () => {
-    const db = await client(targets.standalone!)
-    const proxy = await startPartitionProxy(server.port)
+    const db = await client('standalone')
+    const proxy = await startPartitionProxy(server().port)
     onTestFinished(() => proxy.close())
     const cutOff = await client({ url: proxy.url })
     const q = new Queue<number>(db, 'handover-lost')

@@ -1,38 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { ConnectOptions } from '../../src/client/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { nextSlot, occurrenceId } from '../../src/queue/repeat.js'
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { codeOf, sleep, waitFor } from '../messaging/helpers.js'
+import { queueServers } from './helpers.js'
 
 /*
  * Issue 15 (5): repeatable jobs — one job per slot across any number of workers and producers,
  * listing and removal, and they survive restarts.
  */
-let server: RedisServer
-let cluster: RedisCluster
-const targets: Record<string, ConnectOptions> = {}
-const clients: RedisExpertClient[] = []
-
-beforeAll(async () => {
-  ;[server, cluster] = await Promise.all([
-    startRedis({ config: { appendonly: 'yes', appendfsync: 'always' } }),
-    startCluster({ masters: 3, replicasPerMaster: 0 }),
-  ])
-  targets.standalone = { url: server.url }
-  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
-}, 60_000)
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()))
-  await Promise.all([server?.stop(), cluster?.stop()])
-})
-
-async function client(kind: string): Promise<RedisExpertClient> {
-  const db = await connect(targets[kind]!)
-  clients.push(db)
-  return db
-}
+const { client, server } = queueServers({ appendonly: 'yes', appendfsync: 'always' })
 
 describe('slots (pure)', () => {
   it('every: aligned on multiples since the epoch; cron: the next time strictly after, in its time zone', () => {
@@ -142,8 +118,8 @@ describe('survives restarts (standalone, AOF always)', () => {
     await w.close()
     // No worker for a while, and the server crashes and comes back (AOF replays the schedule).
     await sleep(2 * EVERY)
-    await server.kill()
-    await server.restart()
+    await server().kill()
+    await server().restart()
     const before = slots.length
     w = new Worker<number, void>(db, q.name, (job) => void slots.push(job.repeat!.slot), { pollMs: 200 })
     onTestFinished(() => w.close())

@@ -1,29 +1,15 @@
 import { performance } from 'node:perf_hooks'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { ConnectOptions } from '../../src/client/index.js'
-import { connect, type RedisExpertClient } from '../../src/connect.js'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { RedisExpertClient } from '../../src/connect.js'
 import { Queue, Worker } from '../../src/queue/index.js'
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../../src/testing/index.js'
 import { commandsOnMasters, sleep, waitFor } from '../messaging/helpers.js'
+import { queueServers } from './helpers.js'
 
 /*
  * Issue 15 (4): an idle worker blocks on the queue's wake-up signal (BLPOP on a dedicated
  * connection) and starts a new job within about a millisecond of its add, with no polling load.
  */
-let server: RedisServer
-let cluster: RedisCluster
-const targets: Record<string, ConnectOptions> = {}
-const clients: RedisExpertClient[] = []
-
-beforeAll(async () => {
-  ;[server, cluster] = await Promise.all([startRedis(), startCluster({ masters: 3, replicasPerMaster: 0 })])
-  targets.standalone = { url: server.url }
-  targets.cluster = { cluster: { rootNodes: cluster.rootNodes } }
-}, 60_000)
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()))
-  await Promise.all([server?.stop(), cluster?.stop()])
-})
+const { client } = queueServers()
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -33,8 +19,7 @@ const percentile = (values: number[], p: number) => {
 describe.each(['standalone', 'cluster'])('wake-up (%s)', (kind) => {
   let db: RedisExpertClient
   beforeAll(async () => {
-    db = await connect(targets[kind]!)
-    clients.push(db)
+    db = await client(kind)
   })
 
   it('an idle worker makes no calls while idle, and starts a job within milliseconds of its add', async () => {
