@@ -61,44 +61,66 @@ export function takeLine(keys: QueueKeys, call: TakeCall): Command {
 
 /** The jobs of a take reply (`reply[1]`), leased to `token`. */
 export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
-  return (reply[1] as Reply[][]).map((r) => ({
-    id: String(r[0]),
-    name: String(r[1]),
-    data: String(r[2]),
-    attempt: Number(r[3]),
-    ...attemptsAndTimeout(String(r[4])),
-    stalls: Number(r[5]),
-    repeatKey: String(r[6] ?? ''),
-    spec: String(r[7] ?? ''),
-    slot: Number(r[8] ?? 0),
-    token,
-  }))
+  return (reply[1] as Reply[][]).map((r) =>
+    taken(
+      String(r[0]),
+      String(r[1]),
+      String(r[2]),
+      Number(r[3]),
+      String(r[4]),
+      Number(r[5]),
+      String(r[6] ?? ''),
+      String(r[7] ?? ''),
+      Number(r[8] ?? 0),
+      token,
+    ),
+  )
 }
 
 /**
- * A job an add handed to this worker (add.lua): its wake-up list's element — a JSON header
- * (token, id, name, packed options, the add's server time) and, after the newline, the data.
- * Null for a plain wake-up ('1').
+ * A job an add handed to this worker (add.lua): its wake-up list's element, as bytes — a header
+ * line 'token now opts <id bytes> <name bytes>' (the add's server time), then the id, the name
+ * and the data. Lengths in bytes, so an id or a name may hold any character. Null for a plain
+ * wake-up ('1').
  */
-export function handedJob(element: string): { taken: Taken; serverNow: number } | null {
-  const newline = element.indexOf('\n')
+export function handedJob(element: Buffer): { taken: Taken; serverNow: number } | null {
+  const newline = element.indexOf(10)
   if (newline < 0) return null
-  const [token, id, name, opts, now] = JSON.parse(element.slice(0, newline)) as string[]
+  const [token, now, opts, idBytes, nameBytes] = element.toString('latin1', 0, newline).split(' ')
+  const idEnd = newline + 1 + Number(idBytes)
+  const nameEnd = idEnd + Number(nameBytes)
   return {
-    taken: {
-      id: String(id),
-      name: String(name),
-      data: element.slice(newline + 1),
-      attempt: 1,
-      ...attemptsAndTimeout(String(opts)),
-      stalls: 0,
-      repeatKey: '',
-      spec: '',
-      slot: 0,
-      token: String(token),
-    },
+    taken: taken(
+      element.toString('utf8', newline + 1, idEnd),
+      element.toString('utf8', idEnd, nameEnd),
+      element.toString('utf8', nameEnd, element.length),
+      1,
+      String(opts),
+      0,
+      '',
+      '',
+      0,
+      String(token),
+    ),
     serverNow: Number(now),
   }
+}
+
+/** A taken job: one constructor, so that every job has the same shape. */
+function taken(
+  id: string,
+  name: string,
+  data: string,
+  attempt: number,
+  opts: string,
+  stalls: number,
+  repeatKey: string,
+  spec: string,
+  slot: number,
+  token: string,
+): Taken {
+  const { attempts, timeoutMs } = attemptsAndTimeout(opts)
+  return { id, name, data, attempt, attempts, timeoutMs, stalls, repeatKey, spec, slot, token }
 }
 
 /** Of the packed options (see packOptions), what a worker needs; most jobs share theirs. */

@@ -1,5 +1,4 @@
 import type { Client } from '../client/client.js'
-import type { Reply } from '../common/types.js'
 import type { Taken } from './attempt.js'
 import { handedJob } from './calls.js'
 import type { QueueKeys } from './keyspace.js'
@@ -52,12 +51,15 @@ export class IdleWait {
     this.#pending = this.#db
       .call(['BLPOP', this.#ledger.wakeKey, this.#keys.signal, (waitMs / 1000).toFixed(3)], {
         timeoutMs: waitMs + BLOCK_MARGIN_MS,
+        buffers: true,
       })
       .then(
         (reply) => {
           this.#pending = null
-          const job = reply === null ? null : handedJob(String((reply as Reply[])[1]))
-          ended(job === null ? null : { ...job, registered, since, waitMs })
+          const job = reply === null ? null : handedJob((reply as Buffer[])[1] as Buffer)
+          ended(
+            job === null ? null : { taken: job.taken, serverNow: job.serverNow, registered, since, waitMs },
+          )
         },
         (error: unknown) => {
           this.#pending = null

@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
+import { handedJob, type TakeCall, takeLine } from '../../src/queue/calls.js'
 import { Queue, Worker } from '../../src/queue/index.js'
 import { commandsOnMasters, sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
@@ -169,6 +170,56 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     await waitFor('ran', () => ran === 1)
     await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
     expect(await db.call(['ZSCORE', q.keys.idle, dead])).toBeNull()
+  })
+
+  it('a job handed over keeps its name and data whatever they hold; withdrawn, it goes back in its place', async () => {
+    const db = await client(kind)
+    const q = new Queue<unknown>(db, `handover-bytes-${kind}`)
+    const id = 'given-id_1.~'
+    const name = 'nàme\n2 3'
+    const data = { text: 'line\nbreak é 😀', n: [1, 2] }
+    // A registration as the worker makes it: a take that finds the queue empty registers.
+    const registration = `5000 ${q.keys.wake('w1')} t1+`
+    const take = (token: string, call: Partial<TakeCall>) =>
+      db.call(
+        takeLine(q.keys, {
+          token,
+          revoke: [],
+          confirm: [],
+          register: '',
+          unregister: '',
+          leaseMs: 30_000,
+          resultTtlMs: 60_000,
+          eventsMaxLen: 100,
+          count: 1,
+          finished: [],
+          pollMs: 10_000,
+          ...call,
+        }),
+      )
+    await q.add('first', 0).then(() => take('t0', {})) // loads the scripts; takes that job
+    await take('t1', { register: registration })
+    expect(await idleWorkers(db, q)).toBe(1)
+    await q.add(name, data, { jobId: id })
+    const [element] = (await db.call(['LRANGE', q.keys.wake('w1'), 0, -1], { buffers: true })) as Buffer[]
+    expect(handedJob(element as Buffer)?.taken).toMatchObject({
+      id,
+      name,
+      data: JSON.stringify(data),
+      token: 't1+',
+    })
+    // The wait ended before the job reached it: the next call withdraws the registration, and
+    // the job on the list goes back to waiting, nothing counted.
+    await take('t2', { count: 0, unregister: registration })
+    expect(Number(await db.call(['EXISTS', q.keys.wake('w1')]))).toBe(0)
+    expect(await q.getJob(id)).toMatchObject({ state: 'wait', attemptsMade: 0, stalls: 0 })
+    const seen: { id: string; name: string; data: unknown }[] = []
+    const w = new Worker<unknown, void>(db, q.name, (job) => {
+      seen.push({ id: job.id, name: job.name, data: job.data })
+    })
+    onTestFinished(() => w.close())
+    await waitFor('ran', () => seen.length === 1, 3000)
+    expect(seen).toEqual([{ id, name, data }])
   })
 
   it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {

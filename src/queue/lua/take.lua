@@ -182,8 +182,9 @@ end
 if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
   local _, wake, handedTo = string.match(ARGV[13], '^(%d+) (%S+) (%S+)$')
   for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
-    local header = string.match(element, '^([^\n]*)\n')
-    local id = header and cjson.decode(header)[2]
+    -- The hand-over's header line ends with the id's length in bytes; the id follows it.
+    local header, idBytes = string.match(element, '^([^\n]* (%d+) %d+)\n')
+    local id = header and string.sub(element, #header + 2, #header + 1 + tonumber(idBytes))
     local f = id and redis.call('HMGET', prefix .. id, 'token', 'score')
     if f and f[1] == handedTo then
       redis.call('ZREM', KEYS[3], id)
