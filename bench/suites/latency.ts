@@ -3,7 +3,8 @@
  * handler starting, for redis-expert, BullMQ and bee-queue (each with its defaults, one worker
  * of concurrency 1, producer and worker on connections of their own in this process). Between
  * jobs the queue stays idle for IDLE_MS, so that each add finds the worker waiting (blocked) —
- * what a mostly idle production queue sees. The table's figure is 1000 / p50 (higher is better);
+ * what a mostly idle production queue sees. The libraries take turns job by job (see
+ * interleavedPass); each case's time is its own jobs'. The table's figure is 1000 / p50 (higher is better);
  * the p50 / p99 table printed after it is the result.
  *
  * Two suites: without persistence (`queue-latency`) and with AOF `appendfsync everysec`
@@ -96,30 +97,72 @@ async function rig(library: Library, url: string, queue: string): Promise<Rig> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function libraryCase(library: Library, server: ServerHandle, latencies: Record<string, number[]>): BenchCase {
-  let runs = 0
+/** Every order of the libraries' indexes. */
+const ORDERS: readonly (readonly number[])[] = [
+  [0, 1, 2],
+  [0, 2, 1],
+  [1, 0, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+]
+
+/**
+ * One pass: the three libraries' rigs side by side, JOBS rounds of one job each, IDLE_MS of
+ * idleness after every job. Interleaved rather than one library after the other: on a shared
+ * machine the speed drifts by several times within a minute, and a library measured in a slow
+ * stretch would lose what it never cost. The rounds go through every order of the three in
+ * turn, so that each library follows each other one as often (a rotation would not: what ran
+ * just before a job warms or evicts what it touches).
+ */
+async function interleavedPass(url: string, pass: number): Promise<Record<Library, number[]>> {
+  const rigs = await Promise.all(
+    LIBRARIES.map((library) => rig(library, url, `lat-${library.replace('-', '')}-${process.pid}-${pass}`)),
+  )
+  const samples = Object.fromEntries(LIBRARIES.map((library) => [library, [] as number[]])) as Record<
+    Library,
+    number[]
+  >
+  try {
+    // Let the workers reach their idle wait first.
+    await sleep(200)
+    for (let n = 0; n < JOBS; n++) {
+      for (const i of ORDERS[n % ORDERS.length]!) {
+        const start = new Promise<number>((resolve) => {
+          started = () => resolve(performance.now())
+        })
+        const t0 = performance.now()
+        await rigs[i]!.add(n)
+        samples[LIBRARIES[i]!].push((await start) - t0)
+        await sleep(IDLE_MS)
+      }
+    }
+  } finally {
+    await Promise.all(rigs.map((r) => r.close()))
+  }
+  return samples
+}
+
+/**
+ * A case per library over shared passes: the first library's case runs a pass (every library's
+ * jobs, interleaved) and each case reports its own p50 from it.
+ */
+function libraryCase(
+  library: Library,
+  server: ServerHandle,
+  latencies: Record<string, number[]>,
+  passes: { current: Promise<Record<Library, number[]>> | null; count: number },
+): BenchCase {
   return {
     name: library,
     async run() {
-      const r = await rig(library, server.url, `lat-${library.replace('-', '')}-${process.pid}-${runs++}`)
-      const samples: number[] = []
-      try {
-        // Let the worker reach its idle wait first.
-        await sleep(200)
-        for (let n = 0; n < JOBS; n++) {
-          const start = new Promise<number>((resolve) => {
-            started = () => resolve(performance.now())
-          })
-          const t0 = performance.now()
-          await r.add(n)
-          samples.push((await start) - t0)
-          await sleep(IDLE_MS)
-        }
-      } finally {
-        await r.close()
+      if (library === LIBRARIES[0]) {
+        passes.current = interleavedPass(server.url, passes.count)
+        passes.count++
       }
+      const samples = (await passes.current!)[library]
       // The harness's first run of each case is its warm-up.
-      if (runs > 1) latencies[library] = [...(latencies[library] ?? []), ...samples]
+      if (passes.count > 1) latencies[library] = [...(latencies[library] ?? []), ...samples]
       const sorted = [...samples].sort((a, b) => a - b)
       return { opsPerSecond: 1000 / sorted[Math.floor(sorted.length / 2)]! }
     },
@@ -136,7 +179,7 @@ function latencySuiteWith(aof: boolean): Suite {
   const persistence = aof ? 'AOF appendfsync everysec' : 'no persistence'
   return {
     name: aof ? 'queue-latency-aof' : 'queue-latency',
-    description: `Add → handler start on an idle queue, ${persistence}: ${JOBS} single jobs per repetition, ${IDLE_MS} ms idle between them; producer and worker (concurrency 1) on their own connections in one process. Figure: 1000 / p50 ms.`,
+    description: `Add → handler start on an idle queue, ${persistence}: ${JOBS} single jobs per library per repetition, ${IDLE_MS} ms idle after each, the three libraries taking turns job by job (every order in turn); producer and worker (concurrency 1) on their own connections in one process. Figure: 1000 / p50 ms.`,
     baseline: 'bee-queue',
     unit: '1000 / p50 ms',
     targets: [{ case: 'redis-expert', minRatio: 1 }],
@@ -145,8 +188,9 @@ function latencySuiteWith(aof: boolean): Suite {
       await admin.config('SET', 'appendonly', aof ? 'yes' : 'no')
       if (aof) await admin.config('SET', 'appendfsync', 'everysec')
       const latencies: Record<string, number[]> = {}
+      const passes = { current: null, count: 0 }
       return {
-        cases: LIBRARIES.map((library) => libraryCase(library, server, latencies)),
+        cases: LIBRARIES.map((library) => libraryCase(library, server, latencies, passes)),
         async teardown() {
           admin.disconnect()
           const lines = Object.entries(latencies).map(
