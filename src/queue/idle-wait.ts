@@ -30,6 +30,8 @@ export class IdleWait {
   readonly #keys: QueueKeys
   readonly #ledger: TakeLedger
   #pending: Promise<void> | null = null
+  /** The wake-up list of the wait in flight. */
+  #wakeKey = ''
 
   constructor(db: Client, keys: QueueKeys, ledger: TakeLedger) {
     this.#db = db
@@ -48,8 +50,9 @@ export class IdleWait {
     // A job handed over was leased by an add that ran after the registering call, which may be
     // before this wait was sent: the lease's start is mapped from that call's send (lease-clock.ts).
     const since = this.#ledger.registeredSince
+    this.#wakeKey = this.#ledger.wakeKey
     this.#pending = this.#db
-      .call(['BLPOP', this.#ledger.wakeKey, this.#keys.signal, (waitMs / 1000).toFixed(3)], {
+      .call(['BLPOP', this.#wakeKey, this.#keys.signal, (waitMs / 1000).toFixed(3)], {
         timeoutMs: waitMs + BLOCK_MARGIN_MS,
         buffers: true,
       })
@@ -75,8 +78,8 @@ export class IdleWait {
   async interrupt(): Promise<void> {
     if (this.#pending === null) return
     await this.#db.batch([
-      ['RPUSH', this.#ledger.wakeKey, '1'],
-      ['PEXPIRE', this.#ledger.wakeKey, 60_000],
+      ['RPUSH', this.#wakeKey, '1'],
+      ['PEXPIRE', this.#wakeKey, 60_000],
     ])
   }
 }

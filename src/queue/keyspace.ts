@@ -70,13 +70,13 @@ export function queueKeyspace(namespace: string) {
         'wake-up signal: idle workers block on it (BLPOP); an add pushes one when it is empty, so an idle worker starts a new job at once',
     },
     wake: {
-      pattern: '{<queue>}:wake:<worker>',
+      pattern: '{<queue>}:idle:<waiter>',
       type: t.list(),
       role: 'queue',
       ttl: 60_000,
       maxItems: 2,
       description:
-        "one worker's own wake-up list, beside the signal in its BLPOP: an add pushes a job it hands to the worker, close() pushes to it to end the wait",
+        "a waiting worker's own wake-up list (per registration as idle, `<waiter>` its token; else per worker), beside the signal in its BLPOP: an add pushes a job it hands to the worker, close() pushes to it to end the wait",
     },
     idle: {
       pattern: '{<queue>}:idle',
@@ -84,7 +84,7 @@ export function queueKeyspace(namespace: string) {
       role: 'queue',
       ttl: 'persistent',
       description:
-        "workers waiting for a job ('<receipt ms> <wake list> <token>'), score = the end of the wait (ms): an add hands its job to the latest",
+        "workers waiting for a job (a registration's token; its wake-up list is this key + ':' + token), score = the end of the wait (ms): an add hands its job to the latest",
     },
     repeats: {
       pattern: '{<queue>}:repeat',
@@ -147,7 +147,7 @@ export function queueKeys(keyspace: QueueKeyspace, queue: string) {
     signal: keyspace.signal.key({ queue }),
     repeats: keyspace.repeats.key({ queue }),
     /** The list a worker blocks on, pushed when work arrives. */
-    wake: (worker: string) => keyspace.wake.key({ queue, worker }),
+    wake: (waiter: string) => keyspace.wake.key({ queue, waiter }),
     idle: keyspace.idle.key({ queue }),
     events: keyspace.events.key({ queue }),
   }

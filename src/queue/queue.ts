@@ -27,6 +27,7 @@ import {
   unschedule,
 } from './repeat.js'
 import { ADD } from './scripts.js'
+import { RECEIPT_MS } from './take-ledger.js'
 
 /** Jobs per add script in `addBulk` (all of them still go in one pipelined round trip). */
 const ADD_BATCH = 1000
@@ -305,7 +306,7 @@ export class Queue<T = unknown> {
     const k = this.keys
     return ADD.command(
       { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal, active: k.active, idle: k.idle },
-      { jobPrefix: k.jobPrefix, count, givenIds: given ? 1 : 0 },
+      { jobPrefix: k.jobPrefix, count, givenIds: given ? 1 : 0, receiptMs: RECEIPT_MS },
       groups,
     )
   }

@@ -10,7 +10,7 @@ export const ADD = defineScript({
   name: 'queue-add',
   file: here('add.lua'),
   keys: ['wait', 'delayed', 'seq', 'signal', 'active', 'idle'],
-  args: ['jobPrefix', 'count', 'givenIds'],
+  args: ['jobPrefix', 'count', 'givenIds', 'receiptMs'],
 })
 /** Per job after the named arguments: id, name, data, priority, delayMs, packed options. */
 export const ADD_GROUP = 6

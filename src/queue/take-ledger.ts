@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 
 /**
- * The first lease of a job handed to an idle worker, at most (its lease, if shorter): the worker
- * renews it on receipt. Should it never arrive (the worker died while it waited), the job is given
- * back, uncounted, this long after its add — not a whole lease later.
+ * The first lease of a job handed to an idle worker, on the server (the add sets it): the worker
+ * renews it on receipt, and counts on no more than its own lease if that is shorter. Should the
+ * job never arrive (the worker died while it waited), it is given back, uncounted, this long after
+ * its add — not a whole lease later.
  */
 export const RECEIPT_MS = 5000
 
@@ -31,10 +32,10 @@ export interface CallTokens {
  * while a wait is in flight: that wait may be receiving the job handed to it.
  */
 export class TakeLedger {
-  /** The worker's own part of every token, also the name of its wake-up list. */
+  /** The worker's own part of every token. */
   readonly worker = randomBytes(9).toString('base64url')
   readonly #leaseMs: number
-  readonly #wakeKey: string
+  readonly #wakeKey: (waiter: string) => string
   #seq = 0
   #revoke: string[] = []
   #confirm: string[] = []
@@ -42,19 +43,22 @@ export class TakeLedger {
   /** When the call that made it was sent, by the worker's clock: no add can have spent it earlier. */
   #registeredSince = 0
 
-  constructor(leaseMs: number, wakeKey: (worker: string) => string) {
+  constructor(leaseMs: number, wakeKey: (waiter: string) => string) {
     this.#leaseMs = leaseMs
-    this.#wakeKey = wakeKey(this.worker)
+    this.#wakeKey = wakeKey
   }
 
-  /** The first lease of a job handed over to this worker (see RECEIPT_MS). */
+  /** The first lease of a job handed over to this worker, by its own clock (see RECEIPT_MS). */
   get receiptMs(): number {
     return Math.min(this.#leaseMs, RECEIPT_MS)
   }
 
-  /** The wake-up list this worker blocks on, beside the queue's signal. */
+  /**
+   * The wake-up list the next wait blocks on, beside the queue's signal: the registration's own,
+   * to which an add pushes the job it hands over (add.lua), or else the worker's.
+   */
   get wakeKey(): string {
-    return this.#wakeKey
+    return this.#wakeKey(this.#registered ?? this.worker)
   }
 
   /** The registration in force (null: none), as the idle set holds it. */
@@ -77,7 +81,7 @@ export class TakeLedger {
       token,
       revoke: this.#revoke,
       confirm: this.#confirm,
-      register: count > 0 && alone ? `${this.receiptMs} ${this.#wakeKey} ${token}+` : '',
+      register: count > 0 && alone ? `${token}~` : '',
       unregister: waiting ? '' : (this.#registered ?? ''),
     }
     this.#revoke = []
@@ -119,7 +123,7 @@ export class TakeLedger {
    * out unrenewed (take.lua's housekeeping).
    */
   handed(token: string, registeredAtWait: string | null): boolean {
-    if (registeredAtWait === null || !registeredAtWait.endsWith(` ${token}`)) return false
+    if (registeredAtWait === null || registeredAtWait !== token) return false
     this.#registered = null
     return true
   }

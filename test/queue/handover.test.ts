@@ -1,8 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Reply } from '../../src/common/types.js'
 import type { RedisExpertClient } from '../../src/connect.js'
 import { RedisExpertError } from '../../src/errors.js'
 import { handedJob, type TakeCall, takeLine } from '../../src/queue/calls.js'
 import { Queue, Worker } from '../../src/queue/index.js'
+import { TAKE } from '../../src/queue/scripts.js'
 import { commandsOnMasters, sleep, waitFor } from '../messaging/helpers.js'
 import { startPartitionProxy } from '../support/partition-proxy.js'
 import { queueFixture, queueServers, rerun } from './helpers.js'
@@ -22,6 +24,26 @@ const idleWorkers = async (db: RedisExpertClient, q: Queue<unknown>) =>
 /** The hanging worker fixture (takes jobs, never finishes them; leaseMs 600), waiting idle up to `pollMs`. */
 const hangingWorker = (kind: string, queue: string, pollMs: number) =>
   queueFixture('hanging-worker.ts', [JSON.stringify(targets[kind]), queue, String(pollMs)])
+
+/** The take script called as a worker would, `call` over a take of one job with nothing else. */
+const takeCall = (db: RedisExpertClient, q: Queue<unknown>) => (token: string, call: Partial<TakeCall>) =>
+  TAKE.runCommand(
+    db,
+    takeLine(q.keys, {
+      token,
+      revoke: [],
+      confirm: [],
+      register: '',
+      unregister: '',
+      leaseMs: 30_000,
+      resultTtlMs: 60_000,
+      eventsMaxLen: 100,
+      count: 1,
+      finished: [],
+      pollMs: 10_000,
+      ...call,
+    }),
+  )
 
 describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
   it('an add to an idle queue is the one script between the add and the handler: no take runs', async () => {
@@ -59,8 +81,8 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
       // The receipt: the worker renews the job's short first lease once its handler has started.
       await sleep(100)
     })
-    // The add (TIME; no EXISTS: the id is the producer's own, new; ZCARD: nothing waits;
-    // ZPOPMAX: the idle worker; HSET; ZADD of the lease; RPUSH to the worker's list), the receipt (extend.lua:
+    // The add (TIME; no EXISTS: the id is the producer's own, new; ZPOPMAX: the idle worker —
+    // registered only while nothing waits; HSET; ZADD of the lease; RPUSH to the worker's list), the receipt (extend.lua:
     // TIME, HGET of the token, HDEL of the mark, ZADD XX). The wait that returned the job
     // (BLPOP) was sent before: the server counts it when it began or when it ended.
     const { BLPOP = 0, ...rest } = commands
@@ -68,7 +90,6 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     expect(rest).toEqual({
       EVALSHA: 2,
       TIME: 2,
-      ZCARD: 1,
       ZPOPMAX: 1,
       HSET: 1,
       ZADD: 2,
@@ -94,9 +115,12 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     // Its registration outlives it (10 s): the add hands the job to it.
     const { id } = await q.add('j', 7)
     expect(await q.getJob(id)).toMatchObject({ state: 'active' })
+    const list = q.keys.wake(String(await db.call(['HGET', q.keys.job(id), 'token'])))
+    expect(await db.call(['LLEN', list])).toBe(1)
     const { runs, worker: w } = rerun(db, q)
-    // Its first lease (the child's lease, 600 ms: shorter than RECEIPT_MS) runs out unrenewed.
+    // Its first lease (RECEIPT_MS) runs out unrenewed: the job goes back, and the list with it.
     await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 10_000)
+    expect(await db.call(['EXISTS', list])).toBe(0)
     expect(runs).toEqual([{ attempt: 1, stalls: 0 }])
     const job = await q.getJob(id)
     expect(job).toMatchObject({ result: 14, attemptsMade: 1, stalls: 0 })
@@ -156,7 +180,7 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     const db = await client(kind)
     const q = new Queue<number>(db, `handover-stale-${kind}`)
     // A worker killed long ago left its registration (its wait ended at server time 1).
-    const dead = `5000 ${q.keys.wake('dead')} dead.0+`
+    const dead = 'dead.0~'
     await db.call(['ZADD', q.keys.idle, 1, dead])
     // An add finds only that one: no hand-over, and the set is emptied.
     const { id } = await q.add('j', 1)
@@ -179,39 +203,25 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     const name = 'nàme\n2 3'
     const data = { text: 'line\nbreak é 😀', n: [1, 2] }
     // A registration as the worker makes it: a take that finds the queue empty registers.
-    const registration = `5000 ${q.keys.wake('w1')} t1+`
-    const take = (token: string, call: Partial<TakeCall>) =>
-      db.call(
-        takeLine(q.keys, {
-          token,
-          revoke: [],
-          confirm: [],
-          register: '',
-          unregister: '',
-          leaseMs: 30_000,
-          resultTtlMs: 60_000,
-          eventsMaxLen: 100,
-          count: 1,
-          finished: [],
-          pollMs: 10_000,
-          ...call,
-        }),
-      )
+    const registration = 't1~'
+    const take = takeCall(db, q)
     await q.add('first', 0).then(() => take('t0', {})) // loads the scripts; takes that job
     await take('t1', { register: registration })
     expect(await idleWorkers(db, q)).toBe(1)
     await q.add(name, data, { jobId: id })
-    const [element] = (await db.call(['LRANGE', q.keys.wake('w1'), 0, -1], { buffers: true })) as Buffer[]
+    const [element] = (await db.call(['LRANGE', q.keys.wake(registration), 0, -1], {
+      buffers: true,
+    })) as Buffer[]
     expect(handedJob(element as Buffer)?.taken).toMatchObject({
       id,
       name,
       data: JSON.stringify(data),
-      token: 't1+',
+      token: 't1~',
     })
     // The wait ended before the job reached it: the next call withdraws the registration, and
     // the job on the list goes back to waiting, nothing counted.
     await take('t2', { count: 0, unregister: registration })
-    expect(Number(await db.call(['EXISTS', q.keys.wake('w1')]))).toBe(0)
+    expect(Number(await db.call(['EXISTS', q.keys.wake(registration)]))).toBe(0)
     expect(await q.getJob(id)).toMatchObject({ state: 'wait', attemptsMade: 0, stalls: 0 })
     const seen: { id: string; name: string; data: unknown }[] = []
     const w = new Worker<unknown, void>(db, q.name, (job) => {
@@ -220,6 +230,30 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     onTestFinished(() => w.close())
     await waitFor('ran', () => seen.length === 1, 3000)
     expect(seen).toEqual([{ id, name, data }])
+  })
+
+  it('a take that leaves jobs waiting drops every registration: a later add waits its turn', async () => {
+    const db = await client(kind)
+    const q = new Queue<unknown>(db, `handover-order-${kind}`)
+    const take = takeCall(db, q)
+    await q.add('first', 0).then(() => take('t0', {})) // loads the scripts; takes that job
+    await q.add('due-1', 1, { delayMs: 50 })
+    await q.add('due-2', 2, { delayMs: 50 })
+    // A worker registers as idle: nothing waits (both jobs are delayed).
+    await take('t1', { register: 't1~' })
+    expect(await idleWorkers(db, q)).toBe(1)
+    await sleep(80)
+    // Another worker's take finds both due, takes one and leaves one waiting.
+    const taken = (await take('t2', {})) as Reply[]
+    expect((taken[1] as Reply[]).length).toBe(1)
+    expect(await idleWorkers(db, q)).toBe(0)
+    expect(await db.call(['LLEN', q.keys.signal])).toBe(1)
+    // So a new add is not handed over ahead of the job that waits: it waits behind it.
+    const { id } = await q.add('late', 3)
+    expect(await q.getJob(id)).toMatchObject({ state: 'wait' })
+    const waiting = (await db.call(['ZRANGE', q.keys.wait, 0, 9])) as string[]
+    expect(waiting.at(-1)).toBe(id)
+    expect(waiting).toHaveLength(2)
   })
 
   it('close() withdraws the registration: a later add is not handed to the closed worker', async () => {

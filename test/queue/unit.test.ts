@@ -24,17 +24,21 @@ describe('job options (pure)', () => {
 })
 
 describe('TakeLedger (pure): tokens, lost replies and the registration as idle', () => {
-  const ledger = () => new TakeLedger(30_000, (worker) => `q:wake:${worker}`)
+  const ledger = () => new TakeLedger(30_000, (waiter) => `q:idle:${waiter}`)
 
   it('registers only from a call alone that takes; the next call withdraws it, never during a wait', () => {
     const l = ledger()
     expect(l.next(0, true, false).register).toBe('')
     expect(l.next(4, false, false).register).toBe('')
+    // Unregistered, a wait blocks on the worker's own list.
+    expect(l.wakeKey).toBe(`q:idle:${l.worker}`)
     const call = l.next(4, true, false)
-    expect(call.register).toBe(`5000 ${l.wakeKey} ${call.token}+`)
+    expect(call.register).toBe(`${call.token}~`)
     l.replied(call, 1, 4, 123)
     expect(l.registered).toBe(call.register)
     expect(l.registeredSince).toBe(123)
+    // Registered, on the registration's: where an add pushes the job it hands over.
+    expect(l.wakeKey).toBe(`q:idle:${call.token}~`)
     // A wait is in flight: the job handed to it may be on its way, so nothing is withdrawn.
     expect(l.next(1, false, true).unregister).toBe('')
     const after = l.next(1, true, false)
@@ -65,11 +69,11 @@ describe('TakeLedger (pure): tokens, lost replies and the registration as idle',
     const call = l.next(1, true, false)
     l.replied(call, 0, 1, 0)
     const registered = l.registered
-    expect(l.handed('other.0+', registered)).toBe(false)
+    expect(l.handed('other.0~', registered)).toBe(false)
     expect(l.registered).toBe(registered)
-    expect(l.handed(`${call.token}+`, registered)).toBe(true)
+    expect(l.handed(`${call.token}~`, registered)).toBe(true)
     expect(l.registered).toBeNull()
-    expect(l.handed(`${call.token}+`, null)).toBe(false)
+    expect(l.handed(`${call.token}~`, null)).toBe(false)
   })
 
   it('the first lease of a handed job is RECEIPT_MS at most, the lease when shorter', () => {

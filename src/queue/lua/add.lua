@@ -10,29 +10,33 @@ KEYS[2]  delayed jobs (zset: due time, server ms)
 KEYS[3]  the sequence counter
 KEYS[4]  the wake-up signal (list, at most one element): idle workers block on it
 KEYS[5]  active jobs (zset: lease deadline, server ms)
-KEYS[6]  idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
+KEYS[6]  idle workers (zset: member = a registration's lease token, score = the end of its wait,
+         server ms); a registered worker blocks on its own list, KEYS[6] .. ':' .. token
 ARGV[1]  job hash key prefix
 ARGV[2]  n, the number of jobs
 ARGV[3]  1 when a job of the call carries an id its caller gave (it may exist: EXISTS), 0 when
          every id is the producer's own (a random prefix and a counter: new, no EXISTS)
-         then n groups of 6 arguments, ARGV[4 + 6·i ...]:
+ARGV[4]  the first lease of a job handed over, ms (RECEIPT_MS)
+         then n groups of 6 arguments, ARGV[5 + 6·i ...]:
          id, name, encoded data, priority (0 = first), delay ms (0: ready now), and the job's
          options packed in one field (`opts`: 'priority|attempts|backoff type|backoff ms|timeout
          ms|max stalls', read by the other scripts; attemptsMade and stalls are absent until
          they are not 0: fewer fields, less work per job)
-Hand-over: the first job of the call that is ready goes straight to an idle worker when the
-queue has nothing waiting and a worker waits (its take script registered it in KEYS[6] as it
-found the queue empty). The job is leased to that worker's registration token (state active,
-its deadline in the active set), and its fields are pushed to the worker's own wake-up list, on
-which it blocks: the wait's reply is the job, and no take runs between the add and the handler.
-Its first lease is short (the registration's receipt ms), and the job is marked `handed` until
-the worker renews it, which it does on receipt (extend.lua). A job that never reaches its
-worker — the worker died while it waited, or the wait's reply was lost — reached no handler:
-when that first lease runs out, the take script's housekeeping gives it back uncounted, not as
-a stall (and at once, if the worker withdraws its registration with the job still on its list).
-Per hand-over (after TIME, and EXISTS for a given id): ZCARD of the waiting set, ZPOPMAX of
-the idle set, HSET, ZADD to the active set, RPUSH to the worker's list. A registration whose
-wait is over is dropped (all of them: ZPOPMAX found the latest), and the job waits as any other.
+Hand-over: a ready job goes straight to an idle worker while one is registered (its take script
+registered it as it found the queue empty). Registrations exist only while nothing waits — a
+take that leaves jobs waiting drops them all (take.lua), and this script puts a job in the
+waiting set only once none is left — so a job handed over never overtakes one that waits. The
+job is leased to that registration's token (state active, its deadline in the active set), and
+its fields are pushed to the worker's own list, on which it blocks: the wait's reply is the job,
+and no take runs between the add and the handler. Its first lease is short (ARGV[4]), and the job
+is marked `handed` until the worker renews it, which it does on receipt (extend.lua). A job that
+never reaches its worker — the worker died while it waited, or the wait's reply was lost —
+reached no handler: when that first lease runs out, the take script's housekeeping gives it back
+uncounted, not as a stall (and at once, if the worker withdraws its registration with the job
+still on its list).
+Per hand-over (after TIME, and EXISTS for a given id): ZPOPMAX of the idle set, HSET, ZADD to the
+active set, RPUSH to the worker's list. A registration whose wait is over is dropped (all of them:
+ZPOPMAX found the latest), and the job waits as any other.
 Otherwise, per call: TIME; per job: HSET (and EXISTS first for a given id); per batch: one INCRBY
 of the sequence and one ZADD for the ready jobs (one ZADD for the delayed ones), then LLEN of the
 signal and, when it is empty, one RPUSH: an idle worker wakes at once (for a delayed job, to
@@ -49,20 +53,23 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowText = tostring(now)
 local P = 4398046511104
 local givenIds = ARGV[3] == '1'
--- One hand-over per call at most: the call's first ready job.
-local tried = false
+local receiptMs = tonumber(ARGV[4])
+-- Until a hand-over finds no live registration: from then on, ready jobs wait.
+local handing = true
 
 -- Leases the job to an idle worker and pushes it to that worker's list; false when none waits.
 local function handOver(job, id, b)
-  tried = true
-  if redis.call('ZCARD', KEYS[1]) > 0 then return false end
   local idle = redis.call('ZPOPMAX', KEYS[6])
-  if not idle[1] then return false end
-  if tonumber(idle[2]) < now then
-    redis.call('UNLINK', KEYS[6])
+  if not idle[1] then
+    handing = false
     return false
   end
-  local receiptMs, wake, token = string.match(idle[1], '^(%d+) (%S+) (%S+)$')
+  if tonumber(idle[2]) < now then
+    redis.call('UNLINK', KEYS[6])
+    handing = false
+    return false
+  end
+  local token = idle[1]
   -- Its place in the line, should it be given back: the head of its priority (nothing waited).
   local priority = ARGV[b + 3]
   local score = priority == '0' and '0' or string.format('%d', tonumber(priority) * P)
@@ -72,8 +79,8 @@ local function handOver(job, id, b)
   redis.call('ZADD', KEYS[5], now + receiptMs, id)
   -- A header line 'token now opts <id bytes> <name bytes>' (no space in any of the first three),
   -- then the id, the name and the data, as they were given: concatenation, no encoder.
-  redis.call('RPUSH', wake, token .. ' ' .. nowText .. ' ' .. opts .. ' ' .. #id .. ' ' .. #name .. '\n' ..
-    id .. name .. ARGV[b + 2])
+  redis.call('RPUSH', KEYS[6] .. ':' .. token, token .. ' ' .. nowText .. ' ' .. opts .. ' ' .. #id .. ' ' ..
+    #name .. '\n' .. id .. name .. ARGV[b + 2])
   return true
 end
 
@@ -81,12 +88,12 @@ local added = {}
 local ready = {}
 local delayed = {}
 for i = 0, n - 1 do
-  local b = 4 + i * G
+  local b = 5 + i * G
   local id = ARGV[b]
   local job = prefix .. id
   if givenIds and redis.call('EXISTS', job) == 1 then
     added[i + 1] = 0
-  elseif not tried and tonumber(ARGV[b + 4]) <= 0 and handOver(job, id, b) then
+  elseif handing and tonumber(ARGV[b + 4]) <= 0 and handOver(job, id, b) then
     added[i + 1] = 1
   else
     added[i + 1] = 1

@@ -7,7 +7,7 @@ ARGV[1]  job hash key prefix
 ARGV[2]  lease, ms
 ARGV[3]  n, the number of jobs; then n pairs, ARGV[4 + 2·i ...]: job id, its lease token
 Per call: TIME; per job: HGET of the token; then one ZADD XX for every job still held. A job an
-add handed over (token ending in '+') is received: its `handed` mark goes (one HDEL), and from
+add handed over (token ending in '~') is received: its `handed` mark goes (one HDEL), and from
 now on a lease that runs out is a stall (take.lua).
 Returns the ids whose lease is no longer this worker's: it ran out and the job was recovered (a
 stall), and may be running elsewhere now.
@@ -21,7 +21,7 @@ for i = 0, n - 1 do
   local id = ARGV[4 + i * 2]
   local token = ARGV[5 + i * 2]
   if redis.call('HGET', ARGV[1] .. id, 'token') == token then
-    if string.sub(token, -1) == '+' then redis.call('HDEL', ARGV[1] .. id, 'handed') end
+    if string.sub(token, -1) == '~' then redis.call('HDEL', ARGV[1] .. id, 'handed') end
     leases[#leases + 1] = deadline
     leases[#leases + 1] = id
   else

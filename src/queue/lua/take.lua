@@ -21,8 +21,9 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
    the wait's reply was lost, so no handler saw the job) goes back in its place, uncounted.
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
-   so that a lost reply can be given back (step 0). A take that got all it asked for and left
-   jobs behind pushes a wake-up signal (when there is none) for the next idle worker.
+   so that a lost reply can be given back (step 0). A call that leaves jobs waiting pushes a
+   wake-up signal (when there is none) for the next idle worker, and drops every registration
+   as idle: an add hands a job over only while nothing waits (add.lua relies on it).
 
 Job hashes are `<job prefix><id>`: built here because ids come out of the sets or the caller;
 they share the queue's hash tag, so they live in the same Cluster slot as every key below, as do
@@ -36,7 +37,8 @@ KEYS[6]  the paused flag (present: hand out nothing; housekeeping still runs)
 KEYS[7]  completed counter
 KEYS[8]  events stream (capped)
 KEYS[9]  the wake-up signal (list, at most one element)
-KEYS[10] idle workers (zset: '<receipt ms> <wake list> <token>', score = the end of its wait, server ms)
+KEYS[10] idle workers (zset: member = a registration's lease token, score = the end of its wait,
+         server ms); a registered worker blocks on its own list, KEYS[10] .. ':' .. token
 ARGV[1]  lease, ms
 ARGV[2]  the lease token for this hand-over
 ARGV[3]  job hash key prefix
@@ -48,7 +50,7 @@ ARGV[8]  a random number in [0, 1) for the jitter of the backoffs of stalls in t
 ARGV[9]  tokens of calls whose reply was lost, space-separated ('' for none)
 ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
 ARGV[11] n, the number of attempts to finish
-ARGV[12] this worker's registration as idle, '<receipt ms> <wake list> <token>': made when the call
+ARGV[12] this worker's registration as idle, a token of its own ending in '~': made when the call
          hands over fewer jobs than asked ('' for none)
 ARGV[13] its earlier registration, to withdraw ('' for none)
 ARGV[14] the worker's pollMs: the longest it waits, hence the longest a registration lasts
@@ -180,7 +182,8 @@ end
 -- place, uncounted; one the wait took but whose reply was lost goes back when its first lease
 -- runs out (housekeeping, below). The list's other element, close()'s wake-up, is stale by now.
 if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
-  local _, wake, handedTo = string.match(ARGV[13], '^(%d+) (%S+) (%S+)$')
+  local handedTo = ARGV[13]
+  local wake = KEYS[10] .. ':' .. handedTo
   for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
     -- The hand-over's header line ends with the id's length in bytes; the id follows it.
     local header, idBytes = string.match(element, '^([^\n]* (%d+) %d+)\n')
@@ -293,10 +296,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT
   redis.call('ZREM', KEYS[3], id)
   local job = prefix .. id
   local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score', 'handed', 'token')
-  if f[6] and string.sub(f[7] or '', -1) == '+' then
-    -- Handed over (the token of a registration ends in '+') to a worker that never received it:
+  if f[6] and string.sub(f[7] or '', -1) == '~' then
+    -- Handed over (the token of a registration ends in '~', which a key parameter keeps as is) to a worker that never received it:
     -- back in its place, nothing counted. (A later lease is a take's: the mark no longer counts.)
+    -- The worker's list, which may still hold the job, goes with it.
     backInPlace(job, id, f[5])
+    redis.call('UNLINK', KEYS[10] .. ':' .. f[7])
   else
     stalled(job, id, f)
   end
@@ -328,9 +333,22 @@ local function idle()
   end
   return wait
 end
+-- Jobs left waiting: an idle worker is woken to take them, and no worker stays registered as
+-- idle (add.lua hands a job over only while nothing waits). Not while paused: the workers would
+-- only wake to find the queue paused, again and again.
+local function leftWaiting()
+  if redis.call('ZCARD', KEYS[1]) > 0 then
+    redis.call('UNLINK', KEYS[10])
+    if redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], '1') end
+  end
+end
 if redis.call('EXISTS', KEYS[6]) == 1 then return { outcomes, {}, -1, returned, now } end
-local popped = redis.call('ZPOPMIN', KEYS[1], count)
-if not popped[1] then return { outcomes, {}, idle(), returned, now } end
+local popped = count > 0 and redis.call('ZPOPMIN', KEYS[1], count) or {}
+if not popped[1] then
+  -- Settling only (no free slot), what it gave back or retried may be left waiting.
+  if count == 0 then leftWaiting() end
+  return { outcomes, {}, idle(), returned, now }
+end
 local ids = {}
 for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
 if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leaseMs, 'NX') then
@@ -341,6 +359,7 @@ if not redis.call('SET', takePrefix .. token, table.concat(ids, ' '), 'PX', leas
     back[#back + 1] = popped[i]
   end
   inSlices('ZADD', KEYS[1], back)
+  leftWaiting()
   return { outcomes, {}, 0, returned, now }
 end
 local deadline = string.format('%d', now + leaseMs)
@@ -359,9 +378,7 @@ for i = 1, #popped, 2 do
 end
 inSlices('ZADD', KEYS[3], leases)
 if #taken == count then
-  if redis.call('ZCARD', KEYS[1]) > 0 and redis.call('LLEN', KEYS[9]) == 0 then
-    redis.call('RPUSH', KEYS[9], '1')
-  end
+  leftWaiting()
   return { outcomes, taken, 0, returned, now }
 end
 return { outcomes, taken, idle(), returned, now }
