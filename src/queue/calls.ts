@@ -78,22 +78,21 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
 }
 
 /**
- * A job an add handed to this worker (add.lua): its wake-up list's element, as bytes — a header
- * line 'token now opts <id bytes> <name bytes>' (the add's server time), then the id, the name
- * and the data. Lengths in bytes, so an id or a name may hold any character. Null for a plain
- * wake-up ('1').
+ * A job an add handed to this worker (add.lua): its wake-up list's element — the lines 'token
+ * now opts' (the add's server time), the id, the data, then the name, which alone may hold a
+ * newline. Null for a plain wake-up ('1').
  */
-export function handedJob(element: Buffer): { taken: Taken; serverNow: number } | null {
-  const newline = element.indexOf(10)
-  if (newline < 0) return null
-  const [token, now, opts, idBytes, nameBytes] = element.toString('latin1', 0, newline).split(' ')
-  const idEnd = newline + 1 + Number(idBytes)
-  const nameEnd = idEnd + Number(nameBytes)
+export function handedJob(element: string): { taken: Taken; serverNow: number } | null {
+  const header = element.indexOf('\n')
+  const idEnd = element.indexOf('\n', header + 1)
+  const dataEnd = idEnd < 0 ? -1 : element.indexOf('\n', idEnd + 1)
+  if (header < 0 || dataEnd < 0) return null
+  const [token, now, opts] = element.slice(0, header).split(' ')
   return {
     taken: taken(
-      element.toString('utf8', newline + 1, idEnd),
-      element.toString('utf8', idEnd, nameEnd),
-      element.toString('utf8', nameEnd, element.length),
+      element.slice(header + 1, idEnd),
+      element.slice(dataEnd + 1),
+      element.slice(idEnd + 1, dataEnd),
       1,
       String(opts),
       0,

@@ -54,12 +54,11 @@ export class IdleWait {
     this.#pending = this.#db
       .call(['BLPOP', this.#wakeKey, this.#keys.signal, (waitMs / 1000).toFixed(3)], {
         timeoutMs: waitMs + BLOCK_MARGIN_MS,
-        buffers: true,
       })
       .then(
         (reply) => {
           this.#pending = null
-          const job = reply === null ? null : handedJob((reply as Buffer[])[1] as Buffer)
+          const job = reply === null ? null : handedJob((reply as string[])[1] as string)
           ended(
             job === null ? null : { taken: job.taken, serverNow: job.serverNow, registered, since, waitMs },
           )

@@ -209,10 +209,8 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
     await take('t1', { register: registration })
     expect(await idleWorkers(db, q)).toBe(1)
     await q.add(name, data, { jobId: id })
-    const [element] = (await db.call(['LRANGE', q.keys.wake(registration), 0, -1], {
-      buffers: true,
-    })) as Buffer[]
-    expect(handedJob(element as Buffer)?.taken).toMatchObject({
+    const [element] = (await db.call(['LRANGE', q.keys.wake(registration), 0, -1])) as string[]
+    expect(handedJob(element as string)?.taken).toMatchObject({
       id,
       name,
       data: JSON.stringify(data),

@@ -77,10 +77,11 @@ local function handOver(job, id, b)
   redis.call('HSET', job, 'name', name, 'data', ARGV[b + 2], 'opts', opts, 'createdAt', nowText,
     'state', 'active', 'token', token, 'score', score, 'handed', '1')
   redis.call('ZADD', KEYS[5], now + receiptMs, id)
-  -- A header line 'token now opts <id bytes> <name bytes>' (no space in any of the first three),
-  -- then the id, the name and the data, as they were given: concatenation, no encoder.
-  redis.call('RPUSH', KEYS[6] .. ':' .. token, token .. ' ' .. nowText .. ' ' .. opts .. ' ' .. #id .. ' ' ..
-    #name .. '\n' .. id .. name .. ARGV[b + 2])
+  -- Lines: 'token now opts' (no space in any), the id (no newline: ids are A-Z a-z 0-9 . _ ~ -),
+  -- the data (JSON as Queue encodes it: no raw newline), and last the name, which may hold any
+  -- character. Concatenation, no encoder; the worker splits at the first three newlines.
+  redis.call('RPUSH', KEYS[6] .. ':' .. token, token .. ' ' .. nowText .. ' ' .. opts .. '\n' .. id .. '\n' ..
+    ARGV[b + 2] .. '\n' .. name)
   return true
 end
 

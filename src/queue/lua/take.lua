@@ -185,9 +185,8 @@ if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
   local handedTo = ARGV[13]
   local wake = KEYS[10] .. ':' .. handedTo
   for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
-    -- The hand-over's header line ends with the id's length in bytes; the id follows it.
-    local header, idBytes = string.match(element, '^([^\n]* (%d+) %d+)\n')
-    local id = header and string.sub(element, #header + 2, #header + 1 + tonumber(idBytes))
+    -- A job handed over: its id is the second line (add.lua).
+    local id = string.match(element, '^[^\n]*\n([^\n]*)\n')
     local f = id and redis.call('HMGET', prefix .. id, 'token', 'score')
     if f and f[1] == handedTo then
       redis.call('ZREM', KEYS[3], id)
