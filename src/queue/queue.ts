@@ -115,6 +115,8 @@ export class Queue<T = unknown> {
   /** `defaultJobOptions` resolved once: the options of every add that passes none. */
   readonly #resolved: ResolvedJobOptions
   readonly #packed: string
+  /** The add script's line up to its jobs, for one job of the producer's own id: built once. */
+  readonly #loneHead: Command
   /** Generated ids: a random prefix per Queue object and a counter (one CSPRNG call, not one per job). */
   readonly #idPrefix = randomBytes(12).toString('base64url')
   #idSeq = 0
@@ -130,13 +132,16 @@ export class Queue<T = unknown> {
     this.#defaults = jobDefaults(o.defaultJobOptions)
     this.#resolved = resolveJobOptions({}, this.#defaults)
     this.#packed = packOptions(this.#resolved)
+    this.#loneHead = this.#addLine([], 1, false)
   }
 
   /** One round trip: the add script with a batch of one (docs/messaging.md lists its commands). */
   async add(name: string, data: T, options?: JobOptions): Promise<AddedJob> {
     const groups: RedisArg[] = []
     const { id, given } = this.#addGroup(groups, name, data, options)
-    const reply = (await ADD.runCommand(this.#db, this.#addLine(groups, 1, given))) as Reply[]
+    // groups holds what #addGroup validated: the head needs no second look at it.
+    const line = given ? this.#addLine(groups, 1, true) : this.#loneHead.concat(groups)
+    const reply = (await ADD.runCommand(this.#db, line)) as Reply[]
     return { id, added: reply[0] === 1 }
   }
 
