@@ -6,8 +6,15 @@ const PER_SCRIPT = 8
 /** Longer arguments are not kept (a cached value, a job's data): such calls are judged every time. */
 const MAX_KEPT_CHARS = 200
 
-/** What a cleared call's verdict read: its keys and their count, then the ARGV values at the script's verdictArgv positions. */
-type Inputs = GuardArg[]
+/**
+ * What a cleared call's verdict read: its key count, the script's verdictArgv positions, and the
+ * values there — the keys, then those ARGV.
+ */
+interface Inputs {
+  readonly count: number
+  readonly argv: readonly number[]
+  readonly values: readonly GuardArg[]
+}
 
 /**
  * Script calls the guard cleared, so that the very same call is cleared again without judging it.
@@ -31,7 +38,10 @@ export class ClearedCalls {
   /** The call `has` last looked up and did not find, with its inputs: what `add` keeps. */
   #missed: { readonly command: GuardCommand; readonly sha: string; readonly inputs: Inputs } | null = null
 
-  /** Whether a call with these very inputs was cleared before, under the same declarations. */
+  /**
+   * Whether a call with these very inputs was cleared before, under the same declarations. A hit
+   * compares the call's values where they are, allocating nothing.
+   */
   has(command: GuardCommand, declarations: number): boolean {
     this.#missed = null
     if (declarations !== this.#declarations) {
@@ -41,10 +51,10 @@ export class ClearedCalls {
     const verb = command[0]
     const sha = command[1]
     if ((verb !== 'EVALSHA' && verb !== 'EVALSHA_RO') || typeof sha !== 'string') return false
+    const seen = this.#bySha.get(sha)
+    if (seen !== undefined) for (const kept of seen) if (sameInputs(kept, command)) return true
     const inputs = inputsOf(command)
     if (inputs === null) return false
-    const seen = this.#bySha.get(sha)
-    if (seen?.some((kept) => sameInputs(kept, inputs))) return true
     this.#missed = { command, sha, inputs }
     return false
   }
@@ -67,22 +77,28 @@ function inputsOf(command: GuardCommand): Inputs | null {
   if (argv === null) return null
   const count = Number(command[2])
   if (!Number.isInteger(count) || count < 0 || 3 + count > command.length) return null
-  const inputs: Inputs = [count]
-  for (let i = 3; i < 3 + count; i++) if (!keep(inputs, command[i])) return null
-  for (const position of argv) if (!keep(inputs, command[2 + count + position] ?? '')) return null
-  return inputs
+  const values: GuardArg[] = []
+  for (let i = 3; i < 3 + count; i++) if (!keep(values, command[i])) return null
+  for (const position of argv) if (!keep(values, command[2 + count + position] ?? '')) return null
+  return { count, argv, values }
 }
 
-function keep(inputs: Inputs, value: GuardArg | undefined): boolean {
+function keep(values: GuardArg[], value: GuardArg | undefined): boolean {
   if (typeof value === 'number' || (typeof value === 'string' && value.length <= MAX_KEPT_CHARS)) {
-    inputs.push(value)
+    values.push(value)
     return true
   }
   return false
 }
 
-function sameInputs(a: Inputs, b: Inputs): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+/** The call's keys and verdict ARGV are the kept ones (`===`: a number and its text differ, a miss). */
+function sameInputs(kept: Inputs, command: GuardCommand): boolean {
+  const count = kept.count
+  if (Number(command[2]) !== count || 3 + count > command.length) return false
+  const values = kept.values
+  for (let i = 0; i < count; i++) if (command[3 + i] !== values[i]) return false
+  const argv = kept.argv
+  for (let j = 0; j < argv.length; j++)
+    if ((command[2 + count + (argv[j] as number)] ?? '') !== values[count + j]) return false
   return true
 }
