@@ -114,9 +114,11 @@ export function defineScript<const K extends string, const A extends string>(
   registerScriptSource(source, { name, sha, reviewed })
   const script = { sha, source }
   const head = spec.readonly === true ? 'EVALSHA_RO' : 'EVALSHA'
+  const numkeys = String(keys.length)
 
   const line = (verb: string, k: Readonly<Record<K, string>>, a: Readonly<Record<A, RedisArg>>) => {
-    const command: RedisArg[] = [verb, sha, keys.length]
+    // All text, so that the wire needs no conversion pass (client/wire.ts).
+    const command: RedisArg[] = [verb, sha, numkeys]
     for (const key of keys) command.push(argumentOf(k, key, 'key', name))
     for (const arg of args) command.push(argumentOf(a, arg, 'argument', name))
     return command

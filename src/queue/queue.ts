@@ -311,7 +311,13 @@ export class Queue<T = unknown> {
     const k = this.keys
     return ADD.command(
       { wait: k.wait, delayed: k.delayed, seq: k.seq, signal: k.signal, active: k.active, idle: k.idle },
-      { jobPrefix: k.jobPrefix, count, givenIds: given ? 1 : 0, receiptMs: RECEIPT_MS },
+      // Text rather than numbers: the wire then needs no conversion pass (client/wire.ts).
+      {
+        jobPrefix: k.jobPrefix,
+        count: String(count),
+        givenIds: given ? '1' : '0',
+        receiptMs: String(RECEIPT_MS),
+      },
       groups,
     )
   }
@@ -335,8 +341,8 @@ export class Queue<T = unknown> {
       id,
       name,
       encoded,
-      o.priority,
-      o.delayMs,
+      String(o.priority),
+      String(o.delayMs),
       o === this.#resolved ? this.#packed : packOptions(o),
     )
     return { id, given: o.jobId !== undefined }
