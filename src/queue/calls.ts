@@ -83,25 +83,27 @@ export function takenJobs(reply: readonly Reply[], token: string): Taken[] {
  * newline. Null for a plain wake-up ('1').
  */
 export function handedJob(element: string): { taken: Taken; serverNow: number } | null {
+  // Offsets and slices only (no split, no array): this runs between the add and the handler.
   const header = element.indexOf('\n')
   const idEnd = element.indexOf('\n', header + 1)
   const dataEnd = idEnd < 0 ? -1 : element.indexOf('\n', idEnd + 1)
   if (header < 0 || dataEnd < 0) return null
-  const [token, now, opts] = element.slice(0, header).split(' ')
+  const tokenEnd = element.indexOf(' ')
+  const nowEnd = element.indexOf(' ', tokenEnd + 1)
   return {
     taken: taken(
       element.slice(header + 1, idEnd),
       element.slice(dataEnd + 1),
       element.slice(idEnd + 1, dataEnd),
       1,
-      String(opts),
+      element.slice(nowEnd + 1, header),
       0,
       '',
       '',
       0,
-      String(token),
+      element.slice(0, tokenEnd),
     ),
-    serverNow: Number(now),
+    serverNow: Number(element.slice(tokenEnd + 1, nowEnd)),
   }
 }
 
