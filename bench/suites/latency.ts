@@ -97,15 +97,14 @@ async function rig(library: Library, url: string, queue: string): Promise<Rig> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Every order of the libraries' indexes. */
-const ORDERS: readonly (readonly number[])[] = [
-  [0, 1, 2],
-  [0, 2, 1],
-  [1, 0, 2],
-  [1, 2, 0],
-  [2, 0, 1],
-  [2, 1, 0],
-]
+/** Every order of `indexes` (n! of them). */
+const ordersOf = (indexes: readonly number[]): number[][] =>
+  indexes.length <= 1
+    ? [[...indexes]]
+    : indexes.flatMap((first) => ordersOf(indexes.filter((i) => i !== first)).map((rest) => [first, ...rest]))
+
+/** Every order of the libraries' indexes, taken in turn round after round. */
+const ORDERS = ordersOf(LIBRARIES.map((_, i) => i))
 
 /**
  * One pass: the three libraries' rigs side by side, JOBS rounds of one job each, IDLE_MS of
