@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { handedJob } from '../../src/queue/calls.js'
 import { resolveJobOptions } from '../../src/queue/options.js'
 import { RECEIPT_MS, TakeLedger } from '../../src/queue/take-ledger.js'
 
@@ -79,5 +80,30 @@ describe('TakeLedger (pure): tokens, lost replies and the registration as idle',
   it('the first lease of a handed job is RECEIPT_MS at most, the lease when shorter', () => {
     expect(ledger().receiptMs).toBe(RECEIPT_MS)
     expect(new TakeLedger(800, (w) => w).receiptMs).toBe(800)
+  })
+})
+
+describe('handedJob (pure): the element an add pushes to an idle worker', () => {
+  it('reads the lines, the name last with its newlines; a plain wake-up or a cut element is no job', () => {
+    const element = 'w.3~ 1765000000123 2|3|fixed|0|0|1\nid-1\n{"a":"x\\ny"}\nna\nme é'
+    expect(handedJob(element)).toEqual({
+      taken: {
+        id: 'id-1',
+        name: 'na\nme é',
+        data: '{"a":"x\\ny"}',
+        attempt: 1,
+        attempts: 3,
+        timeoutMs: 0,
+        stalls: 0,
+        repeatKey: '',
+        spec: '',
+        slot: 0,
+        token: 'w.3~',
+      },
+      serverNow: 1765000000123,
+    })
+    expect(handedJob('1')).toBeNull()
+    expect(handedJob('w.3~ 1 0|1|fixed|0|0|1\nid-1')).toBeNull()
+    expect(handedJob('w.3~ 1 0|1|fixed|0|0|1\nid-1\n5')).toBeNull()
   })
 })
