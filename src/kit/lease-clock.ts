@@ -66,22 +66,24 @@ export class LeaseClock<K> {
     return Math.min(call.receivedAt, serverNow - this.#offsetBound)
   }
 
-  /**
-   * Held from now on, with leases that began no earlier than `startedAt` (this clock), lasting
-   * `leaseMs` (a first lease may be shorter than the renewals' — a queue job handed over).
-   */
-  began(items: readonly K[], startedAt: number, leaseMs = this.#leaseMs): void {
-    const end = leaseEndsAt(startedAt, leaseMs)
+  /** Held from now on, with leases that began no earlier than `startedAt` (this clock). */
+  began(items: readonly K[], startedAt: number): void {
+    const end = leaseEndsAt(startedAt, this.#leaseMs)
     for (const held of items) this.#ends.set(held, end)
     if (items.length > 0 && end < this.#armedFor) this.#arm(end)
   }
 
-  /** A renewal sent at `sentAt` extended these leases (a late reply never shortens one). */
+  /**
+   * A renewal sent at `sentAt` extended these leases (a late reply never shortens one). One sent
+   * after a lease's end by this clock extends nothing: the lease may have run out on the server
+   * before it ran, and the work been recovered meanwhile — its reply can come in before the
+   * timer's check is judged (#fired), when the event loop was held past the end.
+   */
   renewed(items: readonly K[], sentAt: number): void {
     const end = leaseEndsAt(sentAt, this.#leaseMs)
     for (const held of items) {
       const current = this.#ends.get(held)
-      if (current !== undefined && current < end) this.#ends.set(held, end)
+      if (current !== undefined && current > sentAt && current < end) this.#ends.set(held, end)
     }
   }
 
@@ -113,14 +115,22 @@ export class LeaseClock<K> {
   #arm(at: number): void {
     clearTimeout(this.#timer)
     this.#armedFor = at
-    this.#timer = setTimeout(() => this.#check(), Math.max(0, at - performance.now()))
+    this.#timer = setTimeout(() => this.#fired(), Math.max(0, at - performance.now()))
     this.#timer.unref()
   }
 
-  /** The timer fired: leases that ran out go to `onRanOut`; the timer is armed for the next end. */
-  #check(): void {
+  /**
+   * The timer fired: leases that ran out go to `onRanOut`; the timer is armed for the next end.
+   * Judged in the check phase, after this turn's I/O: when a handler held the event loop past a
+   * lease's end, a renewal's reply that arrived meanwhile is read first (timers run before I/O).
+   */
+  #fired(): void {
     this.#timer = undefined
     this.#armedFor = Number.POSITIVE_INFINITY
+    setImmediate(() => this.#check())
+  }
+
+  #check(): void {
     const now = performance.now()
     let next = Number.POSITIVE_INFINITY
     for (const [held, end] of this.#ends) {

@@ -54,4 +54,38 @@ describe('LeaseClock: when a worker stops counting on a lease, by its own clock'
     leases.clear()
     expect(leases.live()).toEqual([])
   })
+
+  /** Holds the event loop until `at` (performance.now()), as a CPU-bound handler does. */
+  const holdUntil = (at: number) => {
+    while (performance.now() < at);
+  }
+
+  it('with the event loop held past an end: a renewal sent before it, whose reply is read in that turn, keeps the lease', async () => {
+    const ranOut: string[] = []
+    const leases = new LeaseClock<string>(1000, (held) => ranOut.push(held))
+    const start = performance.now()
+    leases.began(['a'], start)
+    await sleep(100)
+    // A renewal sent before the end (start + 988); its reply is read at start + 1000, after the
+    // lease's timer fired (timers run first), in the turn that ends the hold.
+    const sentAt = performance.now()
+    setTimeout(() => leases.renewed(['a'], sentAt), start + 1000 - sentAt)
+    holdUntil(start + 1020)
+    await sleep(10)
+    expect(ranOut).toEqual([])
+    expect(leases.counts('a')).toBe(true)
+    leases.clear()
+  })
+
+  it('a renewal sent after an end by this clock revives nothing: the lease may have run out on the server first', async () => {
+    const ranOut: string[] = []
+    const leases = new LeaseClock<string>(60, (held) => ranOut.push(held))
+    leases.began(['a'], performance.now())
+    holdUntil(performance.now() + 100)
+    leases.renewed(['a'], performance.now())
+    await sleep(10)
+    expect(ranOut).toEqual(['a'])
+    expect(leases.counts('a')).toBe(false)
+    leases.clear()
+  })
 })
