@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 
 /**
  * The first lease of a job handed to an idle worker, on the server (the add sets it): the worker
- * renews it on receipt, and counts on no more than its own lease if that is shorter. Should the
- * job never arrive (the worker died while it waited), it is given back, uncounted, this long after
- * its add — not a whole lease later.
+ * renews it on receipt. Should the job still be on the worker's list when it runs out (the worker
+ * died while it waited), it is given back, uncounted, this long after its add — not a whole lease
+ * later. Once the worker's wait took it, the job is the worker's for its own lease from the add
+ * (its registration carries it, take.lua), which is what the worker counts on.
  */
 export const RECEIPT_MS = 5000
 
@@ -48,11 +49,6 @@ export class TakeLedger {
     this.#wakeKey = wakeKey
   }
 
-  /** The first lease of a job handed over to this worker, by its own clock (see RECEIPT_MS). */
-  get receiptMs(): number {
-    return Math.min(this.#leaseMs, RECEIPT_MS)
-  }
-
   /**
    * The wake-up list the next wait blocks on, beside the queue's signal: the registration's own,
    * to which an add pushes the job it hands over (add.lua), or else the worker's.
@@ -81,7 +77,8 @@ export class TakeLedger {
       token,
       revoke: this.#revoke,
       confirm: this.#confirm,
-      register: count > 0 && alone ? `${token}~` : '',
+      // The lease of a job handed to it rides in the registration (take.lua's housekeeping).
+      register: count > 0 && alone ? `${token}.${this.#leaseMs}~` : '',
       unregister: waiting ? '' : (this.#registered ?? ''),
     }
     this.#revoke = []

@@ -300,7 +300,7 @@ export class Worker<T = unknown, R = unknown> extends WorkerCore<{ id: string; n
     // before this one ends), and this job's whole path from the add is in its latency.
     this.#run(taken)
     const start = this.#leases.startOf({ serverNow, sentAt: since, receivedAt, waitMs, woken: true })
-    this.#leases.began([taken], start, this.#ledger.receiptMs)
+    this.#leases.began([taken], start)
     // Its first lease is short: renewed at once, which also tells the server it arrived — on the
     // next turn of the event loop, once the handler has started.
     setImmediate(() => void this.#extend([taken]))

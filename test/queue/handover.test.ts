@@ -82,9 +82,10 @@ describe.each(['standalone', 'cluster'])('hand-over (%s)', (kind) => {
       await sleep(100)
     })
     // The add (TIME; no EXISTS: the id is the producer's own, new; ZPOPMAX: the idle worker —
-    // registered only while nothing waits; HSET; ZADD of the lease; RPUSH to the worker's list), the receipt (extend.lua:
-    // TIME, HGET of the token, HDEL of the mark, ZADD XX). The wait that returned the job
-    // (BLPOP) was sent before: the server counts it when it began or when it ended.
+    // registered only while nothing waits; HSET; ZADD of the lease; RPUSH to the worker's list),
+    // the receipt (extend.lua: TIME, HGET of the token, HDEL of the mark, ZADD XX). The wait
+    // that returned the job (BLPOP) was sent before: the server counts it when it began or when
+    // it ended.
     const { BLPOP = 0, ...rest } = commands
     expect(BLPOP).toBeLessThanOrEqual(1)
     expect(rest).toEqual({
@@ -298,7 +299,8 @@ describe('hand-over: a lost reply (standalone)', () => {
         runs.push({ attempt: job.attempt, stalls: job.stalls })
         return job.data
       },
-      { pollMs: 1000, onError: (error) => void errors.push(error) },
+      // The wait took the job: it is the worker's for its lease from the add (6 s), then goes back.
+      { pollMs: 1000, leaseMs: 6000, onError: (error) => void errors.push(error) },
     )
     onTestFinished(() => w.close({ timeoutMs: 1000 }))
     await waitFor('registered', async () => (await idleWorkers(db, q)) === 1)
@@ -318,5 +320,24 @@ describe('hand-over: a lost reply (standalone)', () => {
     expect(runs).toEqual([{ attempt: 1, stalls: 0 }])
     expect(await q.getJob(id)).toMatchObject({ result: 3, attemptsMade: 1, stalls: 0 })
     expect(w.stats().returned).toBe(1)
+  }, 30_000)
+})
+
+describe('hand-over: a handler that holds the event loop (standalone)', () => {
+  it('past the first lease (5 s) keeps its job: a job handed over is leased for the worker’s leaseMs', async () => {
+    const db = await client('standalone')
+    const q = new Queue<number>(db, 'handover-busy')
+    // Default options (leaseMs 30 s), 5.6 s of synchronous work per job.
+    const busy = queueFixture('busy-worker.ts', [JSON.stringify(targets.standalone), q.name, '5600'])
+    await waitFor('the child registers as idle', async () => (await idleWorkers(db, q)) === 1, 20_000)
+    const { id } = await q.add('j', 4)
+    await waitFor('the child starts it', () => busy.out().includes(`started ${id}`), 5000)
+    // Another worker meanwhile: its takes recover every lease that runs out.
+    const { runs } = rerun(db, q)
+    await waitFor('the child finishes it', () => busy.out().includes(`done ${id}`), 15_000)
+    expect(busy.out()).toContain(`done ${id}, aborted: false`)
+    await waitFor('completed', async () => (await q.getJob(id))?.state === 'completed', 5000)
+    expect(runs).toEqual([])
+    expect(await q.getJob(id)).toMatchObject({ result: 4, attemptsMade: 1, stalls: 0, history: [] })
   }, 30_000)
 })

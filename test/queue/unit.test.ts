@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { handedJob } from '../../src/queue/calls.js'
 import { resolveJobOptions } from '../../src/queue/options.js'
-import { RECEIPT_MS, TakeLedger } from '../../src/queue/take-ledger.js'
+import { TakeLedger } from '../../src/queue/take-ledger.js'
 
 describe('job options (pure)', () => {
   it('defaults and overrides', () => {
@@ -34,12 +34,12 @@ describe('TakeLedger (pure): tokens, lost replies and the registration as idle',
     // Unregistered, a wait blocks on the worker's own list.
     expect(l.wakeKey).toBe(`q:idle:${l.worker}`)
     const call = l.next(4, true, false)
-    expect(call.register).toBe(`${call.token}~`)
+    expect(call.register).toBe(`${call.token}.30000~`)
     l.replied(call, 1, 4, 123)
     expect(l.registered).toBe(call.register)
     expect(l.registeredSince).toBe(123)
     // Registered, on the registration's: where an add pushes the job it hands over.
-    expect(l.wakeKey).toBe(`q:idle:${call.token}~`)
+    expect(l.wakeKey).toBe(`q:idle:${call.token}.30000~`)
     // A wait is in flight: the job handed to it may be on its way, so nothing is withdrawn.
     expect(l.next(1, false, true).unregister).toBe('')
     const after = l.next(1, true, false)
@@ -72,14 +72,15 @@ describe('TakeLedger (pure): tokens, lost replies and the registration as idle',
     const registered = l.registered
     expect(l.handed('other.0~', registered)).toBe(false)
     expect(l.registered).toBe(registered)
-    expect(l.handed(`${call.token}~`, registered)).toBe(true)
+    expect(l.handed(`${call.token}.30000~`, registered)).toBe(true)
     expect(l.registered).toBeNull()
-    expect(l.handed(`${call.token}~`, null)).toBe(false)
+    expect(l.handed(`${call.token}.30000~`, null)).toBe(false)
   })
 
-  it('the first lease of a handed job is RECEIPT_MS at most, the lease when shorter', () => {
-    expect(ledger().receiptMs).toBe(RECEIPT_MS)
-    expect(new TakeLedger(800, (w) => w).receiptMs).toBe(800)
+  it('a registration carries the lease of a job handed to it, and ends in ~ (take.lua reads both)', () => {
+    const call = new TakeLedger(800, (w) => w).next(1, true, false)
+    expect(call.register).toBe(`${call.token}.800~`)
+    expect(call.register).toMatch(/^[A-Za-z0-9_-]+\.[0-9a-z]+\.800~$/)
   })
 })
 

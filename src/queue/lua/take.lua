@@ -17,8 +17,11 @@ the server's clock (TIME): no worker clock enters a lease, a deadline, a delay o
    set; a job whose lease expired (its worker crashed, was killed or stalled) *stalled*: that is
    not a failed attempt — it goes back to waiting (or delayed by its backoff) and counts a stall,
    and only a job that stalls more than its maxStalls times is dead. A job an add handed to an
-   idle worker that never renewed it (still marked `handed`: the worker died while it waited, or
-   the wait's reply was lost, so no handler saw the job) goes back in its place, uncounted.
+   idle worker that never renewed it (still marked `handed`) goes back in its place, uncounted,
+   when it is still on the worker's list at the end of its first lease (the worker died while it
+   waited), or at the end of the worker's own lease from the add once the wait took it (the
+   wait's reply was lost, or the worker died then; until then, a handler holding the event loop
+   keeps it: its renewal is not written before the handler yields).
 3. Take: up to `count` jobs (the worker's free slots) are leased to this call's token, and the
    take is recorded under the token (`<take prefix><token>`: the job ids, for the lease's time)
    so that a lost reply can be given back (step 0). A call that leaves jobs waiting pushes a
@@ -50,8 +53,9 @@ ARGV[8]  a random number in [0, 1) for the jitter of the backoffs of stalls in t
 ARGV[9]  tokens of calls whose reply was lost, space-separated ('' for none)
 ARGV[10] tokens of calls whose reply arrived, space-separated ('' for none)
 ARGV[11] n, the number of attempts to finish
-ARGV[12] this worker's registration as idle, a token of its own ending in '~': made when the call
-         hands over fewer jobs than asked ('' for none)
+ARGV[12] this worker's registration as idle, a token of its own ending in '.<lease ms>~' (the
+         lease of a job handed to it): made when the call hands over fewer jobs than asked ('' for
+         none)
 ARGV[13] its earlier registration, to withdraw ('' for none)
 ARGV[14] the worker's pollMs: the longest it waits, hence the longest a registration lasts
          then n groups of 5 arguments, ARGV[15 + 5·i ...]:
@@ -177,18 +181,28 @@ for lost in string.gmatch(ARGV[9], '%S+') do
     redis.call('SET', record, '', 'PX', math.max(2 * leaseMs, 600000))
   end
 end
+-- The ids of the jobs handed over still on a registered worker's list: its wait has not taken
+-- them. A job's id is the second line of its element (add.lua); close()'s wake-up has none.
+local function stillListed(wake)
+  local ids = {}
+  for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
+    local id = string.match(element, '^[^\n]*\n([^\n]*)\n')
+    if id then ids[id] = true end
+  end
+  return ids
+end
+
 -- This worker's registration as idle (add.lua) is withdrawn. Gone already: an add spent it. A
 -- job it handed over that is still on the worker's list (its wait ended first) goes back in its
--- place, uncounted; one the wait took but whose reply was lost goes back when its first lease
--- runs out (housekeeping, below). The list's other element, close()'s wake-up, is stale by now.
+-- place, uncounted; one the wait took but whose reply was lost goes back when the worker's lease
+-- from the add runs out (housekeeping, below). The list's other element, close()'s wake-up, is
+-- stale by now.
 if ARGV[13] ~= '' and redis.call('ZREM', KEYS[10], ARGV[13]) == 0 then
   local handedTo = ARGV[13]
   local wake = KEYS[10] .. ':' .. handedTo
-  for _, element in ipairs(redis.call('LRANGE', wake, 0, -1)) do
-    -- A job handed over: its id is the second line (add.lua).
-    local id = string.match(element, '^[^\n]*\n([^\n]*)\n')
-    local f = id and redis.call('HMGET', prefix .. id, 'token', 'score')
-    if f and f[1] == handedTo then
+  for id in pairs(stillListed(wake)) do
+    local f = redis.call('HMGET', prefix .. id, 'token', 'score')
+    if f[1] == handedTo then
       redis.call('ZREM', KEYS[3], id)
       backInPlace(prefix .. id, id, f[2])
     end
@@ -294,13 +308,26 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[3], id)
   local job = prefix .. id
-  local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score', 'handed', 'token')
+  local f = redis.call('HMGET', job, 'stalls', 'opts', 'attemptsMade', 'history', 'score', 'handed', 'token',
+    'createdAt')
   if f[6] and string.sub(f[7] or '', -1) == '~' then
-    -- Handed over (the token of a registration ends in '~', which a key parameter keeps as is) to a worker that never received it:
-    -- back in its place, nothing counted. (A later lease is a take's: the mark no longer counts.)
-    -- The worker's list, which may still hold the job, goes with it.
-    backInPlace(job, id, f[5])
-    redis.call('UNLINK', KEYS[10] .. ':' .. f[7])
+    -- Handed over (the token of a registration ends in '~', which a key parameter keeps as is)
+    -- and never renewed. (A later lease is a take's: the mark no longer counts.)
+    local wake = KEYS[10] .. ':' .. f[7]
+    local leaseEnd = tonumber(f[8]) + tonumber(string.match(f[7], '%.(%d+)~$') or 0)
+    if f[6] == '1' and leaseEnd > now and not stillListed(wake)[id] then
+      -- The first lease ran out, but the worker's wait took the job: it may be running there, its
+      -- handler holding the event loop before the renewal is written. Leased until the worker's
+      -- own lease from the add runs out, as the worker counts it; once.
+      redis.call('HSET', job, 'handed', '2')
+      redis.call('ZADD', KEYS[3], leaseEnd, id)
+    else
+      -- No handler has it: the worker died while it waited, or the wait's reply was lost, or its
+      -- whole lease passed unrenewed. Back in its place, nothing counted; the worker's list,
+      -- which may still hold the job, goes with it.
+      backInPlace(job, id, f[5])
+      redis.call('UNLINK', wake)
+    end
   else
     stalled(job, id, f)
   end
