@@ -314,7 +314,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowText, 'LIMIT
     -- Handed over (the token of a registration ends in '~', which a key parameter keeps as is)
     -- and never renewed. (A later lease is a take's: the mark no longer counts.)
     local wake = KEYS[10] .. ':' .. f[7]
-    local leaseEnd = tonumber(f[8]) + tonumber(string.match(f[7], '%.(%d+)~$') or 0)
+    local leaseEnd = (tonumber(f[8]) or 0) + (tonumber(string.match(f[7], '%.(%d+)~$')) or 0)
     if f[6] == '1' and leaseEnd > now and not stillListed(wake)[id] then
       -- The first lease ran out, but the worker's wait took the job: it may be running there, its
       -- handler holding the event loop before the renewal is written. Leased until the worker's
