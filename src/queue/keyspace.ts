@@ -84,7 +84,7 @@ export function queueKeyspace(namespace: string) {
       role: 'queue',
       ttl: 'persistent',
       description:
-        "workers waiting for a job (a registration's token; its wake-up list is this key + ':' + token), score = the end of the wait (ms): an add hands its job to the latest",
+        "workers waiting for a job (a registration's token, ending in '.<lease ms>~'; its wake-up list is this key + ':' + token), score = the end of the wait (ms): an add hands its job to the latest",
     },
     repeats: {
       pattern: '{<queue>}:repeat',
