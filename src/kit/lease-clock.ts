@@ -120,9 +120,9 @@ export class LeaseClock<K> {
   }
 
   /**
-   * The timer fired: leases that ran out go to `onRanOut`; the timer is armed for the next end.
-   * Judged in the check phase, after this turn's I/O: when a handler held the event loop past a
-   * lease's end, a renewal's reply that arrived meanwhile is read first (timers run before I/O).
+   * The timer fired: the leases are judged in the check phase, after this turn's I/O. When a
+   * handler held the event loop past a lease's end, a renewal's reply that arrived meanwhile is
+   * read first (timers run before I/O).
    */
   #fired(): void {
     this.#timer = undefined
@@ -130,6 +130,7 @@ export class LeaseClock<K> {
     setImmediate(() => this.#check())
   }
 
+  /** Leases that ran out go to `onRanOut`; the timer is armed for the next end. */
   #check(): void {
     const now = performance.now()
     let next = Number.POSITIVE_INFINITY

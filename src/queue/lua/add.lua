@@ -29,11 +29,11 @@ waiting set only once none is left — so a job handed over never overtakes one 
 job is leased to that registration's token (state active, its deadline in the active set), and
 its fields are pushed to the worker's own list, on which it blocks: the wait's reply is the job,
 and no take runs between the add and the handler. Its first lease is short (ARGV[4]), and the job
-is marked `handed` until the worker renews it, which it does on receipt (extend.lua). A job that
-never reaches its worker — the worker died while it waited, or the wait's reply was lost —
-reached no handler: when that first lease runs out, the take script's housekeeping gives it back
-uncounted, not as a stall (and at once, if the worker withdraws its registration with the job
-still on its list).
+is marked `handed` until the worker renews it, which it does on receipt (extend.lua). A job still
+on the list when that first lease runs out (the worker died while it waited) reached no handler:
+the take script's housekeeping gives it back uncounted, not as a stall (and at once, if the
+worker withdraws its registration with the job still on its list). One the wait took stays the
+worker's for the lease its registration carries, counted from this add, before it goes back so.
 Per hand-over (after TIME, and EXISTS for a given id): ZPOPMAX of the idle set, HSET, ZADD to the
 active set, RPUSH to the worker's list. A registration whose wait is over is dropped (all of them:
 ZPOPMAX found the latest), and the job waits as any other.
