@@ -64,14 +64,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/**
+ * `node --import tsx <file>`: one process, which a kill ends. (The `tsx` command runs the file in
+ * a child process of its own, which outlives a SIGKILL of the command.)
+ */
+const tsxArgs = (file: string) => ['--import', 'tsx', file]
+
 function runTsx(
   file: string,
   timeoutMs: number,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      join(root, 'node_modules/.bin/tsx'),
-      [file],
+      process.execPath,
+      tsxArgs(file),
       {
         cwd: dir,
         env: { ...process.env, REDIS_URL: server.url, NODE_OPTIONS: '' },
@@ -132,7 +138,7 @@ describe("the README's Express app", () => {
     writeFileSync(join(dir, `${block.name}.ts`), source)
     const port = await freePort()
     let output = ''
-    app = spawn(join(root, 'node_modules/.bin/tsx'), [`${block.name}.ts`], {
+    app = spawn(process.execPath, tsxArgs(`${block.name}.ts`), {
       cwd: dir,
       env: { ...process.env, REDIS_URL: server.url, PORT: String(port), NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -181,5 +187,18 @@ describe("the README's Express app", () => {
     expect(await logout.text()).toBe('bye')
     expect(await sessionKeys()).toEqual([]) // every session of ann is gone
     expect(app.exitCode).toBeNull()
+
+    // Stopped, the app serves nothing more: no process of it outlives the test.
+    app.kill('SIGKILL')
+    const stopped = Date.now() + 5000
+    while (
+      await fetch(`${base}/products/1`, { signal: AbortSignal.timeout(500) }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      if (Date.now() > stopped) throw new Error('the app still answers after it was killed')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   })
 })
